@@ -1,0 +1,79 @@
+package accounting
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+)
+
+// policyJSON is the one JSON form of a policy, used by the CLI and the API.
+// Its field names are simphony-remote's.
+type policyJSON struct {
+	AppLicense       string `json:"app_license"`
+	AllowHome        bool   `json:"allow_home"`
+	AllowView        bool   `json:"allow_view"`
+	VolumeSource     string `json:"volume_source"`
+	VolumeTarget     string `json:"volume_target"`
+	VolumeMode       string `json:"volume_mode"`
+	AllowStartupData bool   `json:"allow_startup_data"`
+}
+
+// MarshalJSON writes the policy with simphony-remote's field names; the
+// volume fields are empty strings when there is no volume.
+func (p Policy) MarshalJSON() ([]byte, error) {
+	return json.Marshal(policyJSON{
+		AppLicense: p.AppLicense, AllowHome: p.AllowHome, AllowView: p.AllowView,
+		VolumeSource: p.Volume.Source, VolumeTarget: p.Volume.Target, VolumeMode: p.Volume.Mode,
+		AllowStartupData: p.AllowStartupData,
+	})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes, rejecting unknown fields,
+// and validates the result.
+func (p *Policy) UnmarshalJSON(b []byte) error {
+	var j policyJSON
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&j); err != nil {
+		return fmt.Errorf("policy: %w", err)
+	}
+	q := Policy{
+		AppLicense: j.AppLicense, AllowHome: j.AllowHome, AllowView: j.AllowView,
+		Volume:           Volume{Source: j.VolumeSource, Target: j.VolumeTarget, Mode: j.VolumeMode},
+		AllowStartupData: j.AllowStartupData,
+	}
+	if err := q.Validate(); err != nil {
+		return err
+	}
+	*p = q.Canonical()
+	return nil
+}
+
+// userJSON never carries the password hash.
+type userJSON struct {
+	Name  string `json:"name"`
+	Admin bool   `json:"admin"`
+}
+
+// MarshalJSON writes the name and admin flag; the password hash never
+// leaves the store.
+func (u User) MarshalJSON() ([]byte, error) {
+	return json.Marshal(userJSON{Name: u.Name, Admin: u.Admin})
+}
+
+// MarshalJSON writes {"image": …}.
+func (a Application) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Image string `json:"image"`
+	}{a.Image})
+}
+
+// MarshalJSON writes {"mapping_id", "user", "image", "policy"}.
+func (g Grant) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		MappingID string `json:"mapping_id"`
+		User      string `json:"user"`
+		Image     string `json:"image"`
+		Policy    Policy `json:"policy"`
+	}{g.MappingID, g.User, g.Image, g.Policy})
+}
