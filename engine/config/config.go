@@ -1,0 +1,121 @@
+// Package config holds the appliance's configuration: one TOML file, loaded
+// as defaults, then the file, then SIMPHONY_REMOTE_* environment variables,
+// then command-line flags, and validated once at the end. Every error names
+// the key and where its value came from.
+package config
+
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Config is the whole configuration. The toml tags are the file's keys; a
+// key's environment variable is SIMPHONY_REMOTE_ followed by the key in upper
+// case with dots replaced by underscores (docker.tls_ca →
+// SIMPHONY_REMOTE_DOCKER_TLS_CA).
+type Config struct {
+	// DataDir holds the database, persistent homes, certificates and the
+	// admin socket.
+	DataDir string `toml:"data_dir"`
+	// Listen is the HTTPS address, HOST:PORT.
+	Listen string `toml:"listen"`
+	// Realm tags the containers this appliance manages, so that several
+	// appliances can share one Docker Engine.
+	Realm string `toml:"realm"`
+
+	Log        Log        `toml:"log"`
+	Docker     Docker     `toml:"docker"`
+	Accounting Accounting `toml:"accounting"`
+}
+
+// Log configures logging.
+type Log struct {
+	// Level is trace, debug, info, warn or error.
+	Level string `toml:"level"`
+	// Format is auto (console on a terminal, JSON otherwise), console or json.
+	Format string `toml:"format"`
+}
+
+// Docker says how to reach the Docker Engine. When Host is empty, the usual
+// DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH variables apply, and
+// without them the local socket.
+type Docker struct {
+	Host      string `toml:"host"`
+	TLS       bool   `toml:"tls"`
+	TLSVerify bool   `toml:"tls_verify"`
+	TLSCA     string `toml:"tls_ca"`
+	TLSCert   string `toml:"tls_cert"`
+	TLSKey    string `toml:"tls_key"`
+	// NetworkTimeout bounds each Docker operation and, later, the wait for a
+	// session's first HTTP answer.
+	NetworkTimeout Duration `toml:"network_timeout"`
+}
+
+// Accounting selects the accounting backend.
+type Accounting struct {
+	// Backend is bbolt (read-write, the default) or csv (read-only).
+	Backend string `toml:"backend"`
+	// Path is the database or CSV file; empty means
+	// DATA_DIR/simphony-remote.db for bbolt.
+	Path string `toml:"path"`
+}
+
+// DatabaseFile is the default bbolt file name inside the data dir.
+const DatabaseFile = "simphony-remote.db"
+
+// Default returns the embedded defaults: data in ./data, HTTPS on
+// localhost:8443.
+func Default() Config {
+	return Config{
+		DataDir: "./data",
+		Listen:  "localhost:8443",
+		Realm:   "remoteexec",
+		Log:     Log{Level: "info", Format: "auto"},
+		Docker: Docker{
+			TLSVerify:      true,
+			NetworkTimeout: Duration(30 * time.Second),
+		},
+		Accounting: Accounting{Backend: "bbolt"},
+	}
+}
+
+// AccountingPath is the accounting file: Accounting.Path, or the default
+// database inside the data dir.
+func (c *Config) AccountingPath() string {
+	if c.Accounting.Path != "" {
+		return c.Accounting.Path
+	}
+	return filepath.Join(c.DataDir, DatabaseFile)
+}
+
+// TOML renders c as a configuration file.
+func (c *Config) TOML() ([]byte, error) {
+	var buf bytes.Buffer
+	if err := toml.NewEncoder(&buf).Encode(c); err != nil {
+		return nil, fmt.Errorf("encoding configuration: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Duration is a time.Duration written as "30s", "2m" or "1h30m".
+type Duration time.Duration
+
+// UnmarshalText parses a Go duration string.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("%q is not a duration like \"30s\" or \"2m\"", b)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalText formats the duration.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// D returns the time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }

@@ -1,0 +1,117 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+var realmRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,31}$`)
+
+// validate checks every value; the first problem is returned.
+func (l *Loaded) validate() error {
+	c := &l.Config
+	fail := func(key, format string, args ...any) error {
+		return &Error{Key: key, Source: l.Origin[key], Msg: fmt.Sprintf(format, args...)}
+	}
+
+	if strings.TrimSpace(c.DataDir) == "" {
+		return fail("data_dir", "must not be empty")
+	}
+	if err := checkListen(c.Listen); err != nil {
+		return fail("listen", "%q: %v", c.Listen, err)
+	}
+	if !realmRE.MatchString(c.Realm) {
+		return fail("realm", "%q must be 1 to 32 characters among a-z, 0-9, '_', '.' and '-', starting with a letter or digit (it is part of container names)", c.Realm)
+	}
+
+	switch c.Log.Level {
+	case "trace", "debug", "info", "warn", "error":
+	default:
+		return fail("log.level", "%q must be one of trace, debug, info, warn, error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "auto", "console", "json":
+	default:
+		return fail("log.format", "%q must be one of auto, console, json", c.Log.Format)
+	}
+
+	if err := checkDockerHost(c.Docker.Host); err != nil {
+		return fail("docker.host", "%q: %v", c.Docker.Host, err)
+	}
+	if c.Docker.TLS {
+		if c.Docker.TLSCert == "" || c.Docker.TLSKey == "" {
+			key := "docker.tls_cert"
+			if c.Docker.TLSCert != "" {
+				key = "docker.tls_key"
+			}
+			return fail(key, "docker.tls is true, so docker.tls_cert and docker.tls_key must both name files")
+		}
+		files := [][2]string{{"docker.tls_cert", c.Docker.TLSCert}, {"docker.tls_key", c.Docker.TLSKey}}
+		if c.Docker.TLSVerify && c.Docker.TLSCA != "" {
+			files = append(files, [2]string{"docker.tls_ca", c.Docker.TLSCA})
+		}
+		for _, f := range files {
+			if _, err := os.Stat(f[1]); err != nil {
+				return fail(f[0], "cannot use %q: %v", f[1], err)
+			}
+		}
+	}
+	if d := c.Docker.NetworkTimeout.D(); d <= 0 || d > time.Hour {
+		return fail("docker.network_timeout", "%s must be more than 0 and at most 1h", d)
+	}
+
+	switch c.Accounting.Backend {
+	case "bbolt":
+	case "csv":
+		if c.Accounting.Path == "" {
+			return fail("accounting.path", "the csv backend needs the path of its CSV file")
+		}
+	default:
+		return fail("accounting.backend", "%q must be bbolt or csv", c.Accounting.Backend)
+	}
+	return nil
+}
+
+func checkListen(s string) error {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return fmt.Errorf("want HOST:PORT, e.g. localhost:8443 or 0.0.0.0:443 (%v)", err)
+	}
+	if strings.ContainsAny(host, " /") {
+		return fmt.Errorf("host %q is not a host name or address", host)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("port %q must be a number from 1 to 65535", port)
+	}
+	return nil
+}
+
+func checkDockerHost(s string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("not a URL: %v", err)
+	}
+	switch u.Scheme {
+	case "unix":
+		if !strings.HasPrefix(u.Path, "/") {
+			return fmt.Errorf("want unix:///path/to/docker.sock")
+		}
+	case "tcp":
+		if _, port, err := net.SplitHostPort(u.Host); err != nil || port == "" {
+			return fmt.Errorf("want tcp://HOST:PORT")
+		}
+	default:
+		return fmt.Errorf("scheme %q is not supported; use unix:///path or tcp://HOST:PORT", u.Scheme)
+	}
+	return nil
+}
