@@ -1,0 +1,249 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/simphony/simphony-remote/engine/accounting"
+	"github.com/simphony/simphony-remote/engine/docker"
+)
+
+func (d *dbCmd) appCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "app",
+		Short: "Create, remove and list applications; grant and revoke them",
+	}
+	cmd.AddCommand(d.appCreateCmd(), d.appRemoveCmd(), d.appListCmd(), d.appGrantCmd(), d.appRevokeCmd())
+	return cmd
+}
+
+func (d *dbCmd) appCreateCmd() *cobra.Command {
+	var verify, noVerify bool
+	cmd := &cobra.Command{
+		Use:   "create IMAGE [--verify | --no-verify]",
+		Short: "Register a Docker image as an application",
+		Long: `Register a Docker image as an application. By default (--verify) the Docker
+Engine is asked whether it has the image; --no-verify skips the check, e.g.
+for an image to be built or loaded later.`,
+		Example: "  simphony-remote db app create simphony-remote/desktop:latest\n  simphony-remote db app create lab/analysis:2.1 --no-verify",
+		Args:    args("IMAGE"),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			image := a[0]
+			if err := accounting.ValidateImage(image); err != nil {
+				return err
+			}
+			return d.withStore(cmd, func(s accounting.Store, loc location) error {
+				if verify && !noVerify {
+					// An application that exists already needs no image check.
+					apps, err := s.Applications(cmd.Context())
+					if err != nil {
+						return err
+					}
+					for _, a := range apps {
+						if a.Image == image {
+							return fmt.Errorf("creating application %s: application %w", image, accounting.ErrExists)
+						}
+					}
+					if err := verifyImage(cmd, loc, image); err != nil {
+						return err
+					}
+				}
+				if err := s.CreateApplication(cmd.Context(), accounting.Application{Image: image}); err != nil {
+					return err
+				}
+				_, err := fmt.Fprintf(cmd.OutOrStdout(), "created application %s\n", image)
+				return err
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&verify, "verify", true, "check that the Docker Engine has the image (the default)")
+	cmd.Flags().BoolVar(&noVerify, "no-verify", false, "do not check the image with Docker")
+	cmd.MarkFlagsMutuallyExclusive("verify", "no-verify")
+	return cmd
+}
+
+func verifyImage(cmd *cobra.Command, loc location, image string) error {
+	c, err := docker.New(loc.cfg.Docker)
+	if err != nil {
+		return fmt.Errorf("cannot check image %s: %w; or skip the check with --no-verify", image, err)
+	}
+	defer c.Close()
+	err = c.ImageExists(cmd.Context(), image)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, docker.ErrNotFound):
+		return fmt.Errorf("the Docker Engine at %s has no image %s: build or load it first, or skip the check with --no-verify", c.Host(), image)
+	case errors.Is(err, docker.ErrUnreachable):
+		return fmt.Errorf("cannot check image %s: %w; start Docker (or fix the [docker] settings), or skip the check with --no-verify", image, err)
+	}
+	return fmt.Errorf("cannot check image %s: %w; or skip the check with --no-verify", image, err)
+}
+
+func (d *dbCmd) appRemoveCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "remove IMAGE",
+		Short: "Remove an application and every grant of it",
+		Args:  args("IMAGE"),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			return d.withStore(cmd, func(s accounting.Store, _ location) error {
+				if err := s.RemoveApplication(cmd.Context(), a[0]); err != nil {
+					return err
+				}
+				_, err := fmt.Fprintf(cmd.OutOrStdout(), "removed application %s and its grants\n", a[0])
+				return err
+			})
+		},
+	}
+}
+
+func (d *dbCmd) appListCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list [--json]",
+		Short: "List applications",
+		Long:  `List applications. --json prints a list of {"image"} objects.`,
+		Args:  args(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return d.withStore(cmd, func(s accounting.Store, _ location) error {
+				apps, err := s.Applications(cmd.Context())
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					if apps == nil {
+						apps = []accounting.Application{}
+					}
+					return writeJSON(cmd.OutOrStdout(), apps)
+				}
+				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "IMAGE")
+				for _, a := range apps {
+					fmt.Fprintln(tw, a.Image)
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+// policyFlags are the flags that describe a policy, shared by grant and
+// revoke.
+type policyFlags struct {
+	license          string
+	allowHome        bool
+	allowView        bool
+	volume           string
+	allowStartupData bool
+}
+
+func (p *policyFlags) add(fs *pflag.FlagSet) {
+	fs.StringVar(&p.license, "app-license", "", "licence string passed to the container as APP_LICENSE")
+	fs.BoolVar(&p.allowHome, "allow-home", false, "mount the user's persistent workspace at /workspace")
+	fs.BoolVar(&p.allowView, "allow-view", false, "let the user share running sessions with others")
+	fs.StringVar(&p.volume, "volume", "", "also mount a host directory: SOURCE:TARGET:MODE, absolute paths, MODE ro or rw")
+	fs.BoolVar(&p.allowStartupData, "allow-startup-data", false, "let the user pass startup data to the application")
+}
+
+var policyFlagNames = []string{"app-license", "allow-home", "allow-view", "volume", "allow-startup-data"}
+
+func (p *policyFlags) policy() (accounting.Policy, error) {
+	pol := accounting.Policy{
+		AppLicense: p.license, AllowHome: p.allowHome, AllowView: p.allowView, AllowStartupData: p.allowStartupData,
+	}
+	if p.volume != "" {
+		v, err := accounting.ParseVolume(p.volume)
+		if err != nil {
+			return pol, usageError{fmt.Errorf("--volume: %w", err)}
+		}
+		pol.Volume = v
+	}
+	if err := pol.Validate(); err != nil {
+		return pol, err
+	}
+	return pol.Canonical(), nil
+}
+
+func (d *dbCmd) appGrantCmd() *cobra.Command {
+	var pf policyFlags
+	cmd := &cobra.Command{
+		Use:   "grant IMAGE USER [policy flags]",
+		Short: "Let USER run IMAGE with a policy; prints the mapping id",
+		Long: `Let USER run the application IMAGE with the policy the flags describe, and
+print the grant's mapping id. Granting the same image to the same user with the
+same policy again prints the same mapping id. A user may hold several grants of
+one image with different policies.`,
+		Example: "  simphony-remote db app grant simphony-remote/desktop alice --allow-home --volume /srv/data:/data:ro",
+		Args:    args("IMAGE", "USER"),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			p, err := pf.policy()
+			if err != nil {
+				return err
+			}
+			return d.withStore(cmd, func(s accounting.Store, _ location) error {
+				id, err := s.Grant(cmd.Context(), a[1], a[0], p)
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintln(cmd.OutOrStdout(), id)
+				return err
+			})
+		},
+	}
+	pf.add(cmd.Flags())
+	return cmd
+}
+
+func (d *dbCmd) appRevokeCmd() *cobra.Command {
+	var pf policyFlags
+	var all bool
+	cmd := &cobra.Command{
+		Use:   "revoke IMAGE USER [--revoke-all | policy flags]",
+		Short: "Remove USER's grant of IMAGE with exactly the given policy, or all of them",
+		Long: `Remove the grant of IMAGE to USER whose policy is exactly the one the flags
+describe (no flags: the plain policy). With --revoke-all, remove every grant of
+IMAGE to USER whatever its policy.`,
+		Args: args("IMAGE", "USER"),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			image, user := a[0], a[1]
+			if all {
+				for _, n := range policyFlagNames {
+					if cmd.Flags().Changed(n) {
+						return usageError{fmt.Errorf("--revoke-all removes grants whatever their policy; it cannot be combined with --%s", n)}
+					}
+				}
+			}
+			p, err := pf.policy()
+			if err != nil {
+				return err
+			}
+			return d.withStore(cmd, func(s accounting.Store, _ location) error {
+				if all {
+					n, err := s.RevokeAll(cmd.Context(), user, image)
+					if err != nil {
+						return err
+					}
+					_, err = fmt.Fprintf(cmd.OutOrStdout(), "revoked %d grant(s) of %s from %s\n", n, image, user)
+					return err
+				}
+				if err := s.Revoke(cmd.Context(), user, image, p); err != nil {
+					if errors.Is(err, accounting.ErrNotFound) {
+						return fmt.Errorf("%w (see the grants with 'simphony-remote db user list --show-apps', or use --revoke-all)", err)
+					}
+					return err
+				}
+				_, err := fmt.Fprintf(cmd.OutOrStdout(), "revoked the grant of %s to %s\n", image, user)
+				return err
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&all, "revoke-all", false, "revoke every grant of IMAGE to USER, whatever the policy")
+	pf.add(cmd.Flags())
+	return cmd
+}
