@@ -34,6 +34,17 @@ type User struct {
 // Application is a Docker image that users may be granted.
 type Application struct {
 	Image string
+	// Limits bound each of its session containers; zero fields take the
+	// appliance's defaults.
+	Limits Limits
+}
+
+// Limits are resource limits of a session container. A zero field means
+// "the default".
+type Limits struct {
+	Memory int64   // bytes
+	CPUs   float64 // number of CPUs, fractions allowed
+	Pids   int64   // processes
 }
 
 // Volume is a host directory mounted into an application's container.
@@ -94,8 +105,12 @@ type Store interface {
 	CreateApplication(ctx context.Context, a Application) error
 	// RemoveApplication removes the application and every grant of it.
 	RemoveApplication(ctx context.Context, image string) error
+	// Application returns the application of the given image or ErrNotFound.
+	Application(ctx context.Context, image string) (Application, error)
 	// Applications lists every application, sorted by image.
 	Applications(ctx context.Context) ([]Application, error)
+	// SetLimits replaces the application's resource limits.
+	SetLimits(ctx context.Context, image string, l Limits) error
 
 	// Grant lets user run image with p and returns the mapping id. Granting
 	// the same image, user and policy again returns the same id.

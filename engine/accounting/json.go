@@ -61,11 +61,19 @@ func (u User) MarshalJSON() ([]byte, error) {
 	return json.Marshal(userJSON{Name: u.Name, Admin: u.Admin})
 }
 
-// MarshalJSON writes {"image": …}.
+// LimitsJSON is the JSON form of Limits; 0 means the default.
+type LimitsJSON struct {
+	MemoryBytes int64   `json:"memory_bytes"`
+	CPUs        float64 `json:"cpus"`
+	Pids        int64   `json:"pids"`
+}
+
+// MarshalJSON writes {"image", "limits": {"memory_bytes", "cpus", "pids"}}.
 func (a Application) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		Image string `json:"image"`
-	}{a.Image})
+		Image  string     `json:"image"`
+		Limits LimitsJSON `json:"limits"`
+	}{a.Image, LimitsJSON{a.Limits.Memory, a.Limits.CPUs, a.Limits.Pids}})
 }
 
 // MarshalJSON writes {"mapping_id", "user", "image", "policy"}.

@@ -216,3 +216,21 @@ func (p Policy) Canonical() Policy {
 	}
 	return p
 }
+
+// MinMemory is Docker's smallest memory limit.
+const MinMemory = 6 << 20
+
+// Validate checks resource limits; zero fields are valid (the default).
+func (l Limits) Validate() error {
+	const what = "limits"
+	v := fmt.Sprintf("memory=%d cpus=%g pids=%d", l.Memory, l.CPUs, l.Pids)
+	switch {
+	case l.Memory < 0 || l.Memory > 0 && l.Memory < MinMemory:
+		return invalid(what, v, "memory must be 0 (the default) or at least 6MiB")
+	case l.CPUs < 0 || l.CPUs > 1024 || l.CPUs != l.CPUs:
+		return invalid(what, v, "cpus must be from 0 (the default) to 1024")
+	case l.Pids < 0:
+		return invalid(what, v, "pids must be 0 (the default) or more")
+	}
+	return nil
+}

@@ -175,8 +175,16 @@ func TestIssueExample(t *testing.T) {
 	if out := c.ok("db", "--db", db, "app", "revoke", "img", "alice", "--revoke-all"); !strings.Contains(out, "revoked 2 grant(s)") {
 		t.Errorf("revoke-all printed %q", out)
 	}
-	if out := c.ok("db", "--db", db, "app", "list", "--json"); out != "[\n  {\n    \"image\": \"img\"\n  }\n]\n" {
-		t.Errorf("app list --json = %q", out)
+	c.ok("db", "--db", db, "app", "limits", "img", "--memory", "512m", "--cpus", "0.5")
+	var apps []map[string]any
+	if err := json.Unmarshal([]byte(c.ok("db", "--db", db, "app", "list", "--json")), &apps); err != nil {
+		t.Fatal(err)
+	}
+	if len(apps) != 1 || apps[0]["image"] != "img" || fmt.Sprint(apps[0]["limits"]) != "map[cpus:0.5 memory_bytes:5.36870912e+08 pids:0]" {
+		t.Errorf("app list --json = %v", apps)
+	}
+	if out := c.ok("db", "--db", db, "app", "list"); !strings.Contains(out, "memory 512MiB, cpus 0.5, pids default") {
+		t.Errorf("app list = %q", out)
 	}
 	c.ok("db", "--db", db, "app", "remove", "img")
 	c.ok("db", "--db", db, "user", "remove", "alice")
@@ -247,6 +255,10 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{2, []string{"expects IMAGE USER, got 1 argument(s)", "simphony-remote db app grant --help"}, []string{"app", "grant", "img"}},
 		{2, []string{"unknown flag: --allow-everything"}, []string{"app", "grant", "img", "alice", "--allow-everything"}},
 		{2, []string{"if any flags in the group [verify no-verify] are set none of the others can be"}, []string{"app", "create", "x", "--verify", "--no-verify"}},
+		{2, []string{`--memory "lots": want a size`}, []string{"app", "limits", "img", "--memory", "lots"}},
+		{1, []string{"invalid limits", "memory must be 0 (the default) or at least 6MiB"}, []string{"app", "create", "new", "--no-verify", "--memory", "1k"}},
+		{1, []string{"cpus must be from 0"}, []string{"app", "limits", "img", "--cpus", "-2"}},
+		{1, []string{"application nope: not found"}, []string{"app", "limits", "nope", "--pids", "5"}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -3,8 +3,10 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"text/tabwriter"
 
+	"github.com/docker/go-units"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -17,12 +19,75 @@ func (d *dbCmd) appCmd() *cobra.Command {
 		Use:   "app",
 		Short: "Create, remove and list applications; grant and revoke them",
 	}
-	cmd.AddCommand(d.appCreateCmd(), d.appRemoveCmd(), d.appListCmd(), d.appGrantCmd(), d.appRevokeCmd())
+	cmd.AddCommand(d.appCreateCmd(), d.appRemoveCmd(), d.appListCmd(), d.appLimitsCmd(), d.appGrantCmd(), d.appRevokeCmd())
 	return cmd
+}
+
+// limitFlags are the resource limit flags of app create and app limits.
+type limitFlags struct {
+	memory string
+	cpus   float64
+	pids   int64
+}
+
+func (l *limitFlags) add(fs *pflag.FlagSet) {
+	fs.StringVar(&l.memory, "memory", "0", "memory limit of each session, e.g. 2GiB or 512m (0: the appliance default)")
+	fs.Float64Var(&l.cpus, "cpus", 0, "CPU limit of each session, e.g. 1.5 (0: the appliance default)")
+	fs.Int64Var(&l.pids, "pids", 0, "process limit of each session (0: the appliance default)")
+}
+
+func (l *limitFlags) limits() (accounting.Limits, error) {
+	mem, err := units.RAMInBytes(l.memory)
+	if err != nil {
+		return accounting.Limits{}, usageError{fmt.Errorf("--memory %q: want a size like 2GiB or 512m", l.memory)}
+	}
+	lim := accounting.Limits{Memory: mem, CPUs: l.cpus, Pids: l.pids}
+	return lim, lim.Validate()
+}
+
+func (d *dbCmd) appLimitsCmd() *cobra.Command {
+	var lf limitFlags
+	cmd := &cobra.Command{
+		Use:     "limits IMAGE [--memory SIZE] [--cpus N] [--pids N]",
+		Short:   "Set the resource limits of an application's sessions",
+		Long:    "Set the resource limits of each session of IMAGE. A limit left at 0 takes the appliance's default ([sessions] in the configuration).",
+		Example: "  simphony-remote db app limits simphony-remote/desktop:latest --memory 8GiB --cpus 4",
+		Args:    args("IMAGE"),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			l, err := lf.limits()
+			if err != nil {
+				return err
+			}
+			return d.withStore(cmd, func(s accounting.Store, _ location) error {
+				if err := s.SetLimits(cmd.Context(), a[0], l); err != nil {
+					return err
+				}
+				_, err := fmt.Fprintf(cmd.OutOrStdout(), "set the limits of %s: %s\n", a[0], formatLimits(l))
+				return err
+			})
+		},
+	}
+	lf.add(cmd.Flags())
+	return cmd
+}
+
+func formatLimits(l accounting.Limits) string {
+	mem, cpus, pids := "default", "default", "default"
+	if l.Memory > 0 {
+		mem = units.BytesSize(float64(l.Memory))
+	}
+	if l.CPUs > 0 {
+		cpus = strconv.FormatFloat(l.CPUs, 'g', -1, 64)
+	}
+	if l.Pids > 0 {
+		pids = strconv.FormatInt(l.Pids, 10)
+	}
+	return fmt.Sprintf("memory %s, cpus %s, pids %s", mem, cpus, pids)
 }
 
 func (d *dbCmd) appCreateCmd() *cobra.Command {
 	var verify, noVerify bool
+	var lf limitFlags
 	cmd := &cobra.Command{
 		Use:   "create IMAGE [--verify | --no-verify]",
 		Short: "Register a Docker image as an application",
@@ -34,6 +99,10 @@ for an image to be built or loaded later.`,
 		RunE: func(cmd *cobra.Command, a []string) error {
 			image := a[0]
 			if err := accounting.ValidateImage(image); err != nil {
+				return err
+			}
+			limits, err := lf.limits()
+			if err != nil {
 				return err
 			}
 			return d.withStore(cmd, func(s accounting.Store, loc location) error {
@@ -52,7 +121,7 @@ for an image to be built or loaded later.`,
 						return err
 					}
 				}
-				if err := s.CreateApplication(cmd.Context(), accounting.Application{Image: image}); err != nil {
+				if err := s.CreateApplication(cmd.Context(), accounting.Application{Image: image, Limits: limits}); err != nil {
 					return err
 				}
 				_, err := fmt.Fprintf(cmd.OutOrStdout(), "created application %s\n", image)
@@ -63,6 +132,7 @@ for an image to be built or loaded later.`,
 	cmd.Flags().BoolVar(&verify, "verify", true, "check that the Docker Engine has the image (the default)")
 	cmd.Flags().BoolVar(&noVerify, "no-verify", false, "do not check the image with Docker")
 	cmd.MarkFlagsMutuallyExclusive("verify", "no-verify")
+	lf.add(cmd.Flags())
 	return cmd
 }
 
@@ -106,7 +176,7 @@ func (d *dbCmd) appListCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list [--json]",
 		Short: "List applications",
-		Long:  `List applications. --json prints a list of {"image"} objects.`,
+		Long:  `List applications and their limits. --json prints a list of {"image", "limits": {"memory_bytes", "cpus", "pids"}} objects, 0 meaning the appliance default.`,
 		Args:  args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return d.withStore(cmd, func(s accounting.Store, _ location) error {
@@ -121,9 +191,9 @@ func (d *dbCmd) appListCmd() *cobra.Command {
 					return writeJSON(cmd.OutOrStdout(), apps)
 				}
 				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "IMAGE")
+				fmt.Fprintln(tw, "IMAGE\tLIMITS")
 				for _, a := range apps {
-					fmt.Fprintln(tw, a.Image)
+					fmt.Fprintf(tw, "%s\t%s\n", a.Image, formatLimits(a.Limits))
 				}
 				return tw.Flush()
 			})

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/docker/go-units"
 )
 
 // Config is the whole configuration. The toml tags are the file's keys; a
@@ -30,6 +31,26 @@ type Config struct {
 	Log        Log        `toml:"log"`
 	Docker     Docker     `toml:"docker"`
 	Accounting Accounting `toml:"accounting"`
+	Sessions   Sessions   `toml:"sessions"`
+}
+
+// Sessions configures the containers that run users' applications.
+type Sessions struct {
+	// StartTimeout bounds a session start, from the image check until the
+	// application answers HTTP.
+	StartTimeout Duration `toml:"start_timeout"`
+	// Memory, CPUs and Pids are the default limits of a session container;
+	// an application's own limits override them. 0 means unlimited.
+	Memory ByteSize `toml:"memory"`
+	CPUs   float64  `toml:"cpus"`
+	Pids   int64    `toml:"pids"`
+	// HomeUID and HomeGID own new persistent homes (DATA_DIR/homes/USER),
+	// so that the application's user in the container can write them.
+	HomeUID int64 `toml:"home_uid"`
+	HomeGID int64 `toml:"home_gid"`
+	// NoNewPrivileges stops processes in session containers from gaining
+	// privileges (setuid binaries such as sudo stop working).
+	NoNewPrivileges bool `toml:"no_new_privileges"`
 }
 
 // Log configures logging.
@@ -80,6 +101,15 @@ func Default() Config {
 			NetworkTimeout: Duration(30 * time.Second),
 		},
 		Accounting: Accounting{Backend: "bbolt"},
+		Sessions: Sessions{
+			StartTimeout:    Duration(60 * time.Second),
+			Memory:          ByteSize(4 << 30),
+			CPUs:            2,
+			Pids:            2048,
+			HomeUID:         1000,
+			HomeGID:         1000,
+			NoNewPrivileges: true,
+		},
 	}
 }
 
@@ -116,6 +146,24 @@ func (d *Duration) UnmarshalText(b []byte) error {
 
 // MarshalText formats the duration.
 func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// ByteSize is a size in bytes written as "512MiB", "4GiB" or "4g".
+type ByteSize int64
+
+// UnmarshalText parses a size with an optional unit (k, m, g, t; KiB, MiB…).
+func (b *ByteSize) UnmarshalText(t []byte) error {
+	v, err := units.RAMInBytes(string(t))
+	if err != nil || v < 0 {
+		return fmt.Errorf("%q is not a size like \"512MiB\" or \"4GiB\"", t)
+	}
+	*b = ByteSize(v)
+	return nil
+}
+
+// MarshalText formats the size with a binary unit.
+func (b ByteSize) MarshalText() ([]byte, error) {
+	return []byte(units.BytesSize(float64(b))), nil
+}
 
 // D returns the time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }

@@ -131,6 +131,12 @@ func TestEnvErrors(t *testing.T) {
 		{"SIMPHONY_REMOTE_DOCKER_HOST=tcp://x", `want tcp://HOST:PORT`},
 		{"SIMPHONY_REMOTE_ACCOUNTING_BACKEND=sqlite", `accounting.backend (environment SIMPHONY_REMOTE_ACCOUNTING_BACKEND): "sqlite" must be bbolt or csv`},
 		{"SIMPHONY_REMOTE_DATA_DIR= ", "data_dir (environment SIMPHONY_REMOTE_DATA_DIR): must not be empty"},
+		{"SIMPHONY_REMOTE_SESSIONS_MEMORY=lots", `sessions.memory (environment SIMPHONY_REMOTE_SESSIONS_MEMORY): "lots" is not a size`},
+		{"SIMPHONY_REMOTE_SESSIONS_MEMORY=1k", "below Docker's minimum of 6MiB"},
+		{"SIMPHONY_REMOTE_SESSIONS_CPUS=many", `sessions.cpus (environment SIMPHONY_REMOTE_SESSIONS_CPUS): "many" is not a number`},
+		{"SIMPHONY_REMOTE_SESSIONS_CPUS=-1", "sessions.cpus (environment SIMPHONY_REMOTE_SESSIONS_CPUS): -1 must be from 0"},
+		{"SIMPHONY_REMOTE_SESSIONS_PIDS=-1", "sessions.pids"},
+		{"SIMPHONY_REMOTE_SESSIONS_START_TIMEOUT=0s", "sessions.start_timeout"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.env, func(t *testing.T) {
@@ -140,6 +146,20 @@ func TestEnvErrors(t *testing.T) {
 				t.Fatalf("error = %v, want a config error containing %q", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+func TestSessionsFromEnv(t *testing.T) {
+	l, err := Load(Sources{Env: []string{"SIMPHONY_REMOTE_SESSIONS_MEMORY=512m", "SIMPHONY_REMOTE_SESSIONS_CPUS=1.5", "SIMPHONY_REMOTE_SESSIONS_PIDS=0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := l.Sessions; s.Memory != 512<<20 || s.CPUs != 1.5 || s.Pids != 0 {
+		t.Errorf("sessions = %+v", s)
+	}
+	out, _ := l.TOML()
+	if !strings.Contains(string(out), `memory = "512MiB"`) {
+		t.Errorf("printed:\n%s", out)
 	}
 }
 

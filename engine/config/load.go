@@ -223,6 +223,12 @@ func setString(f reflect.Value, s string) error {
 			return fmt.Errorf("%q is not an integer", s)
 		}
 		f.SetInt(n)
+	case reflect.Float64:
+		n, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a number", s)
+		}
+		f.SetFloat(n)
 	case reflect.Slice:
 		var items []string
 		for _, it := range strings.Split(s, ",") {

@@ -66,6 +66,28 @@ func (l *Loaded) validate() error {
 		return fail("docker.network_timeout", "%s must be more than 0 and at most 1h", d)
 	}
 
+	s := c.Sessions
+	if d := s.StartTimeout.D(); d <= 0 || d > time.Hour {
+		return fail("sessions.start_timeout", "%s must be more than 0 and at most 1h", d)
+	}
+	if s.Memory != 0 && s.Memory < 6<<20 {
+		return fail("sessions.memory", "%d bytes is below Docker's minimum of 6MiB (0 means unlimited)", s.Memory)
+	}
+	if s.CPUs < 0 || s.CPUs > 1024 {
+		return fail("sessions.cpus", "%g must be from 0 (unlimited) to 1024", s.CPUs)
+	}
+	if s.Pids < 0 {
+		return fail("sessions.pids", "%d must be 0 (unlimited) or more", s.Pids)
+	}
+	for _, id := range []struct {
+		key string
+		v   int64
+	}{{"sessions.home_uid", s.HomeUID}, {"sessions.home_gid", s.HomeGID}} {
+		if id.v < 0 || id.v > 1<<31-1 {
+			return fail(id.key, "%d is not a valid id", id.v)
+		}
+	}
+
 	switch c.Accounting.Backend {
 	case "bbolt":
 	case "csv":

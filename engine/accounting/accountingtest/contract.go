@@ -6,6 +6,7 @@ package accountingtest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"testing"
@@ -90,6 +91,12 @@ func testRead(t *testing.T, b Backend) {
 	}
 	if want := []accounting.Application{{Image: "img-a"}, {Image: "img-b"}}; !reflect.DeepEqual(apps, want) {
 		t.Errorf("Applications() = %+v, want %+v", apps, want)
+	}
+	if a, err := s.Application(ctx, "img-b"); err != nil || a != (accounting.Application{Image: "img-b"}) {
+		t.Errorf("Application(img-b) = %+v, %v", a, err)
+	}
+	if _, err := s.Application(ctx, "nope"); !errors.Is(err, accounting.ErrNotFound) {
+		t.Errorf("Application(nope) error = %v, want ErrNotFound", err)
 	}
 	if u, err := s.User(ctx, "bob"); err != nil || u.Name != "bob" {
 		t.Errorf("User(bob) = %+v, %v", u, err)
@@ -308,6 +315,42 @@ var writeCases = []writeCase{
 				t.Errorf("applications = %v, want %v", got, want)
 			}
 		},
+	},
+	{
+		name: "create application with limits, then change them",
+		do: func(ctx context.Context, s accounting.Store, _ []string) error {
+			l := accounting.Limits{Memory: 512 << 20, CPUs: 1.5, Pids: 100}
+			if err := s.CreateApplication(ctx, accounting.Application{Image: "img-c", Limits: l}); err != nil {
+				return err
+			}
+			if a, err := s.Application(ctx, "img-c"); err != nil || a.Limits != l {
+				return fmt.Errorf("Application(img-c) = %+v, %v", a, err)
+			}
+			return s.SetLimits(ctx, "img-c", accounting.Limits{Pids: 50})
+		},
+		check: func(t *testing.T, s accounting.Store, _, after snapshot, _ []string) {
+			a, err := s.Application(t.Context(), "img-c")
+			if want := (accounting.Application{Image: "img-c", Limits: accounting.Limits{Pids: 50}}); err != nil || a != want {
+				t.Errorf("Application(img-c) = %+v, %v; want %+v", a, err, want)
+			}
+			if got := after.Apps[2]; got.Limits.Pids != 50 {
+				t.Errorf("Applications() lists %+v", got)
+			}
+		},
+	},
+	{
+		name: "bad limits",
+		do: func(ctx context.Context, s accounting.Store, _ []string) error {
+			return s.SetLimits(ctx, "img-a", accounting.Limits{Memory: 1000})
+		},
+		wantErr: accounting.ErrInvalid,
+	},
+	{
+		name: "limits of an unknown application",
+		do: func(ctx context.Context, s accounting.Store, _ []string) error {
+			return s.SetLimits(ctx, "nope", accounting.Limits{})
+		},
+		wantErr: accounting.ErrNotFound,
 	},
 	{
 		name: "create existing application",

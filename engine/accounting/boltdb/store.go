@@ -39,7 +39,18 @@ type userRecord struct {
 }
 
 type appRecord struct {
+	Memory  int64     `json:"memory,omitempty"`
+	CPUs    float64   `json:"cpus,omitempty"`
+	Pids    int64     `json:"pids,omitempty"`
 	Created time.Time `json:"created"`
+}
+
+func decodeApp(image string, v []byte) (accounting.Application, error) {
+	var rec appRecord
+	if err := json.Unmarshal(v, &rec); err != nil {
+		return accounting.Application{}, fmt.Errorf("decoding application %s: %w", image, err)
+	}
+	return accounting.Application{Image: image, Limits: accounting.Limits{Memory: rec.Memory, CPUs: rec.CPUs, Pids: rec.Pids}}, nil
 }
 
 // policyRecord is the stored form of a policy. It is deliberately separate
@@ -263,7 +274,11 @@ func (s *Store) CreateApplication(ctx context.Context, a accounting.Application)
 	if err := accounting.ValidateImage(a.Image); err != nil {
 		return fmt.Errorf("creating application: %w", err)
 	}
-	rec, err := json.Marshal(appRecord{Created: s.now().UTC()})
+	if err := a.Limits.Validate(); err != nil {
+		return fmt.Errorf("creating application %s: %w", a.Image, err)
+	}
+	l := a.Limits
+	rec, err := json.Marshal(appRecord{Memory: l.Memory, CPUs: l.CPUs, Pids: l.Pids, Created: s.now().UTC()})
 	if err != nil {
 		return fmt.Errorf("creating application %s: %w", a.Image, err)
 	}
@@ -303,16 +318,60 @@ func (s *Store) RemoveApplication(ctx context.Context, image string) error {
 	})
 }
 
+// Application implements accounting.Store.
+func (s *Store) Application(ctx context.Context, image string) (accounting.Application, error) {
+	var a accounting.Application
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketApplications).Get([]byte(image))
+		if v == nil {
+			return fmt.Errorf("application %s: %w", image, accounting.ErrNotFound)
+		}
+		var err error
+		a, err = decodeApp(image, v)
+		return err
+	})
+	return a, err
+}
+
 // Applications implements accounting.Store.
 func (s *Store) Applications(ctx context.Context) ([]accounting.Application, error) {
 	var apps []accounting.Application
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketApplications).ForEach(func(k, _ []byte) error {
-			apps = append(apps, accounting.Application{Image: string(k)})
-			return nil
+		return tx.Bucket(bucketApplications).ForEach(func(k, v []byte) error {
+			a, err := decodeApp(string(k), v)
+			apps = append(apps, a)
+			return err
 		})
 	})
 	return apps, err
+}
+
+// SetLimits implements accounting.Store.
+func (s *Store) SetLimits(ctx context.Context, image string, l accounting.Limits) error {
+	if err := l.Validate(); err != nil {
+		return fmt.Errorf("setting the limits of %s: %w", image, err)
+	}
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketApplications)
+		v := b.Get([]byte(image))
+		if v == nil {
+			return fmt.Errorf("application %s: %w", image, accounting.ErrNotFound)
+		}
+		var rec appRecord
+		if err := json.Unmarshal(v, &rec); err != nil {
+			return fmt.Errorf("decoding application %s: %w", image, err)
+		}
+		rec.Memory, rec.CPUs, rec.Pids = l.Memory, l.CPUs, l.Pids
+		nv, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte(image), nv)
+	})
+	if err != nil {
+		return fmt.Errorf("setting the limits of %s: %w", image, err)
+	}
+	return nil
 }
 
 // Grant implements accounting.Store.

@@ -306,6 +306,21 @@ func (s *Store) Applications(context.Context) ([]accounting.Application, error) 
 	return out, nil
 }
 
+// Application implements accounting.Store. CSV applications have the
+// default limits.
+func (s *Store) Application(_ context.Context, image string) (accounting.Application, error) {
+	i := sort.SearchStrings(s.apps, image)
+	if i == len(s.apps) || s.apps[i] != image {
+		return accounting.Application{}, fmt.Errorf("application %s: %w", image, accounting.ErrNotFound)
+	}
+	return accounting.Application{Image: image}, nil
+}
+
+// SetLimits implements accounting.Store: always ErrReadOnly.
+func (s *Store) SetLimits(_ context.Context, image string, _ accounting.Limits) error {
+	return s.readOnly("setting the limits of " + image)
+}
+
 // Grant implements accounting.Store: always ErrReadOnly.
 func (s *Store) Grant(_ context.Context, user, image string, _ accounting.Policy) (string, error) {
 	return "", s.readOnly(fmt.Sprintf("granting %s to %s", image, user))
