@@ -1,0 +1,296 @@
+package docker
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/events"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/mount"
+	"github.com/docker/docker/pkg/stdcopy"
+	"github.com/docker/go-connections/nat"
+
+	"github.com/simphony/simphony-remote/engine/protocol"
+	"github.com/simphony/simphony-remote/engine/session"
+)
+
+// Runtime runs session containers on a Docker Engine. It implements
+// session.Runtime for one realm.
+type Runtime struct {
+	c     *Client
+	realm string
+}
+
+// NewRuntime returns the runtime of realm on c.
+func NewRuntime(c *Client, realm string) *Runtime { return &Runtime{c: c, realm: realm} }
+
+// stopTimeout is how long a container gets to exit after SIGTERM.
+const stopTimeout = 5
+
+// outputLines is how much of a stopped container's output Inspect returns.
+const outputLines = 20
+
+var httpPort = nat.Port(strconv.Itoa(protocol.ContainerPort) + "/tcp")
+
+// op bounds a Docker call by the configured network timeout.
+func (r *Runtime) op(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, r.c.timeout)
+}
+
+// sessionErr maps Docker errors to the session package's.
+func (r *Runtime) sessionErr(doing string, err error) error {
+	err = r.c.classify(err)
+	switch {
+	case errors.Is(err, ErrUnreachable):
+		return fmt.Errorf("%s: %w: %w", doing, session.ErrUnavailable, err)
+	case errors.Is(err, ErrNotFound):
+		return fmt.Errorf("%s: %w: %w", doing, session.ErrContainerGone, err)
+	}
+	return fmt.Errorf("%s: %w", doing, err)
+}
+
+// Image implements session.Runtime.
+func (r *Runtime) Image(ctx context.Context, ref string) (protocol.Image, error) {
+	ctx, cancel := r.op(ctx)
+	defer cancel()
+	info, err := r.c.api.ImageInspect(ctx, ref)
+	if err != nil {
+		err = r.c.classify(err)
+		if errors.Is(err, ErrNotFound) {
+			return protocol.Image{}, fmt.Errorf("%w: %s is not in the Docker Engine at %s", session.ErrImageNotFound, ref, r.c.Host())
+		}
+		return protocol.Image{}, r.sessionErr("inspecting image "+ref, err)
+	}
+	var labels map[string]string
+	if info.Config != nil {
+		labels = info.Config.Labels
+	}
+	return protocol.ParseImage(ref, info.ID, labels)
+}
+
+// Create implements session.Runtime. The container publishes its HTTP port
+// on 127.0.0.1 only, on a port Docker chooses, runs under Docker's init,
+// and gets the spec's limits and binds. If the call fails after Docker
+// created the container (e.g. it was cancelled), the container is removed.
+func (r *Runtime) Create(ctx context.Context, spec session.Spec) (session.Container, error) {
+	env := make([]string, 0, len(spec.Env))
+	for k, v := range spec.Env {
+		env = append(env, k+"="+v)
+	}
+	sort.Strings(env)
+	mounts := make([]mount.Mount, len(spec.Mounts))
+	for i, m := range spec.Mounts {
+		mounts[i] = mount.Mount{Type: mount.TypeBind, Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly}
+	}
+	init := true
+	host := &container.HostConfig{
+		PortBindings: nat.PortMap{httpPort: {{HostIP: "127.0.0.1", HostPort: ""}}},
+		Mounts:       mounts,
+		Init:         &init,
+		CapDrop:      []string{"NET_RAW", "MKNOD", "AUDIT_WRITE"},
+		Resources:    container.Resources{Memory: spec.Limits.Memory, NanoCPUs: int64(math.Round(spec.Limits.CPUs * 1e9))},
+	}
+	if spec.Limits.Memory > 0 {
+		host.MemorySwap = spec.Limits.Memory // no swap beyond the memory limit
+	}
+	if spec.Limits.Pids > 0 {
+		pids := spec.Limits.Pids
+		host.PidsLimit = &pids
+	}
+	if spec.NoNewPrivileges {
+		host.SecurityOpt = []string{"no-new-privileges"}
+	}
+	cfg := &container.Config{
+		Image:        spec.Image,
+		Env:          env,
+		Labels:       spec.Labels,
+		ExposedPorts: nat.PortSet{httpPort: {}},
+	}
+	opCtx, cancel := r.op(ctx)
+	defer cancel()
+	resp, err := r.c.api.ContainerCreate(opCtx, cfg, host, nil, nil, spec.Name)
+	if err != nil {
+		if ctx.Err() != nil || opCtx.Err() != nil {
+			// Docker may have created it before the call was abandoned.
+			r.removeQuietly(ctx, spec.Name)
+		}
+		if cerrdefs.IsNotFound(err) {
+			return session.Container{}, fmt.Errorf("creating container %s: %w: %v", spec.Name, session.ErrImageNotFound, err)
+		}
+		return session.Container{}, r.sessionErr("creating container "+spec.Name, err)
+	}
+	return session.Container{ID: resp.ID, Name: spec.Name, Image: spec.Image, Labels: spec.Labels}, nil
+}
+
+func (r *Runtime) removeQuietly(ctx context.Context, id string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.c.timeout)
+	defer cancel()
+	_ = r.Remove(ctx, id)
+}
+
+// Start implements session.Runtime.
+func (r *Runtime) Start(ctx context.Context, id string) (session.Container, error) {
+	opCtx, cancel := r.op(ctx)
+	defer cancel()
+	if err := r.c.api.ContainerStart(opCtx, id, container.StartOptions{}); err != nil {
+		return session.Container{}, r.sessionErr("starting container "+short(id), err)
+	}
+	return r.Inspect(ctx, id)
+}
+
+// Inspect implements session.Runtime.
+func (r *Runtime) Inspect(ctx context.Context, id string) (session.Container, error) {
+	ctx, cancel := r.op(ctx)
+	defer cancel()
+	info, err := r.c.api.ContainerInspect(ctx, id)
+	if err != nil {
+		return session.Container{}, r.sessionErr("inspecting container "+short(id), err)
+	}
+	c := session.Container{ID: info.ID, Name: strings.TrimPrefix(info.Name, "/")}
+	if info.Config != nil {
+		c.Image, c.Labels = info.Config.Image, info.Config.Labels
+	}
+	if info.State != nil {
+		c.Running = info.State.Running
+		c.ExitCode = info.State.ExitCode
+	}
+	if info.NetworkSettings != nil {
+		for _, b := range info.NetworkSettings.Ports[httpPort] {
+			if b.HostIP == "127.0.0.1" {
+				c.HostPort, _ = strconv.Atoi(b.HostPort)
+			}
+		}
+	}
+	if !c.Running {
+		c.Output = r.output(ctx, id)
+	}
+	return c, nil
+}
+
+// output returns the last lines a container wrote, for error messages.
+func (r *Runtime) output(ctx context.Context, id string) string {
+	rc, err := r.c.api.ContainerLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Tail: strconv.Itoa(outputLines)})
+	if err != nil {
+		return ""
+	}
+	defer rc.Close()
+	var buf bytes.Buffer
+	lw := &limitedWriter{w: &buf, n: 8 << 10}
+	_, _ = stdcopy.StdCopy(lw, lw, rc)
+	return strings.TrimSpace(buf.String())
+}
+
+type limitedWriter struct {
+	w io.Writer
+	n int
+}
+
+func (l *limitedWriter) Write(p []byte) (int, error) {
+	if l.n <= 0 {
+		return len(p), nil
+	}
+	k := min(len(p), l.n)
+	l.n -= k
+	_, err := l.w.Write(p[:k])
+	return len(p), err
+}
+
+// Remove implements session.Runtime: stop (SIGTERM, then SIGKILL after a
+// few seconds) and remove. A container that is already gone, or being
+// removed, is fine.
+func (r *Runtime) Remove(ctx context.Context, id string) error {
+	ctx, cancel := context.WithTimeout(ctx, r.c.timeout+stopTimeout*time.Second)
+	defer cancel()
+	timeout := stopTimeout
+	err := r.c.api.ContainerStop(ctx, id, container.StopOptions{Timeout: &timeout})
+	if err != nil && !cerrdefs.IsNotFound(err) && !cerrdefs.IsConflict(err) {
+		return r.sessionErr("stopping container "+short(id), err)
+	}
+	err = r.c.api.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
+	if err == nil || cerrdefs.IsNotFound(err) || cerrdefs.IsConflict(err) && strings.Contains(err.Error(), "already in progress") {
+		return nil
+	}
+	return r.sessionErr("removing container "+short(id), err)
+}
+
+func (r *Runtime) realmFilter() filters.Args {
+	return filters.NewArgs(filters.Arg("label", protocol.LabelRealm+"="+r.realm))
+}
+
+// List implements session.Runtime.
+func (r *Runtime) List(ctx context.Context) ([]session.Container, error) {
+	ctx, cancel := r.op(ctx)
+	defer cancel()
+	list, err := r.c.api.ContainerList(ctx, container.ListOptions{All: true, Filters: r.realmFilter()})
+	if err != nil {
+		return nil, r.sessionErr("listing containers", err)
+	}
+	out := make([]session.Container, 0, len(list))
+	for _, s := range list {
+		c := session.Container{ID: s.ID, Image: s.Image, Labels: s.Labels, Running: s.State == container.StateRunning}
+		if len(s.Names) > 0 {
+			c.Name = strings.TrimPrefix(s.Names[0], "/")
+		}
+		for _, p := range s.Ports {
+			if p.PrivatePort == protocol.ContainerPort && p.Type == "tcp" && p.IP == "127.0.0.1" {
+				c.HostPort = int(p.PublicPort)
+			}
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// Events implements session.Runtime: die and destroy events of the realm's
+// containers.
+func (r *Runtime) Events(ctx context.Context) (<-chan session.ContainerEvent, <-chan error) {
+	f := r.realmFilter()
+	f.Add("type", string(events.ContainerEventType))
+	f.Add("event", string(events.ActionDie))
+	f.Add("event", string(events.ActionDestroy))
+	msgs, errs := r.c.api.Events(ctx, events.ListOptions{Filters: f})
+	out := make(chan session.ContainerEvent)
+	outErr := make(chan error, 1)
+	go func() {
+		defer close(out)
+		defer close(outErr)
+		for {
+			select {
+			case m := <-msgs:
+				ev := session.ContainerEvent{ContainerID: m.Actor.ID, Labels: m.Actor.Attributes, Action: string(m.Action)}
+				select {
+				case out <- ev:
+				case <-ctx.Done():
+					return
+				}
+			case err := <-errs:
+				if ctx.Err() == nil {
+					outErr <- r.sessionErr("following container events", err)
+				}
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, outErr
+}
+
+func short(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+var _ session.Runtime = (*Runtime)(nil)

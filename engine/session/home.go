@@ -1,0 +1,78 @@
+package session
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/simphony/simphony-remote/engine/accounting"
+	"github.com/simphony/simphony-remote/engine/protocol"
+)
+
+// WorkspaceDir is where a session's persistent home is mounted.
+const WorkspaceDir = "/workspace"
+
+// mounts returns the binds a policy asks for: the user's home at
+// /workspace (created when missing) and the policy's volume (which must
+// exist: it is refused, not dropped, when missing).
+func (m *Manager) mounts(user string, p accounting.Policy) ([]Mount, error) {
+	var out []Mount
+	if p.AllowHome {
+		home, err := m.ensureHome(user)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Mount{Source: home, Target: WorkspaceDir})
+	}
+	if v := p.Volume; !v.IsZero() {
+		src, err := filepath.EvalSymlinks(v.Source)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("%w: the policy's volume source %s does not exist on the host", ErrVolume, v.Source)
+			}
+			return nil, fmt.Errorf("%w: the policy's volume source %s: %v", ErrVolume, v.Source, err)
+		}
+		// A symbolic link must not lead where the policy could not point.
+		resolved := accounting.Volume{Source: src, Target: v.Target, Mode: v.Mode}
+		if err := resolved.Validate(); err != nil {
+			return nil, fmt.Errorf("%w: the policy's volume source %s leads to %s: %v", ErrVolume, v.Source, src, err)
+		}
+		out = append(out, Mount{Source: src, Target: v.Target, ReadOnly: v.Mode == "ro"})
+	}
+	return out, nil
+}
+
+// HomeDir is the persistent home of a user.
+func (m *Manager) HomeDir(user string) string {
+	return filepath.Join(m.opts.HomesDir, protocol.Escape(user))
+}
+
+// ensureHome creates the user's home when missing, mode 0700, owned by
+// HomeUID:HomeGID when the appliance runs as root (else by the appliance's
+// own user). An existing home is left as it is.
+func (m *Manager) ensureHome(user string) (string, error) {
+	dir, err := filepath.Abs(m.HomeDir(user))
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return "", fmt.Errorf("creating the homes directory: %w", err)
+	}
+	err = os.Mkdir(dir, 0o700)
+	switch {
+	case errors.Is(err, fs.ErrExist):
+		return dir, nil
+	case err != nil:
+		return "", fmt.Errorf("creating the home of %s: %w", user, err)
+	}
+	if os.Geteuid() == 0 {
+		if err := os.Chown(dir, m.opts.HomeUID, m.opts.HomeGID); err != nil {
+			_ = os.Remove(dir)
+			return "", fmt.Errorf("giving the home of %s to %d:%d: %w", user, m.opts.HomeUID, m.opts.HomeGID, err)
+		}
+	}
+	m.opts.Log.Info().Str("user", user).Str("home", dir).Msg("created a persistent home")
+	return dir, nil
+}

@@ -1,0 +1,393 @@
+// Package session starts, stops and keeps track of users' application
+// containers, and publishes their routes for the proxy.
+package session
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/simphony/simphony-remote/engine/accounting"
+	"github.com/simphony/simphony-remote/engine/protocol"
+	"github.com/simphony/simphony-remote/engine/routes"
+)
+
+// Accounts is what the manager reads from the accounting store.
+type Accounts interface {
+	User(ctx context.Context, name string) (accounting.User, error)
+	GrantByID(ctx context.Context, mappingID string) (accounting.Grant, error)
+	Application(ctx context.Context, image string) (accounting.Application, error)
+}
+
+// Options configure a Manager.
+type Options struct {
+	// Realm tags this appliance's containers.
+	Realm string
+	// HomesDir holds the persistent homes, one directory per user.
+	HomesDir string
+	// HomeUID and HomeGID own new homes (when running as root).
+	HomeUID, HomeGID int
+	// StartTimeout bounds a start, readiness included.
+	StartTimeout time.Duration
+	// Limits are the default container limits.
+	Limits accounting.Limits
+	// NoNewPrivileges is set on every container.
+	NoNewPrivileges bool
+	// Log receives what the manager does.
+	Log zerolog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// errStartTimeout is the cause of a start's own deadline, told apart from
+// the caller's deadline or cancellation.
+var errStartTimeout = errors.New("start timeout")
+
+// cleanupTimeout bounds removing a container after a failed start, which
+// runs even when the start's own context was cancelled.
+const cleanupTimeout = 30 * time.Second
+
+// Manager starts and stops sessions. It is safe for concurrent use.
+type Manager struct {
+	opts     Options
+	accounts Accounts
+	rt       Runtime
+	routes   *routes.Table
+	events   broadcaster
+	http     *http.Client
+
+	mu   sync.Mutex
+	busy map[string]bool // user "/" mapping id → a start or stop is under way
+}
+
+// New returns a manager that runs containers on rt and publishes routes
+// into table.
+func New(accounts Accounts, rt Runtime, table *routes.Table, opts Options) *Manager {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Manager{
+		opts: opts, accounts: accounts, rt: rt, routes: table,
+		busy: map[string]bool{},
+		http: &http.Client{
+			Timeout: 5 * time.Second,
+			// A redirect counts as an answer: do not follow it.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+			Transport:     &http.Transport{DisableKeepAlives: true, Proxy: nil},
+		},
+	}
+}
+
+// Routes is the table the manager publishes into.
+func (m *Manager) Routes() *routes.Table { return m.routes }
+
+// Subscribe returns a channel of session events and a function that ends
+// the subscription. A subscriber that lags far behind misses events.
+func (m *Manager) Subscribe() (<-chan Event, func()) { return m.events.subscribe() }
+
+func (m *Manager) publish(e Event) {
+	e.Time = m.opts.Now()
+	m.events.publish(e)
+}
+
+func sessionKey(user, mappingID string) string { return user + "/" + mappingID }
+
+// acquire marks a session key busy; false if it already was.
+func (m *Manager) acquire(key string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.busy[key] {
+		return false
+	}
+	m.busy[key] = true
+	return true
+}
+
+func (m *Manager) release(key string) {
+	m.mu.Lock()
+	delete(m.busy, key)
+	m.mu.Unlock()
+}
+
+func (m *Manager) isBusy(key string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.busy[key]
+}
+
+// Get returns a running session by url id.
+func (m *Manager) Get(urlID string) (routes.Route, bool) { return m.routes.Get(urlID) }
+
+// List returns the running sessions of a user.
+func (m *Manager) List(user string) []routes.Route {
+	var out []routes.Route
+	for _, r := range m.routes.List() {
+		if r.User == user {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Stop stops a session of user. Another user's session is ErrNotFound.
+func (m *Manager) Stop(ctx context.Context, user, urlID string) error {
+	r, ok := m.routes.Get(urlID)
+	if !ok || r.User != user {
+		return fmt.Errorf("stopping session %s: %w", urlID, ErrNotFound)
+	}
+	return m.stop(ctx, r, user)
+}
+
+// StopAny stops any session, for administrators; by names who did it.
+func (m *Manager) StopAny(ctx context.Context, urlID, by string) error {
+	r, ok := m.routes.Get(urlID)
+	if !ok {
+		return fmt.Errorf("stopping session %s: %w", urlID, ErrNotFound)
+	}
+	return m.stop(ctx, r, by)
+}
+
+func (m *Manager) stop(ctx context.Context, r routes.Route, by string) error {
+	key := sessionKey(r.User, r.MappingID)
+	if !m.acquire(key) {
+		return fmt.Errorf("stopping session %s: %w", r.URLID, ErrInProgress)
+	}
+	defer m.release(key)
+	if err := m.rt.Remove(ctx, r.ContainerID); err != nil {
+		return fmt.Errorf("stopping session %s: %w", r.URLID, err)
+	}
+	if _, ok := m.routes.DeleteIf(r.URLID, r.ContainerID); ok {
+		m.publish(Event{Kind: EventStopped, User: r.User, MappingID: r.MappingID, URLID: r.URLID, Message: "stopped by " + by})
+	}
+	m.opts.Log.Info().Str("user", r.User).Str("url_id", r.URLID).Str("by", by).Msg("session stopped")
+	return nil
+}
+
+// Start starts the application of mappingID for user and returns the
+// session once its application answers HTTP. A start or stop of the same
+// user and mapping already under way fails at once with ErrInProgress. On
+// any failure, cancellation or timeout, nothing of the attempt remains.
+func (m *Manager) Start(ctx context.Context, user, mappingID string, conf map[string]string) (routes.Route, error) {
+	key := sessionKey(user, mappingID)
+	if !m.acquire(key) {
+		return routes.Route{}, fmt.Errorf("starting %s: %w", mappingID, ErrInProgress)
+	}
+	defer m.release(key)
+
+	ctx, cancel := context.WithTimeoutCause(ctx, m.opts.StartTimeout, errStartTimeout)
+	defer cancel()
+	began := m.opts.Now()
+	r, err := m.start(ctx, user, mappingID, conf)
+	if err != nil {
+		if context.Cause(ctx) == errStartTimeout && !errors.Is(err, ErrNotReady) {
+			err = fmt.Errorf("%w within %s: %w", ErrNotReady, m.opts.StartTimeout, err)
+		}
+		m.publish(Event{Kind: EventFailed, User: user, MappingID: mappingID, Message: err.Error()})
+		m.opts.Log.Warn().Err(err).Str("user", user).Str("mapping_id", mappingID).Msg("session start failed")
+		return routes.Route{}, fmt.Errorf("starting %s: %w", mappingID, err)
+	}
+	m.publish(Event{Kind: EventStarted, User: user, MappingID: mappingID, URLID: r.URLID})
+	m.opts.Log.Info().Str("user", user).Str("mapping_id", mappingID).Str("url_id", r.URLID).
+		Str("image", r.Image).Dur("took", m.opts.Now().Sub(began)).Msg("session started")
+	return r, nil
+}
+
+func (m *Manager) start(ctx context.Context, user, mappingID string, conf map[string]string) (routes.Route, error) {
+	progress := func(step, urlID string) {
+		m.publish(Event{Kind: EventProgress, User: user, MappingID: mappingID, URLID: urlID, Step: step})
+	}
+	if !accounting.IsMappingID(mappingID) {
+		return routes.Route{}, fmt.Errorf("%w: %q is not a mapping id", ErrNotFound, mappingID)
+	}
+	grant, err := m.accounts.GrantByID(ctx, mappingID)
+	if errors.Is(err, accounting.ErrNotFound) || err == nil && grant.User != user {
+		return routes.Route{}, fmt.Errorf("%w: user %s has no grant %s", ErrNotFound, user, mappingID)
+	}
+	if err != nil {
+		return routes.Route{}, err
+	}
+	app, err := m.accounts.Application(ctx, grant.Image)
+	if err != nil {
+		return routes.Route{}, err
+	}
+	img, err := m.rt.Image(ctx, grant.Image)
+	if err != nil {
+		return routes.Route{}, err
+	}
+	progress(StepImage, "")
+	env, err := configurableEnv(img, grant.Policy, conf)
+	if err != nil {
+		return routes.Route{}, err
+	}
+	mounts, err := m.mounts(user, grant.Policy)
+	if err != nil {
+		return routes.Route{}, err
+	}
+	if err := m.stopPrevious(ctx, user, mappingID, progress); err != nil {
+		return routes.Route{}, err
+	}
+
+	urlID := randomHex(16)
+	urlPath := protocol.URLPath(user, urlID)
+	env[protocol.EnvJPYUser] = user
+	env[protocol.EnvBaseURL] = protocol.BaseURL(user)
+	env[protocol.EnvUser] = protocol.UnixUser(user)
+	env[protocol.EnvURLID] = urlID
+	if grant.Policy.AppLicense != "" {
+		env[protocol.EnvAppLicense] = grant.Policy.AppLicense
+	}
+	spec := Spec{
+		Name:  fmt.Sprintf("%s-%s-%s-%s", m.opts.Realm, protocol.Escape(user), protocol.Escape(mappingID), randomHex(3)),
+		Image: grant.Image,
+		Env:   env,
+		Labels: map[string]string{
+			protocol.LabelUser:      user,
+			protocol.LabelMappingID: mappingID,
+			protocol.LabelURLID:     urlID,
+			protocol.LabelURLPath:   urlPath,
+			protocol.LabelRealm:     m.opts.Realm,
+		},
+		Mounts:          mounts,
+		Limits:          mergeLimits(app.Limits, m.opts.Limits),
+		NoNewPrivileges: m.opts.NoNewPrivileges,
+	}
+
+	c, err := m.rt.Create(ctx, spec)
+	if err != nil {
+		return routes.Route{}, err
+	}
+	progress(StepCreated, urlID)
+	r, err := m.run(ctx, c, urlPath, progress)
+	if err != nil {
+		m.cleanup(ctx, c.ID, user, mappingID, urlID)
+		return routes.Route{}, err
+	}
+	r.URLID, r.User, r.MappingID, r.Image, r.URLPath = urlID, user, mappingID, grant.Image, urlPath
+	m.routes.Put(r)
+	progress(StepReady, urlID)
+	return r, nil
+}
+
+// run starts a created container and waits until it answers HTTP.
+func (m *Manager) run(ctx context.Context, c Container, urlPath string, progress func(step, urlID string)) (routes.Route, error) {
+	urlID := c.Labels[protocol.LabelURLID]
+	c, err := m.rt.Start(ctx, c.ID)
+	if err != nil {
+		return routes.Route{}, err
+	}
+	if !c.Running {
+		return routes.Route{}, fmt.Errorf("%w (exit code %d) at once; its last output:\n%s", ErrContainerGone, c.ExitCode, c.Output)
+	}
+	if c.HostPort == 0 {
+		return routes.Route{}, fmt.Errorf("%w: container %s has no published port %d", ErrContainerGone, c.Name, protocol.ContainerPort)
+	}
+	progress(StepStarted, urlID)
+	progress(StepWaiting, urlID)
+	upstream := fmt.Sprintf("127.0.0.1:%d", c.HostPort)
+	if err := m.waitReady(ctx, c.ID, "http://"+upstream+urlPath); err != nil {
+		return routes.Route{}, err
+	}
+	return routes.Route{ContainerID: c.ID, Upstream: upstream, Started: m.opts.Now()}, nil
+}
+
+// cleanup removes a container of a failed start, even when ctx is done.
+func (m *Manager) cleanup(ctx context.Context, id, user, mappingID, urlID string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	if err := m.rt.Remove(ctx, id); err != nil {
+		m.opts.Log.Error().Err(err).Str("container", id).Msg("removing the container of a failed start")
+		return
+	}
+	m.publish(Event{Kind: EventProgress, User: user, MappingID: mappingID, URLID: urlID, Step: StepCleanedUp})
+}
+
+// stopPrevious removes the containers of an earlier session of the same
+// user and mapping: a start always gives a fresh container.
+func (m *Manager) stopPrevious(ctx context.Context, user, mappingID string, progress func(step, urlID string)) error {
+	cs, err := m.rt.List(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		if c.Labels[protocol.LabelUser] != user || c.Labels[protocol.LabelMappingID] != mappingID {
+			continue
+		}
+		urlID := c.Labels[protocol.LabelURLID]
+		progress(StepStopping, urlID)
+		if err := m.rt.Remove(ctx, c.ID); err != nil {
+			return err
+		}
+		if _, ok := m.routes.DeleteIf(urlID, c.ID); ok {
+			m.publish(Event{Kind: EventStopped, User: user, MappingID: mappingID, URLID: urlID, Message: "replaced by a new start"})
+		}
+	}
+	return nil
+}
+
+// waitReady polls url until it answers 2xx or 3xx, backing off up to one
+// second between tries; it gives up when the container stops or ctx ends.
+func (m *Manager) waitReady(ctx context.Context, containerID, url string) error {
+	backoff := 50 * time.Millisecond
+	var last string
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := m.http.Do(req)
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode >= 200 && resp.StatusCode < 400 {
+				return nil
+			}
+			last = "HTTP " + resp.Status
+		} else {
+			last = err.Error()
+		}
+		if ctx.Err() == nil {
+			c, err := m.rt.Inspect(ctx, containerID)
+			if err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+				return err
+			}
+			if err == nil && !c.Running {
+				return fmt.Errorf("%w (exit code %d) before answering HTTP; its last output:\n%s", ErrContainerGone, c.ExitCode, c.Output)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			if context.Cause(ctx) == errStartTimeout {
+				return fmt.Errorf("%w within %s; the last answer was: %s", ErrNotReady, m.opts.StartTimeout, last)
+			}
+			return ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, time.Second)
+	}
+}
+
+// mergeLimits fills the zero fields of app with the defaults.
+func mergeLimits(app, def accounting.Limits) accounting.Limits {
+	if app.Memory == 0 {
+		app.Memory = def.Memory
+	}
+	if app.CPUs == 0 {
+		app.CPUs = def.CPUs
+	}
+	if app.Pids == 0 {
+		app.Pids = def.Pids
+	}
+	return app
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go ≥ 1.24).
+	return hex.EncodeToString(b)
+}

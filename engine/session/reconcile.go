@@ -1,0 +1,156 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/simphony/simphony-remote/engine/accounting"
+	"github.com/simphony/simphony-remote/engine/protocol"
+	"github.com/simphony/simphony-remote/engine/routes"
+)
+
+// Reconcile makes the route table match the realm's containers: a running
+// container whose user and grant still exist gets its route back (from its
+// labels: nothing else is needed after a restart); any other container of
+// the realm (stopped, never started, orphaned by a crash, or whose user or
+// grant is gone) is removed; a route whose container is not running goes.
+// Containers of a start or stop under way are left alone.
+func (m *Manager) Reconcile(ctx context.Context) error {
+	cs, err := m.rt.List(ctx)
+	if err != nil {
+		return fmt.Errorf("reconciling: %w", err)
+	}
+	running := map[string]bool{} // url id → has a running container
+	var restored, removed int
+	for _, c := range cs {
+		user, mapping, urlID := c.Labels[protocol.LabelUser], c.Labels[protocol.LabelMappingID], c.Labels[protocol.LabelURLID]
+		if m.isBusy(sessionKey(user, mapping)) {
+			running[urlID] = true
+			continue
+		}
+		reason := m.keepReason(ctx, c)
+		if reason != "" {
+			if err := m.rt.Remove(ctx, c.ID); err != nil {
+				return fmt.Errorf("reconciling: removing container %s: %w", c.Name, err)
+			}
+			removed++
+			m.opts.Log.Info().Str("container", c.Name).Str("user", user).Str("url_id", urlID).Str("reason", reason).Msg("removed a container")
+			continue
+		}
+		running[urlID] = true
+		if r, ok := m.routes.Get(urlID); ok && r.ContainerID == c.ID {
+			continue
+		}
+		m.routes.Put(routes.Route{
+			URLID: urlID, User: user, MappingID: mapping, Image: c.Image, ContainerID: c.ID,
+			Upstream: fmt.Sprintf("127.0.0.1:%d", c.HostPort), URLPath: c.Labels[protocol.LabelURLPath],
+			Started: m.opts.Now(),
+		})
+		restored++
+		m.opts.Log.Info().Str("container", c.Name).Str("user", user).Str("url_id", urlID).Msg("restored the route of a running session")
+	}
+	var dropped int
+	for _, r := range m.routes.List() {
+		if running[r.URLID] || m.isBusy(sessionKey(r.User, r.MappingID)) {
+			continue
+		}
+		if _, ok := m.routes.DeleteIf(r.URLID, r.ContainerID); ok {
+			dropped++
+			m.publish(Event{Kind: EventStopped, User: r.User, MappingID: r.MappingID, URLID: r.URLID, Message: "the container is gone"})
+			m.opts.Log.Info().Str("user", r.User).Str("url_id", r.URLID).Msg("dropped the route of a vanished container")
+		}
+	}
+	m.opts.Log.Info().Int("containers", len(cs)).Int("restored", restored).Int("removed", removed).Int("dropped", dropped).Msg("reconciled sessions")
+	return nil
+}
+
+// keepReason says why a container must go, or "" when it may stay.
+func (m *Manager) keepReason(ctx context.Context, c Container) string {
+	user, mapping, urlID := c.Labels[protocol.LabelUser], c.Labels[protocol.LabelMappingID], c.Labels[protocol.LabelURLID]
+	switch {
+	case !c.Running:
+		return "not running"
+	case c.HostPort == 0:
+		return "no published port"
+	case !accounting.IsMappingID(urlID) || c.Labels[protocol.LabelURLPath] != protocol.URLPath(user, urlID):
+		return "malformed runinfo labels"
+	}
+	if _, err := m.accounts.User(ctx, user); errors.Is(err, accounting.ErrNotFound) {
+		return "the user no longer exists"
+	}
+	g, err := m.accounts.GrantByID(ctx, mapping)
+	if errors.Is(err, accounting.ErrNotFound) || err == nil && g.User != user {
+		return "the grant no longer exists"
+	}
+	return ""
+}
+
+// Run follows the runtime's container events until ctx ends: a container
+// that stops loses its route and is removed. Whenever the event stream
+// (re)connects, Run reconciles, so that nothing missed while Docker was
+// away stays wrong. It retries with backoff while the runtime is away.
+func (m *Manager) Run(ctx context.Context) error {
+	backoff := time.Second
+	for {
+		streamCtx, cancel := context.WithCancel(ctx)
+		evs, errs := m.rt.Events(streamCtx)
+		err := m.Reconcile(streamCtx)
+		if err == nil {
+			backoff = time.Second
+			err = m.follow(streamCtx, evs, errs)
+		}
+		cancel()
+		if ctx.Err() != nil {
+			return nil
+		}
+		m.opts.Log.Warn().Err(err).Dur("retry_in", backoff).Msg("lost the container runtime's events")
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 30*time.Second)
+	}
+}
+
+func (m *Manager) follow(ctx context.Context, evs <-chan ContainerEvent, errs <-chan error) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case err, ok := <-errs:
+			if !ok {
+				return errors.New("the event stream ended")
+			}
+			return err
+		case ev, ok := <-evs:
+			if !ok {
+				return errors.New("the event stream ended")
+			}
+			m.containerStopped(ctx, ev)
+		}
+	}
+}
+
+// containerStopped handles a container of the realm that died or went away.
+func (m *Manager) containerStopped(ctx context.Context, ev ContainerEvent) {
+	user, mapping, urlID := ev.Labels[protocol.LabelUser], ev.Labels[protocol.LabelMappingID], ev.Labels[protocol.LabelURLID]
+	if m.isBusy(sessionKey(user, mapping)) {
+		return // the start or stop under way deals with its container
+	}
+	r, ok := m.routes.DeleteIf(urlID, ev.ContainerID)
+	if !ok {
+		return
+	}
+	log := m.opts.Log.Info().Str("user", user).Str("url_id", urlID).Str("event", ev.Action)
+	if c, err := m.rt.Inspect(ctx, ev.ContainerID); err == nil && !c.Running {
+		log = log.Int("exit_code", c.ExitCode).Str("output", c.Output)
+	}
+	log.Msg("session ended: its container stopped")
+	m.publish(Event{Kind: EventStopped, User: r.User, MappingID: r.MappingID, URLID: r.URLID, Message: "the application stopped"})
+	if err := m.rt.Remove(ctx, ev.ContainerID); err != nil {
+		m.opts.Log.Error().Err(err).Str("container", ev.ContainerID).Msg("removing a stopped container")
+	}
+}

@@ -1,0 +1,232 @@
+package session
+
+// Narrow unit tests with a fake runtime. The features themselves are proven
+// against the real Docker Engine in docker_test.go.
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/simphony/simphony-remote/engine/accounting"
+	"github.com/simphony/simphony-remote/engine/protocol"
+	"github.com/simphony/simphony-remote/engine/routes"
+)
+
+func TestConfigurableEnv(t *testing.T) {
+	vnc := protocol.Image{Name: "vnc", Env: []string{"STARTUPDATA", "X11_DEPTH", "X11_HEIGHT", "X11_WIDTH"}}
+	plain := protocol.Image{Name: "plain"}
+	allow := accounting.Policy{AllowStartupData: true}
+	tests := []struct {
+		name    string
+		img     protocol.Image
+		p       accounting.Policy
+		conf    map[string]string
+		want    map[string]string
+		wantErr string
+	}{
+		{"defaults", vnc, allow, nil, map[string]string{"X11_WIDTH": "1024", "X11_HEIGHT": "768", "X11_DEPTH": "24"}, ""},
+		{"resolution", vnc, allow, map[string]string{"resolution": "1920x1080"}, map[string]string{"X11_WIDTH": "1920", "X11_HEIGHT": "1080", "X11_DEPTH": "24"}, ""},
+		{"bounds", vnc, allow, map[string]string{"resolution": "7680x4320"}, map[string]string{"X11_WIDTH": "7680", "X11_HEIGHT": "4320", "X11_DEPTH": "24"}, ""},
+		{"too wide", vnc, allow, map[string]string{"resolution": "7681x800"}, nil, "width must be 320 to 7680"},
+		{"zero", vnc, allow, map[string]string{"resolution": "0x0"}, nil, "width must be"},
+		{"negative", vnc, allow, map[string]string{"resolution": "-1x800"}, nil, "want WIDTHxHEIGHT"},
+		{"spaces", vnc, allow, map[string]string{"resolution": " 800x600"}, nil, "want WIDTHxHEIGHT"},
+		{"startup data", vnc, allow, map[string]string{"startupdata": "/workspace/a b.txt"}, map[string]string{"X11_WIDTH": "1024", "X11_HEIGHT": "768", "X11_DEPTH": "24", "STARTUPDATA": "/workspace/a b.txt"}, ""},
+		{"startup data refused by policy", vnc, accounting.Policy{}, map[string]string{"startupdata": "/x"}, nil, "does not allow startup data"},
+		{"startup data too long", vnc, allow, map[string]string{"startupdata": strings.Repeat("x", 4097)}, nil, "the limit is 4096"},
+		{"plain image, nothing asked", plain, allow, nil, map[string]string{}, ""},
+		{"plain image, resolution asked", plain, allow, map[string]string{"resolution": "800x600"}, nil, "supports none"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env, err := configurableEnv(tt.img, tt.p, tt.conf)
+			if tt.wantErr != "" {
+				if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error = %v, want ErrInvalid containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(env) != len(tt.want) {
+				t.Fatalf("env = %v, want %v", env, tt.want)
+			}
+			for k, v := range tt.want {
+				if env[k] != v {
+					t.Errorf("env[%s] = %q, want %q", k, env[k], v)
+				}
+			}
+		})
+	}
+}
+
+func TestBroadcasterNeverBlocks(t *testing.T) {
+	var b broadcaster
+	slow, doneSlow := b.subscribe()
+	fast, doneFast := b.subscribe()
+	defer doneSlow()
+	for i := range eventBuffer + 10 {
+		b.publish(Event{Step: strconv.Itoa(i)})
+		if e := <-fast; e.Step != strconv.Itoa(i) {
+			t.Fatalf("fast subscriber got %q, want %d", e.Step, i)
+		}
+	}
+	if len(slow) != eventBuffer {
+		t.Errorf("slow subscriber holds %d events, want the first %d", len(slow), eventBuffer)
+	}
+	doneFast()
+	doneFast() // idempotent
+	b.publish(Event{})
+	if _, open := <-fast; open {
+		t.Error("channel still open after unsubscribing")
+	}
+}
+
+// fakeRuntime runs "containers" that are httptest servers.
+type fakeRuntime struct {
+	mu         sync.Mutex
+	containers map[string]*Container
+	servers    map[string]*httptest.Server
+	n          int
+	// startGate, when set, is waited on inside Start.
+	startGate chan struct{}
+}
+
+func newFakeRuntime() *fakeRuntime {
+	return &fakeRuntime{containers: map[string]*Container{}, servers: map[string]*httptest.Server{}}
+}
+
+func (f *fakeRuntime) Image(_ context.Context, ref string) (protocol.Image, error) {
+	return protocol.Image{Name: ref, Type: protocol.TypeWeb}, nil
+}
+
+func (f *fakeRuntime) Create(_ context.Context, spec Spec) (Container, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.n++
+	c := &Container{ID: "c" + strconv.Itoa(f.n), Name: spec.Name, Image: spec.Image, Labels: spec.Labels}
+	f.containers[c.ID] = c
+	return *c, nil
+}
+
+func (f *fakeRuntime) Start(ctx context.Context, id string) (Container, error) {
+	if f.startGate != nil {
+		select {
+		case <-f.startGate:
+		case <-ctx.Done():
+			return Container{}, ctx.Err()
+		}
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.containers[id]
+	c.Running = true
+	c.HostPort, _ = strconv.Atoi(srv.URL[strings.LastIndex(srv.URL, ":")+1:])
+	f.servers[id] = srv
+	return *c, nil
+}
+
+func (f *fakeRuntime) Inspect(_ context.Context, id string) (Container, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, ok := f.containers[id]
+	if !ok {
+		return Container{}, ErrContainerGone
+	}
+	return *c, nil
+}
+
+func (f *fakeRuntime) Remove(_ context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if s, ok := f.servers[id]; ok {
+		s.Close()
+	}
+	delete(f.containers, id)
+	delete(f.servers, id)
+	return nil
+}
+
+func (f *fakeRuntime) List(context.Context) ([]Container, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Container
+	for _, c := range f.containers {
+		out = append(out, *c)
+	}
+	return out, nil
+}
+
+func (f *fakeRuntime) Events(ctx context.Context) (<-chan ContainerEvent, <-chan error) {
+	return make(chan ContainerEvent), make(chan error)
+}
+
+type fakeAccounts struct{ grants map[string]accounting.Grant }
+
+func (a fakeAccounts) User(_ context.Context, name string) (accounting.User, error) {
+	return accounting.User{Name: name}, nil
+}
+
+func (a fakeAccounts) GrantByID(_ context.Context, id string) (accounting.Grant, error) {
+	g, ok := a.grants[id]
+	if !ok {
+		return g, accounting.ErrNotFound
+	}
+	return g, nil
+}
+
+func (a fakeAccounts) Application(_ context.Context, image string) (accounting.Application, error) {
+	return accounting.Application{Image: image}, nil
+}
+
+// A reconcile that runs while a start is under way (as on a Docker
+// reconnect) must not remove the container being started.
+func TestReconcileSparesStartsUnderWay(t *testing.T) {
+	rt := newFakeRuntime()
+	rt.startGate = make(chan struct{})
+	id := accounting.NewMappingID()
+	acc := fakeAccounts{grants: map[string]accounting.Grant{id: {MappingID: id, User: "alice", Image: "img"}}}
+	m := New(acc, rt, routes.New(), Options{Realm: "r", StartTimeout: 10 * time.Second, Log: zerolog.Nop(), HomesDir: t.TempDir()})
+
+	started := make(chan error, 1)
+	go func() {
+		_, err := m.Start(t.Context(), "alice", id, nil)
+		started <- err
+	}()
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		if cs, _ := rt.List(t.Context()); len(cs) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the start never created its container")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := m.Reconcile(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if cs, _ := rt.List(t.Context()); len(cs) != 1 {
+		t.Fatal("reconcile removed the container of a start under way")
+	}
+	if err := m.Stop(t.Context(), "alice", "anything"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Stop of an unknown url id = %v", err)
+	}
+	close(rt.startGate)
+	if err := <-started; err != nil {
+		t.Fatal(err)
+	}
+	if m.Routes().Len() != 1 {
+		t.Error("no route after the start")
+	}
+}

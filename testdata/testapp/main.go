@@ -1,0 +1,71 @@
+// Command testapp is a tiny application image for the appliance's tests. It
+// serves under the simphony-remote base path and reports what it received;
+// TESTAPP_MODE makes it misbehave on purpose: "never-ready" answers 503,
+// "exit" exits at once, "slow" waits TESTAPP_DELAY before listening.
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+func main() {
+	base := os.Getenv("JPY_BASE_USER_URL") + "/containers/" + os.Getenv("URL_ID") + "/"
+	switch os.Getenv("TESTAPP_MODE") {
+	case "exit":
+		fmt.Fprintln(os.Stderr, "testapp: exiting at once, as asked")
+		os.Exit(3)
+	case "slow":
+		d, _ := time.ParseDuration(os.Getenv("TESTAPP_DELAY"))
+		time.Sleep(d)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc(base, func(w http.ResponseWriter, r *http.Request) {
+		if os.Getenv("TESTAPP_MODE") == "never-ready" {
+			http.Error(w, "never ready", http.StatusServiceUnavailable)
+			return
+		}
+		switch strings.TrimPrefix(r.URL.Path, base) {
+		case "":
+			report(w, r)
+		case "write":
+			// Writes a file into the workspace as the image's user.
+			name := filepath.Base(r.URL.Query().Get("name"))
+			err := os.WriteFile(filepath.Join("/workspace", name), []byte(r.URL.Query().Get("data")), 0o644)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			fmt.Fprintln(w, "written")
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	if err := http.ListenAndServe(":8888", mux); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+func report(w http.ResponseWriter, r *http.Request) {
+	env := map[string]string{}
+	for _, kv := range os.Environ() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	var files []string
+	entries, _ := os.ReadDir("/workspace")
+	for _, e := range entries {
+		files = append(files, e.Name())
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"path": r.URL.Path, "env": env, "headers": r.Header, "workspace": files,
+		"uid": os.Getuid(), "gid": os.Getgid(),
+	})
+}
