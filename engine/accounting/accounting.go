@@ -29,6 +29,8 @@ type User struct {
 	// PasswordHash is an encoded password hash (see engine/auth), empty when
 	// the user has no local password.
 	PasswordHash string
+	// Disabled users cannot sign in; their grants stay.
+	Disabled bool
 }
 
 // Application is a Docker image that users may be granted.
@@ -100,6 +102,12 @@ type Store interface {
 	User(ctx context.Context, name string) (User, error)
 	// Users lists every user, sorted by name.
 	Users(ctx context.Context) ([]User, error)
+	// SetPassword replaces the user's password hash ("" removes it).
+	SetPassword(ctx context.Context, name, hash string) error
+	// SetAdmin sets the user's admin flag.
+	SetAdmin(ctx context.Context, name string, admin bool) error
+	// SetDisabled disables or enables the user.
+	SetDisabled(ctx context.Context, name string, disabled bool) error
 
 	// CreateApplication adds a; ErrExists if it is already there.
 	CreateApplication(ctx context.Context, a Application) error

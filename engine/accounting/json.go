@@ -51,14 +51,16 @@ func (p *Policy) UnmarshalJSON(b []byte) error {
 
 // userJSON never carries the password hash.
 type userJSON struct {
-	Name  string `json:"name"`
-	Admin bool   `json:"admin"`
+	Name        string `json:"name"`
+	Admin       bool   `json:"admin"`
+	Disabled    bool   `json:"disabled"`
+	HasPassword bool   `json:"has_password"`
 }
 
-// MarshalJSON writes the name and admin flag; the password hash never
-// leaves the store.
+// MarshalJSON writes the name and flags; the password hash never leaves
+// the store.
 func (u User) MarshalJSON() ([]byte, error) {
-	return json.Marshal(userJSON{Name: u.Name, Admin: u.Admin})
+	return json.Marshal(userJSON{Name: u.Name, Admin: u.Admin, Disabled: u.Disabled, HasPassword: u.PasswordHash != ""})
 }
 
 // LimitsJSON is the JSON form of Limits; 0 means the default.

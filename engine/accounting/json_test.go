@@ -32,7 +32,7 @@ func TestJSON(t *testing.T) {
 		t.Errorf("forbidden volume: %v", err)
 	}
 	u, _ := json.Marshal(User{Name: "bob", Admin: true, PasswordHash: "$argon2id$secret"})
-	if string(u) != `{"name":"bob","admin":true}` {
+	if string(u) != `{"name":"bob","admin":true,"disabled":false,"has_password":true}` {
 		t.Errorf("user JSON = %s", u)
 	}
 }

@@ -32,6 +32,39 @@ type Config struct {
 	Docker     Docker     `toml:"docker"`
 	Accounting Accounting `toml:"accounting"`
 	Sessions   Sessions   `toml:"sessions"`
+	TLS        TLS        `toml:"tls"`
+	Auth       Auth       `toml:"auth"`
+}
+
+// TLS configures HTTPS. Without a certificate pair or an ACME e-mail, the
+// appliance's own certificate authority (in DATA_DIR/caddy) signs the
+// certificate; browsers must be told to trust it (see /ca.crt).
+type TLS struct {
+	// Hostnames the certificate covers. Empty: the listen host, plus
+	// localhost and 127.0.0.1.
+	Hostnames []string `toml:"hostnames"`
+	// Email enables ACME (Let's Encrypt) for the public hostnames.
+	Email string `toml:"email"`
+	// CertFile and KeyFile, when set, are the certificate (PEM chain) and
+	// key used as they are.
+	CertFile string `toml:"cert_file"`
+	KeyFile  string `toml:"key_file"`
+	// HTTPRedirect is an address (e.g. ":80") where plain HTTP is answered
+	// with a redirect to HTTPS; empty for none.
+	HTTPRedirect string `toml:"http_redirect"`
+}
+
+// Auth configures sign-in.
+type Auth struct {
+	// Mode is local (accounts and passwords in the database) or open (any
+	// valid name signs in without a password: demonstrations only).
+	Mode string `toml:"mode"`
+	// Admins are administrators in addition to users with the admin flag.
+	Admins []string `toml:"admins"`
+	// SessionIdle signs a browser out after this long without requests;
+	// SessionMax after this long in any case.
+	SessionIdle Duration `toml:"session_idle"`
+	SessionMax  Duration `toml:"session_max"`
 }
 
 // Sessions configures the containers that run users' applications.
@@ -101,6 +134,13 @@ func Default() Config {
 			NetworkTimeout: Duration(30 * time.Second),
 		},
 		Accounting: Accounting{Backend: "bbolt"},
+		TLS: TLS{Hostnames: []string{}},
+		Auth: Auth{
+			Mode:        "local",
+			Admins:      []string{},
+			SessionIdle: Duration(12 * time.Hour),
+			SessionMax:  Duration(7 * 24 * time.Hour),
+		},
 		Sessions: Sessions{
 			StartTimeout:    Duration(60 * time.Second),
 			Memory:          ByteSize(4 << 30),

@@ -137,6 +137,13 @@ func TestEnvErrors(t *testing.T) {
 		{"SIMPHONY_REMOTE_SESSIONS_CPUS=-1", "sessions.cpus (environment SIMPHONY_REMOTE_SESSIONS_CPUS): -1 must be from 0"},
 		{"SIMPHONY_REMOTE_SESSIONS_PIDS=-1", "sessions.pids"},
 		{"SIMPHONY_REMOTE_SESSIONS_START_TIMEOUT=0s", "sessions.start_timeout"},
+		{"SIMPHONY_REMOTE_TLS_HOSTNAMES=lab.example.org,bad host", `tls.hostnames (environment SIMPHONY_REMOTE_TLS_HOSTNAMES): "bad host" is not a host name`},
+		{"SIMPHONY_REMOTE_TLS_CERT_FILE=/x.pem", "tls.cert_file and tls.key_file go together"},
+		{"SIMPHONY_REMOTE_TLS_EMAIL=admin", `tls.email (environment SIMPHONY_REMOTE_TLS_EMAIL): "admin" is not an e-mail address`},
+		{"SIMPHONY_REMOTE_TLS_HTTP_REDIRECT=80", "tls.http_redirect"},
+		{"SIMPHONY_REMOTE_AUTH_MODE=ldap", `auth.mode (environment SIMPHONY_REMOTE_AUTH_MODE): "ldap" must be local or open`},
+		{"SIMPHONY_REMOTE_AUTH_ADMINS=alice,Bob", `auth.admins (environment SIMPHONY_REMOTE_AUTH_ADMINS): invalid user name "Bob"`},
+		{"SIMPHONY_REMOTE_AUTH_SESSION_IDLE=30s", "auth.session_idle"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.env, func(t *testing.T) {
@@ -160,6 +167,16 @@ func TestSessionsFromEnv(t *testing.T) {
 	out, _ := l.TOML()
 	if !strings.Contains(string(out), `memory = "512MiB"`) {
 		t.Errorf("printed:\n%s", out)
+	}
+}
+
+func TestListsFromEnv(t *testing.T) {
+	l, err := Load(Sources{Env: []string{"SIMPHONY_REMOTE_TLS_HOSTNAMES=lab.example.org, 10.0.0.5", "SIMPHONY_REMOTE_AUTH_ADMINS=alice"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(l.TLS.Hostnames, []string{"lab.example.org", "10.0.0.5"}) || !reflect.DeepEqual(l.Auth.Admins, []string{"alice"}) {
+		t.Errorf("tls.hostnames = %q, auth.admins = %q", l.TLS.Hostnames, l.Auth.Admins)
 	}
 }
 

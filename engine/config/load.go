@@ -20,9 +20,13 @@ const EnvPrefix = "SIMPHONY_REMOTE_"
 // EnvConfigFile names the configuration file when --config is not given.
 const EnvConfigFile = EnvPrefix + "CONFIG"
 
+// EnvAdminPassword, when set, is the password of the first administrator
+// that serve creates in an empty database (instead of a random one).
+const EnvAdminPassword = EnvPrefix + "ADMIN_PASSWORD"
+
 // otherEnv are SIMPHONY_REMOTE_ variables that are not configuration keys;
 // any other unknown one is reported, to catch typos.
-var otherEnv = []string{EnvConfigFile}
+var otherEnv = []string{EnvConfigFile, EnvAdminPassword}
 
 // Sources are where a configuration comes from, in increasing precedence
 // after the defaults.
@@ -230,7 +234,7 @@ func setString(f reflect.Value, s string) error {
 		}
 		f.SetFloat(n)
 	case reflect.Slice:
-		var items []string
+		items := []string{}
 		for _, it := range strings.Split(s, ",") {
 			if it = strings.TrimSpace(it); it != "" {
 				items = append(items, it)

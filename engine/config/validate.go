@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/simphony/simphony-remote/engine/accounting"
 )
 
 var realmRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,31}$`)
@@ -88,6 +90,23 @@ func (l *Loaded) validate() error {
 		}
 	}
 
+	if err := l.validateTLS(); err != nil {
+		return err
+	}
+	switch c.Auth.Mode {
+	case "local", "open":
+	default:
+		return fail("auth.mode", "%q must be local or open", c.Auth.Mode)
+	}
+	for _, a := range c.Auth.Admins {
+		if err := accounting.ValidateUserName(a); err != nil {
+			return fail("auth.admins", "%v", err)
+		}
+	}
+	if idle, max := c.Auth.SessionIdle.D(), c.Auth.SessionMax.D(); idle < time.Minute || max < idle {
+		return fail("auth.session_idle", "%s must be at least 1m and at most auth.session_max (%s)", idle, max)
+	}
+
 	switch c.Accounting.Backend {
 	case "bbolt":
 	case "csv":
@@ -137,3 +156,37 @@ func checkDockerHost(s string) error {
 	}
 	return nil
 }
+
+func (l *Loaded) validateTLS() error {
+	t := l.TLS
+	fail := func(key, format string, args ...any) error {
+		return &Error{Key: key, Source: l.Origin[key], Msg: fmt.Sprintf(format, args...)}
+	}
+	for _, h := range t.Hostnames {
+		if net.ParseIP(h) == nil && !hostnameRE.MatchString(h) {
+			return fail("tls.hostnames", "%q is not a host name or IP address", h)
+		}
+	}
+	if (t.CertFile == "") != (t.KeyFile == "") {
+		return fail("tls.cert_file", "tls.cert_file and tls.key_file go together: set both or neither")
+	}
+	for _, f := range [][2]string{{"tls.cert_file", t.CertFile}, {"tls.key_file", t.KeyFile}} {
+		if f[1] == "" {
+			continue
+		}
+		if _, err := os.Stat(f[1]); err != nil {
+			return fail(f[0], "cannot use %q: %v", f[1], err)
+		}
+	}
+	if t.Email != "" && !strings.Contains(t.Email, "@") {
+		return fail("tls.email", "%q is not an e-mail address", t.Email)
+	}
+	if t.HTTPRedirect != "" {
+		if err := checkListen(t.HTTPRedirect); err != nil {
+			return fail("tls.http_redirect", "%q: %v", t.HTTPRedirect, err)
+		}
+	}
+	return nil
+}
+
+var hostnameRE = regexp.MustCompile(`^(\*\.)?([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$`)

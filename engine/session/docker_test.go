@@ -350,7 +350,9 @@ func TestFailedStartsLeaveNothing(t *testing.T) {
 		{name: "exits at once", user: "dave", mapping: func() string { return h.grant("dave", exits, accounting.Policy{}) },
 			want: session.ErrContainerGone, msg: "exiting at once, as asked"},
 		{name: "caller's deadline while waiting", user: "dave", mapping: func() string { return h.grant("dave", slow, accounting.Policy{}) },
-			ctx: func() (context.Context, context.CancelFunc) { return context.WithTimeout(t.Context(), 1500*time.Millisecond) },
+			ctx: func() (context.Context, context.CancelFunc) {
+				return context.WithTimeout(t.Context(), 1500*time.Millisecond)
+			},
 			want: context.DeadlineExceeded},
 		{name: "cancelled while waiting", user: "dave", mapping: func() string { return h.grant("dave", slow, accounting.Policy{}) },
 			ctx: func() (context.Context, context.CancelFunc) {

@@ -24,6 +24,10 @@ var migrations = []migration{
 		}
 		return nil
 	}},
+	{"create the login sessions bucket", func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucket(bucketLogins)
+		return err
+	}},
 }
 
 // SchemaVersion is the schema version this build writes.

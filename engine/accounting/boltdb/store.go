@@ -35,6 +35,7 @@ var (
 type userRecord struct {
 	Admin        bool      `json:"admin"`
 	PasswordHash string    `json:"password_hash,omitempty"`
+	Disabled     bool      `json:"disabled,omitempty"`
 	Created      time.Time `json:"created"`
 }
 
@@ -198,7 +199,7 @@ func (s *Store) CreateUser(ctx context.Context, u accounting.User) error {
 	if err := accounting.ValidateUserName(u.Name); err != nil {
 		return fmt.Errorf("creating user: %w", err)
 	}
-	rec, err := json.Marshal(userRecord{Admin: u.Admin, PasswordHash: u.PasswordHash, Created: s.now().UTC()})
+	rec, err := json.Marshal(userRecord{Admin: u.Admin, PasswordHash: u.PasswordHash, Disabled: u.Disabled, Created: s.now().UTC()})
 	if err != nil {
 		return fmt.Errorf("creating user %s: %w", u.Name, err)
 	}
@@ -253,7 +254,47 @@ func decodeUser(name string, v []byte) (accounting.User, error) {
 	if err := json.Unmarshal(v, &rec); err != nil {
 		return accounting.User{}, fmt.Errorf("decoding user %s: %w", name, err)
 	}
-	return accounting.User{Name: name, Admin: rec.Admin, PasswordHash: rec.PasswordHash}, nil
+	return accounting.User{Name: name, Admin: rec.Admin, PasswordHash: rec.PasswordHash, Disabled: rec.Disabled}, nil
+}
+
+// updateUser changes a user's record in one transaction.
+func (s *Store) updateUser(ctx context.Context, doing, name string, change func(*userRecord)) error {
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketUsers)
+		v := b.Get([]byte(name))
+		if v == nil {
+			return fmt.Errorf("user %w", accounting.ErrNotFound)
+		}
+		var rec userRecord
+		if err := json.Unmarshal(v, &rec); err != nil {
+			return fmt.Errorf("decoding user: %w", err)
+		}
+		change(&rec)
+		nv, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte(name), nv)
+	})
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", doing, name, err)
+	}
+	return nil
+}
+
+// SetPassword implements accounting.Store.
+func (s *Store) SetPassword(ctx context.Context, name, hash string) error {
+	return s.updateUser(ctx, "setting the password of", name, func(r *userRecord) { r.PasswordHash = hash })
+}
+
+// SetAdmin implements accounting.Store.
+func (s *Store) SetAdmin(ctx context.Context, name string, admin bool) error {
+	return s.updateUser(ctx, "setting the admin flag of", name, func(r *userRecord) { r.Admin = admin })
+}
+
+// SetDisabled implements accounting.Store.
+func (s *Store) SetDisabled(ctx context.Context, name string, disabled bool) error {
+	return s.updateUser(ctx, "disabling", name, func(r *userRecord) { r.Disabled = disabled })
 }
 
 // Users implements accounting.Store. bbolt keeps keys sorted, so the list is.

@@ -287,6 +287,21 @@ func (s *Store) Users(context.Context) ([]accounting.User, error) {
 	return out, nil
 }
 
+// SetPassword implements accounting.Store: always ErrReadOnly.
+func (s *Store) SetPassword(_ context.Context, name, _ string) error {
+	return s.readOnly("setting the password of " + name)
+}
+
+// SetAdmin implements accounting.Store: always ErrReadOnly.
+func (s *Store) SetAdmin(_ context.Context, name string, _ bool) error {
+	return s.readOnly("setting the admin flag of " + name)
+}
+
+// SetDisabled implements accounting.Store: always ErrReadOnly.
+func (s *Store) SetDisabled(_ context.Context, name string, _ bool) error {
+	return s.readOnly("disabling " + name)
+}
+
 // CreateApplication implements accounting.Store: always ErrReadOnly.
 func (s *Store) CreateApplication(_ context.Context, a accounting.Application) error {
 	return s.readOnly("creating application " + a.Image)

@@ -74,7 +74,7 @@ func TestAppImage(tb testing.TB, c *docker.Client, name string, env map[string]s
 	}
 	for k, v := range map[string]string{
 		protocol.LabelUIName: "Test app " + name, protocol.LabelType: protocol.TypeWeb,
-		protocol.LabelDescription: "An application for tests",
+		protocol.LabelDescription:             "An application for tests",
 		protocol.LabelEnvPrefix + "x11-width": "", protocol.LabelEnvPrefix + "x11-height": "",
 		protocol.LabelEnvPrefix + "x11-depth": "", protocol.LabelEnvPrefix + "startupdata": "",
 	} {

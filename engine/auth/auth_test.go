@@ -1,0 +1,264 @@
+package auth_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/simphony/simphony-remote/engine/accounting"
+	"github.com/simphony/simphony-remote/engine/accounting/boltdb"
+	"github.com/simphony/simphony-remote/engine/auth"
+)
+
+// clock is a settable time source.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func newClock() *clock { return &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)} }
+
+func openStore(t *testing.T) (*boltdb.Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "db")
+	s, err := boltdb.Init(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, path
+}
+
+func TestLogins(t *testing.T) {
+	ctx := t.Context()
+	c := newClock()
+	store, path := openStore(t)
+	l, err := auth.NewLogins(ctx, store, time.Hour, 24*time.Hour, c.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, login, err := l.Create(ctx, "alice", "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(secret) != 43 || login.IDHash != auth.HashID(secret) || login.IDHash == secret || len(login.CSRF) != 43 {
+		t.Fatalf("secret %q, login %+v", secret, login)
+	}
+	if got, ok := l.Resolve(secret); !ok || got.User != "alice" {
+		t.Fatalf("Resolve = %+v, %v", got, ok)
+	}
+	flipped := secret[:42] + map[bool]string{true: "B", false: "A"}[secret[42] == 'A']
+	for _, bad := range []string{"", "x", flipped, login.IDHash} {
+		if _, ok := l.Resolve(bad); ok {
+			t.Errorf("Resolve(%q) succeeded", bad)
+		}
+	}
+	// The secret itself is never stored.
+	stored, _ := store.Logins(ctx)
+	if len(stored) != 1 || stored[0].IDHash != login.IDHash {
+		t.Fatalf("stored = %+v", stored)
+	}
+
+	// Activity keeps it alive past the idle time; the flush persists it.
+	c.add(50 * time.Minute)
+	if _, ok := l.Resolve(secret); !ok {
+		t.Fatal("expired before the idle time")
+	}
+	if err := l.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c.add(50 * time.Minute)
+	store.Close()
+
+	// A restart keeps the session (last seen 50 minutes ago).
+	store, err = boltdb.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	l, err = auth.NewLogins(ctx, store, time.Hour, 24*time.Hour, c.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := l.Resolve(secret); !ok {
+		t.Fatal("the login did not survive a restart")
+	}
+	// Idle expiry.
+	c.add(61 * time.Minute)
+	if _, ok := l.Resolve(secret); ok {
+		t.Fatal("valid after the idle time")
+	}
+	if err := l.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if stored, _ := store.Logins(ctx); len(stored) != 0 {
+		t.Errorf("expired login still stored: %+v", stored)
+	}
+
+	// Absolute expiry, despite activity.
+	s2, _, _ := l.Create(ctx, "bob", "::1")
+	for range 25 {
+		c.add(59 * time.Minute)
+		l.Resolve(s2)
+	}
+	if _, ok := l.Resolve(s2); ok {
+		t.Error("valid after the absolute maximum")
+	}
+
+	// Revocation, one and all of a user.
+	s3, _, _ := l.Create(ctx, "carol", "::1")
+	s4, _, _ := l.Create(ctx, "carol", "::1")
+	s5, _, _ := l.Create(ctx, "dave", "::1")
+	if err := l.Revoke(ctx, s3); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := l.Resolve(s3); ok {
+		t.Error("valid after Revoke")
+	}
+	if n, err := l.RevokeUser(ctx, "carol"); err != nil || n != 1 {
+		t.Errorf("RevokeUser = %d, %v", n, err)
+	}
+	if _, ok := l.Resolve(s4); ok {
+		t.Error("valid after RevokeUser")
+	}
+	if _, ok := l.Resolve(s5); !ok || l.Count() != 1 || l.Users() != 1 {
+		t.Errorf("another user's login suffered: count %d", l.Count())
+	}
+}
+
+func TestLimiter(t *testing.T) {
+	c := newClock()
+	l := auth.NewLimiter(3, time.Minute, 10*time.Minute, c.now)
+	for range 2 {
+		l.Fail("k")
+	}
+	if _, locked := l.Locked("k"); locked {
+		t.Fatal("locked after 2 of 3 failures")
+	}
+	l.Fail("k")
+	left, locked := l.Locked("k")
+	if !locked || left != 10*time.Minute {
+		t.Fatalf("Locked = %v, %v after 3 failures", left, locked)
+	}
+	l.Reset("k") // a success cannot lift a lock
+	if _, locked := l.Locked("k"); !locked {
+		t.Fatal("Reset lifted a lock")
+	}
+	c.add(10*time.Minute + time.Second)
+	if _, locked := l.Locked("k"); locked {
+		t.Fatal("still locked after the lockout")
+	}
+	// Failures spread wider than the window do not add up.
+	l.Fail("j")
+	l.Fail("j")
+	c.add(2 * time.Minute)
+	l.Fail("j")
+	if _, locked := l.Locked("j"); locked {
+		t.Error("failures outside the window added up")
+	}
+}
+
+// memUsers is a narrow in-memory Users.
+type memUsers struct {
+	mu sync.Mutex
+	m  map[string]accounting.User
+}
+
+func (m *memUsers) User(_ context.Context, name string) (accounting.User, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	u, ok := m.m[name]
+	if !ok {
+		return u, accounting.ErrNotFound
+	}
+	return u, nil
+}
+
+func (m *memUsers) CreateUser(_ context.Context, u accounting.User) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.m[u.Name] = u
+	return nil
+}
+
+func TestAuthenticate(t *testing.T) {
+	ctx := t.Context()
+	hash, _ := auth.HashPassword("correct horse")
+	users := &memUsers{m: map[string]accounting.User{
+		"alice": {Name: "alice", PasswordHash: hash},
+		"dis":   {Name: "dis", PasswordHash: hash, Disabled: true},
+		"nopw":  {Name: "nopw"},
+	}}
+	c := newClock()
+	a := auth.NewAuthenticator(users, false, []string{"alice"}, c.now)
+
+	if u, err := a.Authenticate(ctx, "  Alice ", "correct horse", "10.0.0.1"); err != nil || u.Name != "alice" || !a.IsAdmin(u) {
+		t.Fatalf("Authenticate(Alice) = %+v, %v", u, err)
+	}
+	for _, tc := range []struct{ name, pw string }{
+		{"alice", "wrong"}, {"nobody", "correct horse"}, {"dis", "correct horse"}, {"nopw", ""}, {"Bad/Name", "x"},
+	} {
+		if _, err := a.Authenticate(ctx, tc.name, tc.pw, "10.0.0.2"); !errors.Is(err, auth.ErrBadCredentials) {
+			t.Errorf("Authenticate(%q, %q) = %v, want ErrBadCredentials", tc.name, tc.pw, err)
+		}
+	}
+
+	// Five failures lock the user out, even with the right password,
+	// from any address.
+	for range 4 {
+		_, _ = a.Authenticate(ctx, "alice", "guess", "10.0.0.3")
+	}
+	_, err := a.Authenticate(ctx, "alice", "correct horse", "10.0.0.4")
+	var le *auth.LockedError
+	if !errors.As(err, &le) || le.RetryAfter <= 0 {
+		t.Fatalf("after 5 failures: %v, want a LockedError", err)
+	}
+	c.add(16 * time.Minute)
+	if _, err := a.Authenticate(ctx, "alice", "correct horse", "10.0.0.4"); err != nil {
+		t.Fatalf("after the lockout: %v", err)
+	}
+
+	// Twenty failures lock an address out, whatever the names (invalid
+	// names here, which fail without the cost of a hash).
+	for i := range 20 {
+		_, _ = a.Authenticate(ctx, fmt.Sprintf("X%d", i), "x", "192.0.2.9")
+	}
+	if _, err := a.Authenticate(ctx, "alice", "correct horse", "192.0.2.9"); !errors.As(err, &le) {
+		t.Errorf("address not locked out: %v", err)
+	}
+	// IPv6 addresses of one /64 count together.
+	for i := range 20 {
+		_, _ = a.Authenticate(ctx, fmt.Sprintf("X%d", i), "x", fmt.Sprintf("2001:db8::%x", i+1))
+	}
+	if _, err := a.Authenticate(ctx, "alice", "correct horse", "2001:db8::ffff"); !errors.As(err, &le) {
+		t.Errorf("IPv6 /64 not locked out: %v", err)
+	}
+}
+
+func TestOpenMode(t *testing.T) {
+	users := &memUsers{m: map[string]accounting.User{"dis": {Name: "dis", Disabled: true}}}
+	a := auth.NewAuthenticator(users, true, nil, nil)
+	u, err := a.Authenticate(t.Context(), "Newcomer", "", "10.0.0.1")
+	if err != nil || u.Name != "newcomer" {
+		t.Fatalf("open sign-in = %+v, %v", u, err)
+	}
+	if _, err := users.User(t.Context(), "newcomer"); err != nil {
+		t.Error("open mode did not create the user")
+	}
+	if _, err := a.Authenticate(t.Context(), "dis", "", "10.0.0.1"); !errors.Is(err, auth.ErrBadCredentials) {
+		t.Errorf("disabled user in open mode: %v", err)
+	}
+	if _, err := a.Authenticate(t.Context(), "../x", "", "10.0.0.1"); !errors.Is(err, auth.ErrBadCredentials) {
+		t.Errorf("invalid name in open mode: %v", err)
+	}
+}

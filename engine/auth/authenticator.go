@@ -1,0 +1,158 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/simphony/simphony-remote/engine/accounting"
+)
+
+// Errors of Authenticate.
+var (
+	// ErrBadCredentials covers unknown users, wrong passwords and disabled
+	// accounts alike, so that sign-in does not reveal which names exist.
+	ErrBadCredentials = errors.New("wrong user name or password")
+)
+
+// LockedError says that sign-in is locked out for a while.
+type LockedError struct{ RetryAfter time.Duration }
+
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("too many failed sign-ins: try again in %s", e.RetryAfter.Round(time.Second))
+}
+
+// Users is what the authenticator reads and, in open mode, writes.
+type Users interface {
+	User(ctx context.Context, name string) (accounting.User, error)
+	CreateUser(ctx context.Context, u accounting.User) error
+}
+
+// Brute-force limits: per user name and per client address.
+const (
+	userFailures = 5
+	addrFailures = 20
+	failWindow   = 15 * time.Minute
+	lockout      = 15 * time.Minute
+	// verifications bounds concurrent argon2id hashes (19 MiB each).
+	verifications = 4
+)
+
+// Authenticator checks sign-in attempts.
+type Authenticator struct {
+	users  Users
+	open   bool
+	admins []string
+	byUser *Limiter
+	byAddr *Limiter
+	slots  chan struct{}
+	dummy  string // a hash to verify against for unknown users
+}
+
+// NewAuthenticator checks passwords against users, or, when open, lets any
+// valid name in. admins are administrators besides those flagged in the
+// store.
+func NewAuthenticator(users Users, open bool, admins []string, now func() time.Time) *Authenticator {
+	dummy, _ := HashPassword("not a real password, for timing only")
+	return &Authenticator{
+		users: users, open: open, admins: admins,
+		byUser: NewLimiter(userFailures, failWindow, lockout, now),
+		byAddr: NewLimiter(addrFailures, failWindow, lockout, now),
+		slots:  make(chan struct{}, verifications),
+		dummy:  dummy,
+	}
+}
+
+// NormalizeName turns what someone typed as a user name into the stored
+// form: trimmed and lower case.
+func NormalizeName(name string) string { return strings.ToLower(strings.TrimSpace(name)) }
+
+// IsAdmin says whether u administers the appliance.
+func (a *Authenticator) IsAdmin(u accounting.User) bool {
+	return u.Admin || slices.Contains(a.admins, u.Name)
+}
+
+// addrKey limits IPv6 clients per /64, since one host usually has many.
+func addrKey(addr string) string {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		return "addr:" + addr
+	}
+	if ip.Is6() && !ip.Is4In6() {
+		p, _ := ip.Prefix(64)
+		return "net:" + p.String()
+	}
+	return "addr:" + ip.Unmap().String()
+}
+
+// Authenticate checks a sign-in from the client address addr and returns
+// the user. It fails with a *LockedError while the name or the address is
+// locked out, and with ErrBadCredentials otherwise.
+func (a *Authenticator) Authenticate(ctx context.Context, name, password, addr string) (accounting.User, error) {
+	name = NormalizeName(name)
+	ukey, akey := "user:"+name, addrKey(addr)
+	for _, k := range []struct {
+		l   *Limiter
+		key string
+	}{{a.byUser, ukey}, {a.byAddr, akey}} {
+		if left, locked := k.l.Locked(k.key); locked {
+			return accounting.User{}, &LockedError{RetryAfter: left}
+		}
+	}
+	u, err := a.check(ctx, name, password)
+	if errors.Is(err, ErrBadCredentials) {
+		a.byUser.Fail(ukey)
+		a.byAddr.Fail(akey)
+		return accounting.User{}, err
+	}
+	if err != nil {
+		return accounting.User{}, err
+	}
+	a.byUser.Reset(ukey)
+	return u, nil
+}
+
+func (a *Authenticator) check(ctx context.Context, name, password string) (accounting.User, error) {
+	if err := accounting.ValidateUserName(name); err != nil {
+		return accounting.User{}, ErrBadCredentials
+	}
+	u, err := a.users.User(ctx, name)
+	if a.open {
+		if errors.Is(err, accounting.ErrNotFound) {
+			u = accounting.User{Name: name}
+			if err := a.users.CreateUser(ctx, u); err != nil && !errors.Is(err, accounting.ErrReadOnly) && !errors.Is(err, accounting.ErrExists) {
+				return accounting.User{}, err
+			}
+			return u, nil
+		}
+		if err != nil {
+			return accounting.User{}, err
+		}
+		if u.Disabled {
+			return accounting.User{}, ErrBadCredentials
+		}
+		return u, nil
+	}
+	if err != nil && !errors.Is(err, accounting.ErrNotFound) {
+		return accounting.User{}, err
+	}
+	hash := u.PasswordHash
+	if hash == "" {
+		hash = a.dummy // spend the same time on unknown users
+	}
+	select {
+	case a.slots <- struct{}{}:
+	case <-ctx.Done():
+		return accounting.User{}, ctx.Err()
+	}
+	verr := VerifyPassword(hash, password)
+	<-a.slots
+	if err != nil || u.PasswordHash == "" || verr != nil || u.Disabled {
+		return accounting.User{}, ErrBadCredentials
+	}
+	return u, nil
+}
