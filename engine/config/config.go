@@ -134,7 +134,7 @@ func Default() Config {
 			NetworkTimeout: Duration(30 * time.Second),
 		},
 		Accounting: Accounting{Backend: "bbolt"},
-		TLS: TLS{Hostnames: []string{}},
+		TLS:        TLS{Hostnames: []string{}},
 		Auth: Auth{
 			Mode:        "local",
 			Admins:      []string{},
