@@ -3,6 +3,7 @@
 SHELL       := /bin/bash
 GO          ?= go
 BIN         := bin/simphony-remote
+STARTER     := bin/simphony-remote-starter
 PKG         := github.com/simphony/simphony-remote
 VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT      ?= $(shell git rev-parse --short HEAD 2>/dev/null)
@@ -11,18 +12,22 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 30s
 
 .DEFAULT_GOAL := help
-.PHONY: help build run test check fuzz docker clean
+.PHONY: help build run test check fuzz docker images clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-zA-Z_-]*:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-build: ## build bin/simphony-remote
+# The starter is static (it runs alone in the files image) and carries no
+# VCS stamp, so that the same source gives the same binary and the starter
+# images stay up to date from one commit to the next.
+build: ## build bin/simphony-remote and bin/simphony-remote-starter
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
+	CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=false -ldflags '-s -w' -o $(STARTER) ./installer/images/starter
 
-run: build docker ## build, make sure Docker runs, and start the appliance (data in ./data)
+run: build docker images ## build, make sure Docker runs, build the starter images, and start the appliance (data in ./data)
 	./$(BIN) serve
 
-test: docker ## run every test suite, against a real Docker Engine
+test: docker images ## run every test suite, against a real Docker Engine
 	$(GO) test -race -count=1 ./...
 
 check: ## gofmt, go vet, staticcheck, then every test
@@ -41,6 +46,16 @@ fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 
 docker: ## make sure a Docker Engine answers (installs Debian's docker.io when missing)
 	@installer/ensure-docker
+
+images: build docker ## build the starter images (idempotent; needs root for the desktop base)
+	@if ! command -v debootstrap >/dev/null 2>&1 && [ ! -x /usr/sbin/debootstrap ]; then \
+		sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+		echo "make images: installing debootstrap (it makes the desktop image's Debian base)" >&2; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		$$sudo apt-get update -qq >&2 && $$sudo apt-get install -y -qq debootstrap >&2 \
+			|| { echo "make images: could not install debootstrap; install it with apt-get install debootstrap" >&2; exit 1; }; \
+	fi
+	./$(BIN) image build-starters
 
 clean: ## remove build outputs
 	rm -rf bin

@@ -27,12 +27,3 @@ func newApp(*env) *cobra.Command {
 func newConsole(*env) *cobra.Command {
 	return notYet("console", "Open the desktop admin console", "the desktop console (make desktop)")
 }
-
-func newImage(*env) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "image",
-		Short: "Build application images",
-	}
-	cmd.AddCommand(notYet("build-starters", "Build the starter images offline", "the starter images"))
-	return cmd
-}

@@ -1,0 +1,304 @@
+package images_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/go-connections/nat"
+
+	"github.com/simphony/simphony-remote/engine/docker"
+	"github.com/simphony/simphony-remote/engine/docker/dockertest"
+	"github.com/simphony/simphony-remote/engine/images"
+	"github.com/simphony/simphony-remote/engine/protocol"
+)
+
+const user = "alice"
+
+// session is a starter image running as the appliance starts it.
+type session struct {
+	id   string // the container's
+	addr string // 127.0.0.1:port
+	base string // /user/alice/containers/{url_id}/
+	c    *docker.Client
+}
+
+// workspace is a temporary directory owned by 1000:1000, as the
+// appliance's homes are.
+func workspace(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Chown(dir, 1000, 1000); err != nil {
+		t.Skipf("SKIPPED: cannot chown the workspace to 1000:1000 (not root?): %v", err)
+	}
+	return dir
+}
+
+// start runs image like the appliance: init, no-new-privileges, port 8888
+// on 127.0.0.1 only, the protocol's environment, dir bound to /workspace.
+func start(t *testing.T, c *docker.Client, image, dir string, extraEnv ...string) *session {
+	t.Helper()
+	urlID := randomHex(16)
+	env := append([]string{
+		protocol.EnvJPYUser + "=" + user,
+		protocol.EnvBaseURL + "=" + protocol.BaseURL(user),
+		protocol.EnvUser + "=" + protocol.UnixUser(user),
+		protocol.EnvURLID + "=" + urlID,
+	}, extraEnv...)
+	port := nat.Port(fmt.Sprintf("%d/tcp", protocol.ContainerPort))
+	init := true
+	ctx := t.Context()
+	created, err := c.API().ContainerCreate(ctx,
+		&container.Config{Image: image, Env: env, ExposedPorts: nat.PortSet{port: {}}},
+		&container.HostConfig{
+			Init:         &init,
+			SecurityOpt:  []string{"no-new-privileges"},
+			PortBindings: nat.PortMap{port: {{HostIP: "127.0.0.1"}}},
+			Binds:        []string{dir + ":/workspace"},
+		}, nil, nil, "simphony-remote-images-test-"+randomHex(4))
+	if err != nil {
+		t.Fatalf("creating a container of %s: %v", image, err)
+	}
+	s := &session{id: created.ID, base: protocol.URLPath(user, urlID), c: c}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("logs of the %s container:\n%s", image, s.logs())
+		}
+		_ = c.API().ContainerRemove(context.Background(), s.id, container.RemoveOptions{Force: true})
+	})
+	if err := c.API().ContainerStart(ctx, s.id, container.StartOptions{}); err != nil {
+		t.Fatalf("starting the %s container: %v", image, err)
+	}
+	info, err := c.API().ContainerInspect(ctx, s.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bindings := info.NetworkSettings.Ports[port]
+	if len(bindings) != 1 || bindings[0].HostIP != "127.0.0.1" || bindings[0].HostPort == "" {
+		t.Fatalf("port bindings %+v, want one on 127.0.0.1", bindings)
+	}
+	s.addr = "127.0.0.1:" + bindings[0].HostPort
+	return s
+}
+
+func (s *session) logs() string {
+	rc, err := s.c.API().ContainerLogs(context.Background(), s.id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Tail: "60"})
+	if err != nil {
+		return err.Error()
+	}
+	defer rc.Close()
+	var buf bytes.Buffer
+	_, _ = io.Copy(&buf, rc) // multiplexed: a few header bytes per line
+	return buf.String()
+}
+
+// poll calls f until it succeeds, the container stops, or timeout passes.
+func (s *session) poll(t *testing.T, what string, timeout time.Duration, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if info, ierr := s.c.API().ContainerInspect(t.Context(), s.id); ierr == nil && !info.State.Running {
+			t.Fatalf("%s: the container stopped (exit code %d): %v", what, info.State.ExitCode, err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s: %v", what, timeout, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+var noRedirect = &http.Client{
+	Timeout:       10 * time.Second,
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+}
+
+// get fetches path and checks its status, returning the body and the
+// Location header.
+func (s *session) get(path string, status int) (string, string, error) {
+	resp, err := noRedirect.Get("http://" + s.addr + path)
+	if err != nil {
+		return "", "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", "", err
+	}
+	if resp.StatusCode != status {
+		return string(body), "", fmt.Errorf("GET %s: status %d, want %d", path, resp.StatusCode, status)
+	}
+	return string(body), resp.Header.Get("Location"), nil
+}
+
+func TestFilesContainer(t *testing.T) {
+	c := dockertest.Require(t)
+	buildStarters(t, c)
+	dir := workspace(t)
+	hello := filepath.Join(dir, "hello.txt")
+	if err := os.WriteFile(hello, []byte("hello"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_ = os.Chown(hello, 1000, 1000)
+	s := start(t, c, images.Files, dir)
+
+	s.poll(t, "the file list", 30*time.Second, func() error {
+		body, _, err := s.get(s.base, http.StatusOK)
+		if err == nil && !strings.Contains(body, ">hello.txt<") {
+			err = fmt.Errorf("the listing lacks hello.txt:\n%s", body)
+		}
+		return err
+	})
+	if body, _, err := s.get(s.base+"hello.txt", http.StatusOK); err != nil || body != "hello" {
+		t.Errorf("download: %q, %v", body, err)
+	}
+	if _, _, err := s.get("/user/bob/containers/x/", http.StatusNotFound); err != nil {
+		t.Error(err)
+	}
+
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	fw, _ := mw.CreateFormFile("file", "uploaded.txt")
+	_, _ = fw.Write([]byte("sent through HTTP"))
+	_ = mw.Close()
+	resp, err := noRedirect.Post("http://"+s.addr+s.base+"?op=upload", mw.FormDataContentType(), &form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("upload: status %d, want 303", resp.StatusCode)
+	}
+	up := filepath.Join(dir, "uploaded.txt")
+	data, err := os.ReadFile(up)
+	if err != nil || string(data) != "sent through HTTP" {
+		t.Fatalf("uploaded file: %q, %v", data, err)
+	}
+	fi, _ := os.Stat(up)
+	if st := fi.Sys().(*syscall.Stat_t); st.Uid != 1000 || st.Gid != 1000 {
+		t.Errorf("uploaded file owned by %d:%d, want 1000:1000", st.Uid, st.Gid)
+	}
+}
+
+func TestDesktopContainer(t *testing.T) {
+	c := dockertest.Require(t)
+	buildStarters(t, c)
+	dir := workspace(t)
+	s := start(t, c, images.Desktop, dir,
+		protocol.EnvX11Width+"=1280", protocol.EnvX11Height+"=800", protocol.EnvX11Depth+"=24")
+
+	s.poll(t, "noVNC's page", 90*time.Second, func() error {
+		_, _, err := s.get(s.base+"vnc.html", http.StatusOK)
+		return err
+	})
+	s.poll(t, "the desktop's readiness", 60*time.Second, func() error {
+		_, loc, err := s.get(s.base+"?view_only=1", http.StatusFound)
+		if err == nil && (!strings.HasPrefix(loc, s.base+"vnc.html?autoconnect=1&") || !strings.HasSuffix(loc, "&view_only=1")) {
+			err = fmt.Errorf("redirect to %q", loc)
+		}
+		return err
+	})
+
+	t.Run("RFB through the WebSocket", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		ws, _, err := websocket.Dial(ctx, "ws://"+s.addr+s.base+"websockify", &websocket.DialOptions{Subprotocols: []string{"binary"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ws.CloseNow()
+		rfb := websocket.NetConn(ctx, ws, websocket.MessageBinary)
+		width, height, name, err := handshake(rfb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if width != 1280 || height != 800 || !strings.Contains(name, user) {
+			t.Errorf("desktop %dx%d %q, want 1280x800 named after %s", width, height, name, user)
+		}
+	})
+
+	t.Run("the desktop runs as the workspace's owner", func(t *testing.T) {
+		want := []string{"Xtigervnc", "openbox", "xterm", "mousepad", "simphony-remote"}
+		s.poll(t, "the desktop's processes", 60*time.Second, func() error {
+			top, err := c.API().ContainerTop(t.Context(), s.id, []string{"-o", "pid,uid,comm"})
+			if err != nil {
+				return err
+			}
+			running := map[string]bool{}
+			for _, p := range top.Processes {
+				uid, comm := p[1], p[2]
+				if comm != "docker-init" && uid != "1000" {
+					return fmt.Errorf("%s runs as uid %s, want 1000", comm, uid)
+				}
+				running[comm] = true
+			}
+			for _, w := range want {
+				if !running[w] {
+					return fmt.Errorf("%s is not running: %v", w, top.Processes)
+				}
+			}
+			return nil
+		})
+	})
+}
+
+// handshake does the client side of RFB 3.8 with no security, as noVNC
+// does, and returns what ServerInit says.
+func handshake(rw io.ReadWriter) (width, height int, name string, err error) {
+	banner := make([]byte, 12)
+	if _, err := io.ReadFull(rw, banner); err != nil {
+		return 0, 0, "", fmt.Errorf("reading the banner: %w", err)
+	}
+	if string(banner) != "RFB 003.008\n" {
+		return 0, 0, "", fmt.Errorf("banner %q, want RFB 003.008", banner)
+	}
+	if _, err := rw.Write(banner); err != nil {
+		return 0, 0, "", err
+	}
+	var n [1]byte
+	if _, err := io.ReadFull(rw, n[:]); err != nil || n[0] == 0 {
+		return 0, 0, "", fmt.Errorf("reading the security types: %d, %v", n[0], err)
+	}
+	types := make([]byte, n[0])
+	if _, err := io.ReadFull(rw, types); err != nil || !bytes.Contains(types, []byte{1}) {
+		return 0, 0, "", fmt.Errorf("security types %v, %v; want None (1)", types, err)
+	}
+	if _, err := rw.Write([]byte{1}); err != nil { // None
+		return 0, 0, "", err
+	}
+	var result uint32
+	if err := binary.Read(rw, binary.BigEndian, &result); err != nil || result != 0 {
+		return 0, 0, "", fmt.Errorf("security result %d, %v", result, err)
+	}
+	if _, err := rw.Write([]byte{1}); err != nil { // ClientInit: shared
+		return 0, 0, "", err
+	}
+	var init struct {
+		Width, Height uint16
+		Format        [16]byte
+		NameLen       uint32
+	}
+	if err := binary.Read(rw, binary.BigEndian, &init); err != nil {
+		return 0, 0, "", fmt.Errorf("reading ServerInit: %w", err)
+	}
+	nameBuf := make([]byte, min(init.NameLen, 256))
+	if _, err := io.ReadFull(rw, nameBuf); err != nil {
+		return 0, 0, "", fmt.Errorf("reading the desktop's name: %w", err)
+	}
+	return int(init.Width), int(init.Height), string(nameBuf), nil
+}

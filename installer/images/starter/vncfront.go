@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// runVNCFront is the `vnc-front` command: noVNC's files and a WebSocket
+// bridge to the desktop's VNC server, in place of nginx and websockify.
+func runVNCFront(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	fl := flag.NewFlagSet("vnc-front", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	listen := fl.String("listen", ":8888", "address to serve HTTP on")
+	vnc := fl.String("vnc", "127.0.0.1:5901", "the VNC server's TCP address")
+	novnc := fl.String("novnc", "/opt/novnc", "directory holding noVNC (vnc.html, app/, core/, vendor/)")
+	fl.Usage = func() {
+		fmt.Fprintf(stderr, "usage: simphony-remote-starter vnc-front [flags]\n\nServes noVNC under $%s/containers/$%s/ and bridges its WebSocket to a VNC server.\n\n", envBaseURL, envURLID)
+		fl.PrintDefaults()
+	}
+	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if fl.NArg() > 0 {
+		return fmt.Errorf("vnc-front takes no arguments, got %q", fl.Args())
+	}
+	base, err := basePath(getenv)
+	if err != nil {
+		return err
+	}
+	if fi, err := os.Stat(*novnc + "/vnc.html"); err != nil || !fi.Mode().IsRegular() {
+		return fmt.Errorf("no noVNC in %s (vnc.html missing): set -novnc", *novnc)
+	}
+	log.Printf("serving noVNC from %s under %s, VNC at %s", *novnc, base, *vnc)
+	return serve(ctx, *listen, newVNCFront(base, *vnc, *novnc))
+}
+
+// vncFront serves noVNC and bridges its WebSocket to the VNC server.
+type vncFront struct {
+	base   string // /user/{name}/containers/{url_id}/
+	vnc    string // host:port of the VNC server
+	static http.Handler
+	ready  atomic.Bool // the VNC server has answered once
+}
+
+func newVNCFront(base, vnc, novnc string) *vncFront {
+	return &vncFront{base: base, vnc: vnc, static: http.FileServer(http.Dir(novnc))}
+}
+
+func (f *vncFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rel, ok := strings.CutPrefix(r.URL.Path, f.base)
+	switch {
+	case !ok && r.URL.Path+"/" == f.base:
+		http.Redirect(w, r, f.base, http.StatusFound)
+	case !ok:
+		http.NotFound(w, r)
+	case r.Method != http.MethodGet && r.Method != http.MethodHead:
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	case rel == "":
+		f.index(w, r)
+	case rel == "websockify":
+		f.websockify(w, r)
+	case strings.HasSuffix(rel, "/"):
+		http.NotFound(w, r) // no directory listings
+	default:
+		r2 := new(http.Request)
+		*r2 = *r
+		r2.URL = new(url.URL)
+		*r2.URL = *r.URL
+		r2.URL.Path, r2.URL.RawPath = "/"+rel, ""
+		f.static.ServeHTTP(w, r2)
+	}
+}
+
+// index sends the browser to noVNC, set to connect to {base}websockify,
+// once the VNC server answers; until then it answers 503.
+func (f *vncFront) index(w http.ResponseWriter, r *http.Request) {
+	if !f.isReady(r.Context()) {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "desktop starting", http.StatusServiceUnavailable)
+		return
+	}
+	http.Redirect(w, r, f.noVNCURL(r.URL.Query(), r.URL.RawQuery), http.StatusFound)
+}
+
+// noVNCURL is vnc.html with our settings, followed by the request's own
+// query parameters, which win over ours (e.g. view_only=1, resize=scale).
+func (f *vncFront) noVNCURL(q url.Values, rawQuery string) string {
+	wsPath := strings.ReplaceAll(url.QueryEscape(strings.TrimPrefix(f.base, "/")+"websockify"), "%2F", "/")
+	defaults := []struct{ key, value string }{
+		{"autoconnect", "1"}, {"reconnect", "1"}, {"resize", "remote"}, {"path", wsPath},
+	}
+	var params []string
+	for _, d := range defaults {
+		if !q.Has(d.key) {
+			params = append(params, d.key+"="+d.value)
+		}
+	}
+	if rawQuery != "" {
+		params = append(params, rawQuery)
+	}
+	return f.base + "vnc.html?" + strings.Join(params, "&")
+}
+
+// isReady reports whether the VNC server accepts connections; once it has,
+// it is taken as ready for good (the container stops when it exits).
+func (f *vncFront) isReady(ctx context.Context) bool {
+	if f.ready.Load() {
+		return true
+	}
+	d := net.Dialer{Timeout: time.Second}
+	c, err := d.DialContext(ctx, "tcp", f.vnc)
+	if err != nil {
+		return false
+	}
+	_ = c.Close()
+	f.ready.Store(true)
+	return true
+}
