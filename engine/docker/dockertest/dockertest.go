@@ -5,7 +5,6 @@ package dockertest
 import (
 	"archive/tar"
 	"bytes"
-	"context"
 	"os"
 	"testing"
 	"time"
@@ -50,6 +49,6 @@ func ImportEmptyImage(tb testing.TB, c *docker.Client, ref string) {
 	_, _ = buf.ReadFrom(rc)
 	_ = rc.Close()
 	tb.Cleanup(func() {
-		_, _ = c.API().ImageRemove(context.Background(), ref, image.RemoveOptions{Force: true, PruneChildren: true})
+		removeImage(c, ref)
 	})
 }

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/build"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 
 	"github.com/simphony/simphony-remote/engine/docker"
@@ -99,9 +101,7 @@ func TestAppImage(tb testing.TB, c *docker.Client, name string, env map[string]s
 	if err := buildErr(resp.Body); err != nil {
 		tb.Fatalf("building %s: %v", tag, err)
 	}
-	tb.Cleanup(func() {
-		_, _ = c.API().ImageRemove(context.Background(), tag, image.RemoveOptions{Force: true, PruneChildren: true})
-	})
+	tb.Cleanup(func() { removeImage(c, tag) })
 	return tag
 }
 
@@ -122,4 +122,15 @@ func buildErr(r io.Reader) error {
 			return fmt.Errorf("%s", msg.Error)
 		}
 	}
+}
+
+// removeImage removes an image and, first, every container made from it,
+// so that nothing is left dangling.
+func removeImage(c *docker.Client, ref string) {
+	ctx := context.Background()
+	list, _ := c.API().ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("ancestor", ref))})
+	for _, ct := range list {
+		_ = c.API().ContainerRemove(ctx, ct.ID, container.RemoveOptions{Force: true})
+	}
+	_, _ = c.API().ImageRemove(ctx, ref, image.RemoveOptions{Force: true, PruneChildren: true})
 }
