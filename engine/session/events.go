@@ -34,6 +34,8 @@ type Event struct {
 	Step      string    `json:"step,omitempty"`
 	Message   string    `json:"message,omitempty"`
 	Time      time.Time `json:"time"`
+	// Took is how long a start took (EventStarted and EventFailed).
+	Took time.Duration `json:"-"`
 }
 
 // eventBuffer is how many events a slow subscriber may lag behind before

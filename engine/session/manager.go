@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"golang.org/x/time/rate"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
 	"github.com/simphony/simphony-remote/engine/protocol"
@@ -65,6 +66,8 @@ type Manager struct {
 
 	mu   sync.Mutex
 	busy map[string]bool // user "/" mapping id → a start or stop is under way
+
+	repairs *rate.Limiter // bounds Repair's lookups
 }
 
 // New returns a manager that runs containers on rt and publishes routes
@@ -75,7 +78,8 @@ func New(accounts Accounts, rt Runtime, table *routes.Table, opts Options) *Mana
 	}
 	return &Manager{
 		opts: opts, accounts: accounts, rt: rt, routes: table,
-		busy: map[string]bool{},
+		busy:    map[string]bool{},
+		repairs: rate.NewLimiter(5, 10),
 		http: &http.Client{
 			Timeout: 5 * time.Second,
 			// A redirect counts as an answer: do not follow it.
@@ -189,11 +193,11 @@ func (m *Manager) Start(ctx context.Context, user, mappingID string, conf map[st
 		if context.Cause(ctx) == errStartTimeout && !errors.Is(err, ErrNotReady) {
 			err = fmt.Errorf("%w within %s: %w", ErrNotReady, m.opts.StartTimeout, err)
 		}
-		m.publish(Event{Kind: EventFailed, User: user, MappingID: mappingID, Message: err.Error()})
+		m.publish(Event{Kind: EventFailed, User: user, MappingID: mappingID, Message: err.Error(), Took: m.opts.Now().Sub(began)})
 		m.opts.Log.Warn().Err(err).Str("user", user).Str("mapping_id", mappingID).Msg("session start failed")
 		return routes.Route{}, fmt.Errorf("starting %s: %w", mappingID, err)
 	}
-	m.publish(Event{Kind: EventStarted, User: user, MappingID: mappingID, URLID: r.URLID})
+	m.publish(Event{Kind: EventStarted, User: user, MappingID: mappingID, URLID: r.URLID, Took: m.opts.Now().Sub(began)})
 	m.opts.Log.Info().Str("user", user).Str("mapping_id", mappingID).Str("url_id", r.URLID).
 		Str("image", r.Image).Dur("took", m.opts.Now().Sub(began)).Msg("session started")
 	return r, nil
@@ -390,4 +394,29 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go ≥ 1.24).
 	return hex.EncodeToString(b)
+}
+
+// StopUser stops every session of user (after the user was removed).
+func (m *Manager) StopUser(ctx context.Context, user string) error {
+	var errs []error
+	for _, r := range m.List(user) {
+		if err := m.stop(ctx, r, "administrator"); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// StopMapping stops every session started through a grant (after the grant
+// was revoked).
+func (m *Manager) StopMapping(ctx context.Context, mappingID string) error {
+	var errs []error
+	for _, r := range m.routes.List() {
+		if r.MappingID == mappingID {
+			if err := m.stop(ctx, r, "administrator"); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
 }

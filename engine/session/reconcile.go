@@ -154,3 +154,59 @@ func (m *Manager) containerStopped(ctx context.Context, ev ContainerEvent) {
 		m.opts.Log.Error().Err(err).Str("container", ev.ContainerID).Msg("removing a stopped container")
 	}
 }
+
+// Repair looks for a running container of the realm serving urlID whose
+// route is missing (after a restart, before reconciling) and restores its
+// route if it still belongs. Lookups are rate limited, so that requests
+// for made-up url ids cannot flood the container runtime.
+func (m *Manager) Repair(ctx context.Context, urlID string) (routes.Route, bool) {
+	if r, ok := m.routes.Get(urlID); ok {
+		return r, true
+	}
+	if !accounting.IsMappingID(urlID) || !m.repairs.Allow() {
+		return routes.Route{}, false
+	}
+	cs, err := m.rt.List(ctx)
+	if err != nil {
+		return routes.Route{}, false
+	}
+	for _, c := range cs {
+		if c.Labels[protocol.LabelURLID] != urlID {
+			continue
+		}
+		user, mapping := c.Labels[protocol.LabelUser], c.Labels[protocol.LabelMappingID]
+		if m.isBusy(sessionKey(user, mapping)) || m.keepReason(ctx, c) != "" {
+			return routes.Route{}, false
+		}
+		r := routes.Route{
+			URLID: urlID, User: user, MappingID: mapping, Image: c.Image, ContainerID: c.ID,
+			Upstream: fmt.Sprintf("127.0.0.1:%d", c.HostPort), URLPath: c.Labels[protocol.LabelURLPath], Started: m.opts.Now(),
+		}
+		m.routes.Put(r)
+		m.opts.Log.Info().Str("user", user).Str("url_id", urlID).Msg("repaired the route of a running session")
+		return r, true
+	}
+	return routes.Route{}, false
+}
+
+// Gone checks a session whose application did not answer: if its
+// container stopped or vanished, the route goes and true is returned.
+func (m *Manager) Gone(ctx context.Context, r routes.Route) bool {
+	c, err := m.rt.Inspect(ctx, r.ContainerID)
+	if err == nil && c.Running {
+		return false
+	}
+	if err != nil && !errors.Is(err, ErrContainerGone) {
+		return false
+	}
+	if _, ok := m.routes.DeleteIf(r.URLID, r.ContainerID); ok {
+		m.publish(Event{Kind: EventStopped, User: r.User, MappingID: r.MappingID, URLID: r.URLID, Message: "the application stopped"})
+		m.opts.Log.Info().Str("user", r.User).Str("url_id", r.URLID).Msg("dropped the route of a session that stopped answering")
+		go func() {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+			defer cancel()
+			_ = m.rt.Remove(ctx, r.ContainerID)
+		}()
+	}
+	return true
+}

@@ -1,7 +1,10 @@
 // Command testapp is a tiny application image for the appliance's tests. It
 // serves under the simphony-remote base path and reports what it received;
 // TESTAPP_MODE makes it misbehave on purpose: "never-ready" answers 503,
-// "exit" exits at once, "slow" waits TESTAPP_DELAY before listening.
+// "exit" exits at once, "slow" waits TESTAPP_DELAY before listening. Under
+// the base path, "ws" echoes WebSocket messages and "write?name=&data="
+// writes a file into /workspace, "unlisten" closes the HTTP server while
+// the process keeps running.
 package main
 
 import (
@@ -12,6 +15,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/coder/websocket"
 )
 
 func main() {
@@ -33,6 +38,8 @@ func main() {
 		switch strings.TrimPrefix(r.URL.Path, base) {
 		case "":
 			report(w, r)
+		case "ws":
+			echo(w, r)
 		case "write":
 			// Writes a file into the workspace as the image's user.
 			name := filepath.Base(r.URL.Query().Get("name"))
@@ -46,9 +53,39 @@ func main() {
 			http.NotFound(w, r)
 		}
 	})
-	if err := http.ListenAndServe(":8888", mux); err != nil {
+	srv := &http.Server{Addr: ":8888", Handler: mux}
+	mux.HandleFunc(base+"unlisten", func(w http.ResponseWriter, r *http.Request) {
+		// Stop answering, but keep running: the container stays up.
+		fmt.Fprintln(w, "no longer listening")
+		go func() { _ = srv.Close() }()
+	})
+	if err := srv.ListenAndServe(); err != nil && err != http.ErrServerClosed {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
+	}
+	// Keep running without listening (a bare select{} would be reported as
+	// a deadlock and end the process).
+	for {
+		time.Sleep(time.Hour)
+	}
+}
+
+// echo sends back every WebSocket message it receives.
+func echo(w http.ResponseWriter, r *http.Request) {
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	if err != nil {
+		return
+	}
+	defer c.CloseNow()
+	c.SetReadLimit(1 << 20)
+	for {
+		typ, data, err := c.Read(r.Context())
+		if err != nil {
+			return
+		}
+		if err := c.Write(r.Context(), typ, data); err != nil {
+			return
+		}
 	}
 }
 
