@@ -1,0 +1,120 @@
+package web
+
+import (
+	"crypto/sha256"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/simphony/simphony-remote/engine/auth"
+)
+
+func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
+	next := safeNext(r.URL.Query().Get("next"))
+	if _, ok := h.d.Resolver.Identify(r); ok {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	h.renderLogin(w, http.StatusOK, next, "", "")
+}
+
+func (h *Handler) renderLogin(w http.ResponseWriter, status int, next, username, msg string) {
+	p := page{Title: "Sign in", Open: h.d.Open, Next: next, Username: username, Error: msg}
+	p.CAFingerprint = h.caFingerprint()
+	h.render(w, status, "login", p)
+}
+
+func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
+	if err := parseForm(w, r); err != nil {
+		h.renderLogin(w, http.StatusBadRequest, "/", "", "The sign-in form could not be read.")
+		return
+	}
+	next := safeNext(r.PostFormValue("next"))
+	name := r.PostFormValue("username")
+	if !sameOrigin(r) {
+		h.renderLogin(w, http.StatusForbidden, next, name, "Sign in from this appliance's own sign-in page.")
+		return
+	}
+	u, err := h.d.Authenticator.Authenticate(r.Context(), name, r.PostFormValue("password"), clientIP(r))
+	var locked *auth.LockedError
+	switch {
+	case errors.As(err, &locked):
+		w.Header().Set("Retry-After", strconv.Itoa(int(locked.RetryAfter.Seconds())+1))
+		h.d.Log.Warn().Str("user", auth.NormalizeName(name)).Str("address", clientIP(r)).Msg("sign-in refused: locked out")
+		h.renderLogin(w, http.StatusTooManyRequests, next, name, "Too many failed sign-ins. Try again in "+locked.RetryAfter.Round(time.Minute).String()+".")
+		return
+	case errors.Is(err, auth.ErrBadCredentials):
+		h.d.Log.Info().Str("user", auth.NormalizeName(name)).Str("address", clientIP(r)).Msg("sign-in failed")
+		h.renderLogin(w, http.StatusUnauthorized, next, name, "Wrong user name or password.")
+		return
+	case err != nil:
+		h.fail(w, auth.Identity{}, http.StatusInternalServerError, "Sign-in failed", "Signing in failed on the server.", err)
+		return
+	}
+	secret, _, err := h.d.Logins.Create(r.Context(), u.Name, clientIP(r))
+	if err != nil {
+		h.fail(w, auth.Identity{}, http.StatusInternalServerError, "Sign-in failed", "Signing in failed on the server.", err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: auth.CookieName, Value: secret, Path: "/",
+		HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode,
+	})
+	h.d.Log.Info().Str("user", u.Name).Str("address", clientIP(r)).Msg("signed in")
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (h *Handler) logoutPage(w http.ResponseWriter, r *http.Request) {
+	id, ok := h.d.Resolver.Identify(r)
+	if !ok {
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return
+	}
+	h.render(w, http.StatusOK, "logout", h.pageFor(id, "Sign out"))
+}
+
+func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
+	id, ok := h.d.Resolver.Identify(r)
+	if !ok {
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return
+	}
+	if !h.unsafeOK(w, r, id) {
+		return
+	}
+	if c, err := r.Cookie(auth.CookieName); err == nil {
+		if err := h.d.Logins.Revoke(r.Context(), c.Value); err != nil {
+			h.fail(w, id, http.StatusInternalServerError, "Sign-out failed", "Signing out failed on the server.", err)
+			return
+		}
+	}
+	http.SetCookie(w, &http.Cookie{Name: auth.CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode})
+	h.d.Log.Info().Str("user", id.User).Msg("signed out")
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// caFingerprint is the SHA-256 of the local CA's root certificate, as
+// colon-separated hex, or "" without a local CA.
+func (h *Handler) caFingerprint() string {
+	if h.d.CARoot == nil {
+		return ""
+	}
+	pemBytes, err := h.d.CARoot()
+	if err != nil || pemBytes == nil {
+		return ""
+	}
+	block, _ := pem.Decode(pemBytes)
+	if block == nil {
+		return ""
+	}
+	sum := sha256.Sum256(block.Bytes)
+	parts := make([]string, len(sum))
+	for i, b := range sum {
+		parts[i] = fmt.Sprintf("%02X", b)
+	}
+	return strings.Join(parts, ":")
+}

@@ -1,0 +1,142 @@
+package web
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/simphony/simphony-remote/engine/auth"
+	"github.com/simphony/simphony-remote/engine/logging"
+)
+
+// page is the data of every template; each page uses some of it.
+type page struct {
+	Title, User string
+	// Refresh reloads the page after that many seconds when scripts are off.
+	Refresh       int
+	Admin         bool
+	CSRF          string
+	Error, Notice string
+
+	// login
+	Open          bool
+	Next          string
+	Username      string
+	CAFingerprint string
+	// portal
+	Apps []app
+	// starting
+	Start     *startState
+	MappingID string
+	// error
+	Heading, Message, Ref string
+}
+
+func (h *Handler) pageFor(id auth.Identity, title string) page {
+	return page{Title: title, User: id.User, Admin: id.Admin, CSRF: id.Login.CSRF}
+}
+
+// render writes a page; a template failure becomes a plain 500.
+func (h *Handler) render(w http.ResponseWriter, status int, name string, p page) {
+	var buf bytes.Buffer
+	if err := h.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
+		ref := logging.Issue(&h.d.Log, err, "rendering the "+name+" page")
+		http.Error(w, "internal error, reference "+ref, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// fail renders the error page; server errors (5xx with an error) get a
+// logged reference.
+func (h *Handler) fail(w http.ResponseWriter, id auth.Identity, status int, heading, message string, err error) {
+	p := h.pageFor(id, heading)
+	p.Heading, p.Message = heading, message
+	if status >= 500 && err != nil {
+		p.Ref = logging.Issue(&h.d.Log, err, heading)
+	}
+	h.render(w, status, "error", p)
+}
+
+// maxForm bounds form bodies.
+const maxForm = 16 << 10
+
+// parseForm reads a small urlencoded form body.
+func parseForm(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	return r.ParseForm()
+}
+
+// sameOrigin says whether an unsafe request comes from our own pages:
+// browsers tell with Sec-Fetch-Site or Origin; clients that send neither
+// are not browsers, and CSRF needs a browser.
+func sameOrigin(r *http.Request) bool {
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
+		return site == "same-origin" || site == "none"
+	}
+	if origin := r.Header.Get("Origin"); origin != "" {
+		u, err := url.Parse(origin)
+		return err == nil && u.Host == r.Host
+	}
+	return true
+}
+
+// csrfOK checks the request's CSRF token (form field or header) against
+// the login session's.
+func csrfOK(r *http.Request, id auth.Identity) bool {
+	token := r.Header.Get("X-CSRF-Token")
+	if token == "" {
+		token = r.PostFormValue("csrf_token")
+	}
+	return id.Login.CSRF != "" && subtle.ConstantTimeCompare([]byte(token), []byte(id.Login.CSRF)) == 1
+}
+
+// unsafeOK checks an unsafe request of a signed-in user, answering it when
+// it fails.
+func (h *Handler) unsafeOK(w http.ResponseWriter, r *http.Request, id auth.Identity) bool {
+	if err := parseForm(w, r); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			h.fail(w, id, http.StatusRequestEntityTooLarge, "Request too large", "The form was larger than expected.", err)
+		} else {
+			h.fail(w, id, http.StatusBadRequest, "Bad request", "The form could not be read.", err)
+		}
+		return false
+	}
+	if !sameOrigin(r) || !csrfOK(r, id) {
+		h.fail(w, id, http.StatusForbidden, "Request refused", "This request did not come from this appliance's own pages (missing or wrong CSRF token). Reload the page and try again.", nil)
+		return false
+	}
+	return true
+}
+
+// safeNext keeps redirects after sign-in on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" {
+		return "/"
+	}
+	return next
+}
+
+// clientIP is the address a request came from.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// noone is the identity of an anonymous caller.
+var noone = auth.Identity{}

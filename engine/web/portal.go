@@ -1,0 +1,164 @@
+package web
+
+import (
+	"errors"
+	"html/template"
+	"net/http"
+	"net/url"
+	"slices"
+
+	"github.com/simphony/simphony-remote/engine/accounting"
+	"github.com/simphony/simphony-remote/engine/auth"
+	"github.com/simphony/simphony-remote/engine/protocol"
+	"github.com/simphony/simphony-remote/engine/routes"
+	"github.com/simphony/simphony-remote/engine/session"
+)
+
+// app is one grant on the portal.
+type app struct {
+	MappingID   string
+	Name        string
+	Image       string
+	Description string
+	// Icon is a data: URL of the image's icon label, which is checked to
+	// be a base64 PNG when the image is parsed.
+	Icon       template.URL
+	Policy     []string
+	Resolution bool
+	Running    *routes.Route
+	Problem    string
+}
+
+// requireUser answers with a redirect to the sign-in page when r has no
+// signed-in caller.
+func (h *Handler) requireUser(w http.ResponseWriter, r *http.Request) (auth.Identity, bool) {
+	id, ok := h.d.Resolver.Identify(r)
+	if !ok {
+		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+	}
+	return id, ok
+}
+
+func (h *Handler) portal(w http.ResponseWriter, r *http.Request) {
+	id, ok := h.requireUser(w, r)
+	if !ok {
+		return
+	}
+	h.renderPortal(w, r, id, http.StatusOK, "")
+}
+
+func (h *Handler) renderPortal(w http.ResponseWriter, r *http.Request, id auth.Identity, status int, msg string) {
+	grants, err := h.d.Accounts.Grants(r.Context(), id.User)
+	if err != nil && !errors.Is(err, accounting.ErrNotFound) {
+		h.fail(w, id, http.StatusInternalServerError, "Applications unavailable", "Your applications could not be listed.", err)
+		return
+	}
+	running := map[string]routes.Route{}
+	for _, s := range h.d.Sessions.List(id.User) {
+		running[s.MappingID] = s
+	}
+	p := h.pageFor(id, "Your applications")
+	p.Error = msg
+	for _, g := range grants {
+		a := app{MappingID: g.MappingID, Name: g.Image, Image: g.Image, Policy: policyBadges(g.Policy)}
+		if s, ok := running[g.MappingID]; ok {
+			a.Running = &s
+		}
+		img, err := h.d.Image(r.Context(), g.Image)
+		switch {
+		case errors.Is(err, session.ErrImageNotFound):
+			a.Problem = "This application's image is not installed on the appliance. Ask an administrator."
+		case err != nil:
+			a.Problem = "This application cannot be described right now (the container engine does not answer)."
+		default:
+			if img.UIName != "" {
+				a.Name = img.UIName
+			}
+			a.Description = img.Description
+			if img.Icon128 != "" {
+				a.Icon = template.URL("data:image/png;base64," + img.Icon128)
+			}
+			a.Resolution = slices.Contains(img.Configurables(), protocol.ConfigResolution)
+		}
+		p.Apps = append(p.Apps, a)
+	}
+	h.render(w, status, "portal", p)
+}
+
+func policyBadges(p accounting.Policy) []string {
+	var out []string
+	if p.AllowHome {
+		out = append(out, "home workspace")
+	}
+	if !p.Volume.IsZero() {
+		mode := "read-only"
+		if p.Volume.Mode == "rw" {
+			mode = "read-write"
+		}
+		out = append(out, "data at "+p.Volume.Target+" ("+mode+")")
+	}
+	if p.AllowView {
+		out = append(out, "sharing allowed")
+	}
+	return out
+}
+
+// start begins a start in the background and sends the browser to the
+// page that follows it.
+func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
+	id, ok := h.requireUser(w, r)
+	if !ok || !h.unsafeOK(w, r, id) {
+		return
+	}
+	mapping := r.PostFormValue("mapping_id")
+	grants, err := h.d.Accounts.Grants(r.Context(), id.User)
+	if err != nil && !errors.Is(err, accounting.ErrNotFound) {
+		h.fail(w, id, http.StatusInternalServerError, "Applications unavailable", "Your applications could not be listed.", err)
+		return
+	}
+	i := slices.IndexFunc(grants, func(g accounting.Grant) bool { return g.MappingID == mapping })
+	if i < 0 {
+		h.renderPortal(w, r, id, http.StatusNotFound, "That application does not exist (any more).")
+		return
+	}
+	if h.starts.begin(startKey(id.User, mapping), h.appName(r.Context(), grants[i]), h.d.Now()) {
+		h.startBackground(r.Context(), id.User, mapping, resolutionConf(r))
+	}
+	http.Redirect(w, r, "/starting/"+url.PathEscape(mapping), http.StatusSeeOther)
+}
+
+func (h *Handler) stop(w http.ResponseWriter, r *http.Request) {
+	id, ok := h.requireUser(w, r)
+	if !ok || !h.unsafeOK(w, r, id) {
+		return
+	}
+	if err := h.d.Sessions.Stop(r.Context(), id.User, r.PostFormValue("url_id")); err != nil {
+		status, msg := sessionError(err)
+		if status >= 500 {
+			h.fail(w, id, status, "The application did not stop", msg, err)
+			return
+		}
+		h.renderPortal(w, r, id, status, msg)
+		return
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// sessionError maps a session error to a status and a message for people.
+func sessionError(err error) (int, string) {
+	switch {
+	case errors.Is(err, session.ErrNotFound):
+		return http.StatusNotFound, "That application or session does not exist (any more)."
+	case errors.Is(err, session.ErrInProgress):
+		return http.StatusConflict, "This application is already starting or stopping. Wait a moment and reload."
+	case errors.Is(err, session.ErrInvalid), errors.Is(err, session.ErrVolume):
+		return http.StatusBadRequest, err.Error()
+	case errors.Is(err, session.ErrImageNotFound):
+		return http.StatusServiceUnavailable, "This application's image is not installed on the appliance. Ask an administrator."
+	case errors.Is(err, session.ErrUnavailable):
+		return http.StatusServiceUnavailable, "The container engine does not answer. Try again later, or ask an administrator."
+	case errors.Is(err, session.ErrNotReady), errors.Is(err, session.ErrContainerGone):
+		return http.StatusBadGateway, "The application did not come up. Try again, or ask an administrator."
+	}
+	return http.StatusInternalServerError, "Something went wrong on the server."
+}

@@ -1,0 +1,181 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/simphony/simphony-remote/engine/accounting"
+	"github.com/simphony/simphony-remote/engine/protocol"
+	"github.com/simphony/simphony-remote/engine/session"
+)
+
+// Starts run in the background: the portal's Start answers at once with a
+// page that follows the progress and opens the session when it is ready.
+// A browser never waits seconds on one request, which a network hiccup (or
+// a browser on the appliance's own machine noticing the container's new
+// network interface) would abort.
+
+// startState is one start the portal follows.
+type startState struct {
+	Name    string   `json:"name"`
+	State   string   `json:"state"` // starting, ready, failed
+	Steps   []string `json:"steps"`
+	URL     string   `json:"url,omitempty"`
+	Message string   `json:"message,omitempty"`
+	ended   time.Time
+}
+
+// startKeep is how long a finished start stays visible.
+const startKeep = 5 * time.Minute
+
+type starts struct {
+	mu sync.Mutex
+	m  map[string]*startState // user "/" mapping id
+}
+
+func startKey(user, mappingID string) string { return user + "/" + mappingID }
+
+// begin registers a start; false if one is under way.
+func (s *starts) begin(key, name string, now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, st := range s.m {
+		if st.State != "starting" && now.Sub(st.ended) > startKeep {
+			delete(s.m, k)
+		}
+	}
+	if st, ok := s.m[key]; ok && st.State == "starting" {
+		return false
+	}
+	s.m[key] = &startState{Name: name, State: "starting"}
+	return true
+}
+
+func (s *starts) update(key string, f func(*startState)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st, ok := s.m[key]; ok {
+		f(st)
+	}
+}
+
+func (s *starts) get(key string) (startState, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok := s.m[key]
+	if !ok {
+		return startState{}, false
+	}
+	c := *st
+	c.Steps = append([]string(nil), st.Steps...)
+	return c, true
+}
+
+// followEvents records start progress for the pages, until ctx ends.
+func (h *Handler) followEvents(ctx context.Context, events <-chan session.Event) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e, ok := <-events:
+			if !ok {
+				return
+			}
+			if e.Kind == session.EventProgress && e.Step != "" {
+				h.starts.update(startKey(e.User, e.MappingID), func(st *startState) {
+					if st.State == "starting" && (len(st.Steps) == 0 || st.Steps[len(st.Steps)-1] != e.Step) {
+						st.Steps = append(st.Steps, e.Step)
+					}
+				})
+			}
+		}
+	}
+}
+
+// Follow makes the handler follow session events (for the progress of
+// starts) until ctx ends.
+func (h *Handler) Follow(ctx context.Context, events <-chan session.Event) {
+	h.followEvents(ctx, events)
+}
+
+// startBackground runs a start that outlives the request that asked for it
+// (it is bounded by the session manager's start timeout).
+func (h *Handler) startBackground(ctx context.Context, user, mappingID string, conf map[string]string) {
+	key := startKey(user, mappingID)
+	go func() {
+		r, err := h.d.Sessions.Start(context.WithoutCancel(ctx), user, mappingID, conf)
+		now := h.d.Now()
+		h.starts.update(key, func(st *startState) {
+			st.ended = now
+			if err != nil {
+				_, st.Message = sessionError(err)
+				st.State = "failed"
+				return
+			}
+			st.State, st.URL = "ready", r.URLPath
+			// The ready event may still be on its way to followEvents.
+			if n := len(st.Steps); n == 0 || st.Steps[n-1] != session.StepReady {
+				st.Steps = append(st.Steps, session.StepReady)
+			}
+		})
+	}()
+}
+
+// appName is the name the portal shows for a grant's image.
+func (h *Handler) appName(ctx context.Context, g accounting.Grant) string {
+	if img, err := h.d.Image(ctx, g.Image); err == nil && img.UIName != "" {
+		return img.UIName
+	}
+	return g.Image
+}
+
+// startingPage shows a start's progress; with ?format=json, its state for
+// the page's script.
+func (h *Handler) startingPage(w http.ResponseWriter, r *http.Request) {
+	id, ok := h.requireUser(w, r)
+	if !ok {
+		return
+	}
+	mapping := r.PathValue("mapping")
+	st, ok := h.starts.get(startKey(id.User, mapping))
+	if r.URL.Query().Get("format") == "json" {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		if !ok {
+			w.WriteHeader(http.StatusNotFound)
+			_ = json.NewEncoder(w).Encode(map[string]string{"type": "not_found", "message": "no start of this application is known"})
+			return
+		}
+		_ = json.NewEncoder(w).Encode(st)
+		return
+	}
+	if !ok {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	if st.State == "ready" {
+		http.Redirect(w, r, st.URL, http.StatusSeeOther)
+		return
+	}
+	p := h.pageFor(id, "Starting "+st.Name)
+	p.Start = &st
+	p.MappingID = mapping
+	if st.State == "failed" {
+		p.Error = st.Message
+	} else {
+		p.Refresh = 2
+	}
+	h.render(w, http.StatusOK, "starting", p)
+}
+
+// resolutionConf reads the portal's resolution choice.
+func resolutionConf(r *http.Request) map[string]string {
+	conf := map[string]string{}
+	if res := r.PostFormValue("resolution"); res != "" {
+		conf[protocol.ConfigResolution] = res
+	}
+	return conf
+}

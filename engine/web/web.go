@@ -1,0 +1,108 @@
+// Package web serves the appliance's own pages: sign-in and sign-out, the
+// user portal, the local CA's certificate, health and metrics. Requests for
+// running sessions never reach it: the proxy module handles those.
+package web
+
+import (
+	"context"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/simphony/simphony-remote/engine/accounting"
+	"github.com/simphony/simphony-remote/engine/auth"
+	"github.com/simphony/simphony-remote/engine/protocol"
+	"github.com/simphony/simphony-remote/engine/routes"
+	"github.com/simphony/simphony-remote/frontend"
+)
+
+// Accounts is what the pages read from the accounting store.
+type Accounts interface {
+	Grants(ctx context.Context, user string) ([]accounting.Grant, error)
+}
+
+// Sessions is what the pages do with sessions.
+type Sessions interface {
+	Start(ctx context.Context, user, mappingID string, conf map[string]string) (routes.Route, error)
+	Stop(ctx context.Context, user, urlID string) error
+	List(user string) []routes.Route
+}
+
+// Health reports the state of the appliance's dependencies.
+type Health interface {
+	Check(ctx context.Context) (map[string]string, bool)
+}
+
+// Deps are what the handler needs.
+type Deps struct {
+	Authenticator *auth.Authenticator
+	Logins        *auth.Logins
+	Resolver      *auth.Resolver
+	Accounts      Accounts
+	Sessions      Sessions
+	// Image describes an application image (from the container runtime).
+	Image   func(ctx context.Context, ref string) (protocol.Image, error)
+	Health  Health
+	Metrics http.Handler
+	// CARoot returns the local CA's root certificate (PEM), or nil when the
+	// appliance does not use its own CA.
+	CARoot func() ([]byte, error)
+	// Open is true in the open (password-less, demonstration) mode.
+	Open bool
+	Log  zerolog.Logger
+	Now  func() time.Time
+}
+
+// Handler serves the pages.
+type Handler struct {
+	d      Deps
+	mux    *http.ServeMux
+	pages  map[string]*template.Template
+	starts starts
+}
+
+// New returns the pages' handler.
+func New(d Deps) (*Handler, error) {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	h := &Handler{d: d, mux: http.NewServeMux(), pages: map[string]*template.Template{}, starts: starts{m: map[string]*startState{}}}
+	for _, name := range []string{"login", "logout", "portal", "error", "starting"} {
+		t, err := template.ParseFS(frontend.FS, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, err
+		}
+		h.pages[name] = t
+	}
+	static, err := fs.Sub(frontend.FS, "static")
+	if err != nil {
+		return nil, err
+	}
+	h.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	h.mux.HandleFunc("GET /login", h.loginPage)
+	h.mux.HandleFunc("POST /login", h.login)
+	h.mux.HandleFunc("GET /logout", h.logoutPage)
+	h.mux.HandleFunc("POST /logout", h.logout)
+	h.mux.HandleFunc("GET /{$}", h.portal)
+	h.mux.HandleFunc("POST /start", h.start)
+	h.mux.HandleFunc("GET /starting/{mapping}", h.startingPage)
+	h.mux.HandleFunc("POST /stop", h.stop)
+	h.mux.HandleFunc("GET /ca.crt", h.caCert)
+	h.mux.HandleFunc("GET /healthz", h.healthz)
+	h.mux.HandleFunc("GET /metrics", h.metrics)
+	return h, nil
+}
+
+// ServeHTTP implements http.Handler, adding the security headers every
+// page carries.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hdr := w.Header()
+	hdr.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'self'; form-action 'self'; base-uri 'none'; object-src 'none'")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr.Set("X-Frame-Options", "SAMEORIGIN")
+	hdr.Set("Referrer-Policy", "same-origin")
+	h.mux.ServeHTTP(w, r)
+}

@@ -1,0 +1,40 @@
+// Follows a start on /starting/MAPPING_ID: polls its state, lists the
+// steps, and opens the session once it is ready. A failed poll (a network
+// hiccup) is simply tried again.
+(function () {
+  "use strict";
+  var box = document.getElementById("starting");
+  if (!box || box.dataset.state === "failed") { return; }
+  var status = document.getElementById("status");
+  var steps = document.getElementById("steps");
+  var url = window.location.pathname + "?format=json";
+
+  function show(st) {
+    steps.textContent = "";
+    (st.steps || []).forEach(function (s) {
+      var li = document.createElement("li");
+      li.textContent = s;
+      steps.appendChild(li);
+    });
+    if (st.state === "failed") {
+      status.textContent = st.message || "The application did not start.";
+      status.className = "flash error";
+    }
+  }
+
+  function tick() {
+    fetch(url, { cache: "no-store", credentials: "same-origin" })
+      .then(function (r) {
+        if (r.status === 404) { window.location.replace("/"); return null; }
+        return r.json();
+      })
+      .then(function (st) {
+        if (!st) { return; }
+        show(st);
+        if (st.state === "ready") { window.location.replace(st.url); return; }
+        if (st.state !== "failed") { window.setTimeout(tick, 700); }
+      })
+      .catch(function () { window.setTimeout(tick, 1000); });
+  }
+  window.setTimeout(tick, 300);
+}());
