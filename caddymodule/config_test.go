@@ -1,0 +1,109 @@
+package caddymodule
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2"
+)
+
+func caddyctx() caddy.Context { return caddy.Context{} }
+
+// render returns the JSON Caddy would load.
+func render(t *testing.T, o Options) string {
+	t.Helper()
+	cfg, err := Build(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestBuild(t *testing.T) {
+	base := Options{Listen: "localhost:8443", StorageDir: "/data/caddy", LogLevel: "info"}
+	tests := []struct {
+		name    string
+		change  func(*Options)
+		mode    TLSMode
+		localCA bool
+		want    []string
+		notWant []string
+	}{
+		{name: "defaults: the local CA", mode: TLSInternal, localCA: true, want: []string{
+			`"admin":{"disabled":true,"config":{"persist":false}}`,
+			`"storage":{"module":"file_system","root":"/data/caddy"}`,
+			`"listen":["localhost:8443"]`,
+			`"handler":"simphony_remote"`,
+			`"dial":"{http.vars.upstream}"`,
+			`"flush_interval":-1`,
+			`"automatic_https":{"disable":true}`,
+			`"automate":["localhost","127.0.0.1"]`,
+			`"issuers":[{"ca":"local","module":"internal"}]`,
+			`"install_trust":false`,
+			`"default_sni":"localhost"`,
+			`"output":"zerolog"`,
+			`"level":"WARN"`,
+		}, notWant: []string{"acme", "load_files", `"http":{"listen"`}},
+		{name: "a named listen host", change: func(o *Options) { o.Listen = "lab.local:443" }, mode: TLSInternal, localCA: true,
+			want: []string{`"automate":["lab.local","localhost","127.0.0.1"]`, `"default_sni":"lab.local"`}},
+		{name: "ACME for public names, the local CA for the others", mode: TLSACME, localCA: true, change: func(o *Options) {
+			o.Hostnames = []string{"remote.lab.example.org", "remote.lab.internal"}
+			o.Email = "ops@lab.example.org"
+		}, want: []string{
+			`{"subjects":["remote.lab.example.org"],"issuers":[{"email":"ops@lab.example.org","module":"acme"}]}`,
+			`{"subjects":["remote.lab.internal"],"issuers":[{"ca":"local","module":"internal"}]}`,
+		}},
+		{name: "ACME only", mode: TLSACME, localCA: false, change: func(o *Options) {
+			o.Hostnames = []string{"remote.lab.example.org"}
+			o.Email = "ops@lab.example.org"
+		}, notWant: []string{`"module":"internal"`}},
+		{name: "a certificate pair", mode: TLSFiles, localCA: false, change: func(o *Options) {
+			o.Hostnames = []string{"remote.lab.example.org"}
+			o.CertFile, o.KeyFile = "/etc/ssl/remote.pem", "/etc/ssl/remote.key"
+		}, want: []string{`"load_files":[{"certificate":"/etc/ssl/remote.pem","key":"/etc/ssl/remote.key"}]`}, notWant: []string{"automate", "acme"}},
+		{name: "a redirect from plain HTTP", mode: TLSInternal, localCA: true, change: func(o *Options) { o.HTTPRedirect = ":80" },
+			want: []string{`"listen":[":80"]`, `"Location":["https://{http.request.host}:8443{http.request.uri}"]`, `"status_code":308`}},
+		{name: "a redirect to port 443", mode: TLSInternal, localCA: true, change: func(o *Options) { o.Listen = ":443"; o.HTTPRedirect = ":80" },
+			want: []string{`"Location":["https://{http.request.host}{http.request.uri}"]`}},
+		{name: "debug logs", mode: TLSInternal, localCA: true, change: func(o *Options) { o.LogLevel = "debug" }, want: []string{`"level":"DEBUG"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := base
+			if tt.change != nil {
+				tt.change(&o)
+			}
+			if o.Mode() != tt.mode || o.UsesLocalCA() != tt.localCA {
+				t.Errorf("mode %s, local CA %v; want %s, %v", o.Mode(), o.UsesLocalCA(), tt.mode, tt.localCA)
+			}
+			got := render(t, o)
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("configuration lacks %s:\n%s", w, got)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(got, w) {
+					t.Errorf("configuration has %s:\n%s", w, got)
+				}
+			}
+		})
+	}
+}
+
+func TestIsPublic(t *testing.T) {
+	for name, want := range map[string]bool{
+		"remote.lab.example.org": true, "lab.uni.edu": true,
+		"localhost": false, "intranet": false, "10.0.0.5": false, "::1": false,
+		"lab.local": false, "x.internal": false, "box.lan": false, "a.home.arpa": false, "app.localhost": false,
+	} {
+		if IsPublic(name) != want {
+			t.Errorf("IsPublic(%q) = %v, want %v", name, !want, want)
+		}
+	}
+}

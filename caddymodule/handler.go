@@ -1,0 +1,253 @@
+// Package caddymodule is simphony-remote's Caddy module: the handler that
+// runs first on every request, authenticates it, and either hands a
+// session's request to Caddy's stock reverse_proxy (through the
+// {http.vars.upstream} variable) or serves the appliance's own pages and
+// API; plus the Caddy configuration, built in Go.
+package caddymodule
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/simphony/simphony-remote/engine/auth"
+	"github.com/simphony/simphony-remote/engine/routes"
+)
+
+func init() {
+	caddy.RegisterModule(Handler{})
+}
+
+// Backend is the engine as the module sees it.
+type Backend interface {
+	// Identify returns who made the request, if anybody signed in.
+	Identify(r *http.Request) (auth.Identity, bool)
+	// Route returns the running session of a url id, repairing a missing
+	// route from the container's labels when the container runs.
+	Route(ctx context.Context, urlID string) (routes.Route, bool)
+	// MayEnter says whether id may use the session (owner or share).
+	MayEnter(id auth.Identity, r routes.Route) bool
+	// Unreachable answers a request whose session did not answer, after
+	// checking whether its container is gone.
+	Unreachable(w http.ResponseWriter, r *http.Request, route routes.Route)
+	// Observe counts a proxied request's status.
+	Observe(status int)
+	// ServeHTTP serves everything that is not a session.
+	http.Handler
+}
+
+// backend is handed over by the engine before Caddy starts: Caddy builds
+// modules itself, afresh at each (re)load, so they cannot be given it.
+var backend atomic.Pointer[Backend]
+
+// SetBackend sets the engine the module serves; call it before caddy.Run.
+func SetBackend(b Backend) { backend.Store(&b) }
+
+// UpstreamVar is the request variable that carries the session's address
+// to reverse_proxy, whose upstream dials {http.vars.upstream}.
+const UpstreamVar = "upstream"
+
+// Handler is the module.
+type Handler struct {
+	b Backend
+}
+
+// CaddyModule implements caddy.Module.
+func (Handler) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{ID: "http.handlers.simphony_remote", New: func() caddy.Module { return new(Handler) }}
+}
+
+// Provision implements caddy.Provisioner.
+func (h *Handler) Provision(caddy.Context) error {
+	b := backend.Load()
+	if b == nil {
+		return errors.New("simphony_remote: no engine: this module only runs inside simphony-remote serve")
+	}
+	h.b = *b
+	return nil
+}
+
+// Validate implements caddy.Validator.
+func (h *Handler) Validate() error {
+	if h.b == nil {
+		return errors.New("simphony_remote: not provisioned")
+	}
+	return nil
+}
+
+// Cleanup implements caddy.CleanerUpper.
+func (h *Handler) Cleanup() error { return nil }
+
+// sessionPath matches /user/{name}/containers/{url_id} and what follows.
+var sessionPath = regexp.MustCompile(`^/user/([^/]+)/containers/([^/]+)(/.*)?$`)
+
+// ServeHTTP implements caddyhttp.MiddlewareHandler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	m := sessionPath.FindStringSubmatch(r.URL.Path)
+	if m == nil {
+		h.b.ServeHTTP(w, r)
+		return nil
+	}
+	name, urlID, rest := m[1], m[2], m[3]
+	if badPath(r) {
+		http.Error(w, "bad path: encoded slashes and . or .. segments are not allowed", http.StatusBadRequest)
+		return nil
+	}
+	id, ok := h.b.Identify(r)
+	if !ok {
+		unauthenticated(w, r)
+		return nil
+	}
+	route, ok := h.b.Route(r.Context(), urlID)
+	if !ok || route.User != name || !h.b.MayEnter(id, route) {
+		// Never tell whether somebody else's session exists.
+		http.NotFound(w, r)
+		return nil
+	}
+	if rest == "" {
+		http.Redirect(w, r, r.URL.Path+"/", http.StatusMovedPermanently)
+		return nil
+	}
+	if !safeMethod(r.Method) && crossSite(r) {
+		http.Error(w, "cross-site request refused", http.StatusForbidden)
+		return nil
+	}
+	scrub(r, id)
+	route.Touch(time.Now())
+	caddyhttp.SetVar(r.Context(), UpstreamVar, route.Upstream)
+
+	rec := &statusRecorder{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
+	err := next.ServeHTTP(rec, r)
+	var he caddyhttp.HandlerError
+	if err != nil && errors.As(err, &he) && he.StatusCode == http.StatusBadGateway && rec.status == 0 {
+		h.b.Unreachable(w, r, route)
+		h.b.Observe(http.StatusBadGateway)
+		return nil
+	}
+	status := rec.status
+	if status == 0 && err != nil {
+		status = http.StatusInternalServerError
+		if errors.As(err, &he) && he.StatusCode != 0 {
+			status = he.StatusCode
+		}
+	}
+	h.b.Observe(status)
+	return err
+}
+
+// badPath refuses paths that a proxy and an application could read
+// differently: encoded slashes or backslashes, and . or .. segments.
+func badPath(r *http.Request) bool {
+	raw := strings.ToLower(r.URL.EscapedPath())
+	if strings.Contains(raw, "%2f") || strings.Contains(raw, "%5c") || strings.Contains(r.URL.Path, "\\") {
+		return true
+	}
+	for _, seg := range strings.Split(r.URL.Path, "/") {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
+}
+
+// unauthenticated sends browsers to the sign-in page and tells API
+// clients to authenticate.
+func unauthenticated(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet && strings.Contains(r.Header.Get("Accept"), "text/html") {
+		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusFound)
+		return
+	}
+	w.Header().Set("WWW-Authenticate", `Bearer realm="simphony-remote"`)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusUnauthorized)
+	_, _ = w.Write([]byte(`{"type":"unauthorized","message":"sign in first"}` + "\n"))
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// crossSite says whether a browser marked the request as coming from
+// another site.
+func crossSite(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "cross-site", "same-site":
+		return true
+	}
+	if origin := r.Header.Get("Origin"); origin != "" {
+		u, err := url.Parse(origin)
+		return err != nil || u.Host != r.Host
+	}
+	return false
+}
+
+// identityHeaders are dropped from what clients send, so that only the
+// appliance can assert who the user is.
+var identityHeaders = []string{"Remote-User", "X-Forwarded-User", "X-Forwarded-Email", "X-Auth-Request-User"}
+
+// scrub removes the appliance's cookies and credentials from a request
+// bound for a session and sets the trusted identity header.
+func scrub(r *http.Request, id auth.Identity) {
+	if cookies := r.Cookies(); len(cookies) > 0 {
+		var keep []string
+		for _, c := range cookies {
+			if !strings.HasPrefix(c.Name, "__Host-simphony") {
+				keep = append(keep, c.String())
+			}
+		}
+		r.Header.Del("Cookie")
+		if len(keep) > 0 {
+			r.Header.Set("Cookie", strings.Join(keep, "; "))
+		}
+	}
+	if strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
+		r.Header.Del("Authorization")
+	}
+	for k := range r.Header {
+		if strings.HasPrefix(k, "X-Remote-") {
+			r.Header.Del(k)
+		}
+	}
+	for _, k := range identityHeaders {
+		r.Header.Del(k)
+	}
+	r.Header.Set("X-Remote-User", id.User)
+}
+
+// statusRecorder notes the status a response starts with. It keeps the
+// wrapped writer reachable (Unwrap) for WebSocket hijacking.
+type statusRecorder struct {
+	*caddyhttp.ResponseWriterWrapper
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriterWrapper.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriterWrapper.Write(b)
+}
+
+// Interface guards.
+var (
+	_ caddy.Module                = (*Handler)(nil)
+	_ caddy.Provisioner           = (*Handler)(nil)
+	_ caddy.Validator             = (*Handler)(nil)
+	_ caddy.CleanerUpper          = (*Handler)(nil)
+	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
+)

@@ -1,0 +1,184 @@
+package caddymodule
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/simphony/simphony-remote/engine/auth"
+	"github.com/simphony/simphony-remote/engine/routes"
+)
+
+const urlID = "0123456789abcdef0123456789abcdef"
+
+// fakeBackend is a narrow Backend for the handler's unit tests; the whole
+// path is proven with the real appliance in engine/e2e.
+type fakeBackend struct {
+	routes      map[string]routes.Route
+	user        string // who the request is from; "" for nobody
+	served      bool
+	unreachable bool
+	observed    []int
+}
+
+func (f *fakeBackend) Identify(*http.Request) (auth.Identity, bool) {
+	return auth.Identity{User: f.user}, f.user != ""
+}
+func (f *fakeBackend) Route(_ context.Context, id string) (routes.Route, bool) {
+	r, ok := f.routes[id]
+	return r, ok
+}
+func (f *fakeBackend) MayEnter(id auth.Identity, r routes.Route) bool { return id.User == r.User }
+func (f *fakeBackend) Unreachable(w http.ResponseWriter, _ *http.Request, _ routes.Route) {
+	f.unreachable = true
+	w.WriteHeader(http.StatusBadGateway)
+}
+func (f *fakeBackend) Observe(status int)                               { f.observed = append(f.observed, status) }
+func (f *fakeBackend) ServeHTTP(w http.ResponseWriter, _ *http.Request) { f.served = true }
+
+// nextHandler records what reverse_proxy would have received.
+type nextHandler struct {
+	called   bool
+	upstream any
+	header   http.Header
+	err      error
+	status   int
+}
+
+func (n *nextHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
+	n.called = true
+	n.upstream = caddyhttp.GetVar(r.Context(), UpstreamVar)
+	n.header = r.Header.Clone()
+	if n.err != nil {
+		return n.err
+	}
+	w.WriteHeader(n.status)
+	return nil
+}
+
+func serve(t *testing.T, b *fakeBackend, next *nextHandler, req *http.Request) *httptest.ResponseRecorder {
+	t.Helper()
+	h := &Handler{b: b}
+	req = req.WithContext(context.WithValue(req.Context(), caddyhttp.VarsCtxKey, map[string]any{}))
+	w := httptest.NewRecorder()
+	if err := h.ServeHTTP(w, req, next); err != nil && next.err == nil {
+		t.Fatalf("ServeHTTP: %v", err)
+	}
+	return w
+}
+
+func TestHandler(t *testing.T) {
+	base := "/user/alice/containers/" + urlID + "/"
+	route := routes.Route{URLID: urlID, User: "alice", Upstream: "127.0.0.1:32768"}
+	tests := []struct {
+		name       string
+		user       string
+		method     string
+		target     string
+		header     http.Header
+		next       nextHandler
+		wantStatus int
+		wantNext   bool
+		wantServed bool
+		check      func(t *testing.T, w *httptest.ResponseRecorder, n *nextHandler, b *fakeBackend)
+	}{
+		{name: "not a session", target: "/login", wantServed: true},
+		{name: "not a session either", target: "/user/alice/", wantServed: true},
+		{name: "anonymous browser", target: base + "x?y=1", header: http.Header{"Accept": {"text/html"}}, wantStatus: http.StatusFound,
+			check: func(t *testing.T, w *httptest.ResponseRecorder, _ *nextHandler, _ *fakeBackend) {
+				if loc := w.Header().Get("Location"); loc != "/login?next=%2Fuser%2Falice%2Fcontainers%2F"+urlID+"%2Fx%3Fy%3D1" {
+					t.Errorf("Location = %q", loc)
+				}
+			}},
+		{name: "anonymous API client", target: base, wantStatus: http.StatusUnauthorized,
+			check: func(t *testing.T, w *httptest.ResponseRecorder, _ *nextHandler, _ *fakeBackend) {
+				if w.Header().Get("WWW-Authenticate") == "" || !strings.Contains(w.Body.String(), `"type":"unauthorized"`) {
+					t.Errorf("401 response: %v %s", w.Header(), w.Body)
+				}
+			}},
+		{name: "another user", user: "bob", target: base, wantStatus: http.StatusNotFound},
+		{name: "another user naming himself", user: "bob", target: "/user/bob/containers/" + urlID + "/", wantStatus: http.StatusNotFound},
+		{name: "no such session", user: "alice", target: "/user/alice/containers/" + strings.Repeat("f", 32) + "/", wantStatus: http.StatusNotFound},
+		{name: "dot-dot segment", user: "alice", target: base + "../x", wantStatus: http.StatusBadRequest},
+		{name: "encoded slash", user: "alice", target: base + "a%2Fb", wantStatus: http.StatusBadRequest},
+		{name: "encoded backslash", user: "alice", target: base + "a%5cb", wantStatus: http.StatusBadRequest},
+		{name: "no trailing slash", user: "alice", target: strings.TrimSuffix(base, "/"), wantStatus: http.StatusMovedPermanently},
+		{name: "cross-site POST", user: "alice", method: "POST", target: base + "upload", header: http.Header{"Sec-Fetch-Site": {"cross-site"}}, wantStatus: http.StatusForbidden},
+		{name: "foreign Origin POST", user: "alice", method: "POST", target: base + "upload", header: http.Header{"Origin": {"https://evil.example"}}, wantStatus: http.StatusForbidden},
+		{name: "owner", user: "alice", target: base + "index.html", next: nextHandler{status: http.StatusTeapot}, wantStatus: http.StatusTeapot, wantNext: true,
+			header: http.Header{
+				"Cookie":          {auth.CookieName + "=secret; theme=dark; __Host-simphony-other=x"},
+				"Authorization":   {"Bearer sr_token"},
+				"X-Remote-User":   {"root"},
+				"X-Remote-Groups": {"admins"},
+				"Remote-User":     {"root"},
+			},
+			check: func(t *testing.T, _ *httptest.ResponseRecorder, n *nextHandler, b *fakeBackend) {
+				if n.upstream != "127.0.0.1:32768" {
+					t.Errorf("upstream var = %v", n.upstream)
+				}
+				if c := n.header.Get("Cookie"); c != "theme=dark" {
+					t.Errorf("Cookie to the session = %q, want only theme=dark", c)
+				}
+				if n.header.Get("Authorization") != "" || n.header.Get("Remote-User") != "" || n.header.Get("X-Remote-Groups") != "" {
+					t.Errorf("credentials or identity headers reach the session: %v", n.header)
+				}
+				if got := n.header.Values("X-Remote-User"); len(got) != 1 || got[0] != "alice" {
+					t.Errorf("X-Remote-User = %q", got)
+				}
+				if len(b.observed) != 1 || b.observed[0] != http.StatusTeapot {
+					t.Errorf("observed %v", b.observed)
+				}
+			}},
+		{name: "same-origin POST", user: "alice", method: "POST", target: base + "upload", header: http.Header{"Origin": {"https://appliance.test"}, "Sec-Fetch-Site": {"same-origin"}},
+			next: nextHandler{status: http.StatusCreated}, wantStatus: http.StatusCreated, wantNext: true},
+		{name: "upstream down", user: "alice", target: base, next: nextHandler{err: caddyhttp.Error(http.StatusBadGateway, errors.New("dial tcp: connection refused"))},
+			wantStatus: http.StatusBadGateway, wantNext: true,
+			check: func(t *testing.T, _ *httptest.ResponseRecorder, _ *nextHandler, b *fakeBackend) {
+				if !b.unreachable {
+					t.Error("Unreachable was not called")
+				}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := &fakeBackend{routes: map[string]routes.Route{urlID: route}, user: tt.user}
+			method := tt.method
+			if method == "" {
+				method = http.MethodGet
+			}
+			req := httptest.NewRequest(method, "https://appliance.test"+tt.target, nil)
+			for k, v := range tt.header {
+				req.Header[k] = v
+			}
+			next := tt.next
+			w := serve(t, b, &next, req)
+			if tt.wantServed != b.served || tt.wantNext != next.called {
+				t.Fatalf("served by the engine: %v, by the proxy: %v", b.served, next.called)
+			}
+			if tt.wantStatus != 0 && w.Code != tt.wantStatus {
+				t.Fatalf("status = %d, want %d (%s)", w.Code, tt.wantStatus, w.Body)
+			}
+			if tt.check != nil {
+				tt.check(t, w, &next, b)
+			}
+		})
+	}
+}
+
+func TestProvisionNeedsAnEngine(t *testing.T) {
+	backend.Store(nil)
+	h := new(Handler)
+	if err := h.Provision(caddyctx()); err == nil || !strings.Contains(err.Error(), "only runs inside simphony-remote serve") {
+		t.Errorf("Provision without an engine = %v", err)
+	}
+	SetBackend(&fakeBackend{})
+	if err := h.Provision(caddyctx()); err != nil || h.Validate() != nil {
+		t.Errorf("Provision with an engine = %v", err)
+	}
+}

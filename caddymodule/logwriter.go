@@ -1,0 +1,95 @@
+package caddymodule
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/rs/zerolog"
+)
+
+func init() {
+	caddy.RegisterModule(LogWriter{})
+}
+
+var logger atomic.Pointer[zerolog.Logger]
+
+// SetLogger sets where Caddy's logs go; call it before caddy.Run.
+func SetLogger(l zerolog.Logger) { logger.Store(&l) }
+
+// LogWriter is a Caddy log writer module that hands Caddy's JSON log
+// entries to zerolog, so that the appliance has one log.
+type LogWriter struct{}
+
+// CaddyModule implements caddy.Module.
+func (LogWriter) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{ID: "caddy.logging.writers.zerolog", New: func() caddy.Module { return new(LogWriter) }}
+}
+
+func (LogWriter) String() string    { return "zerolog" }
+func (LogWriter) WriterKey() string { return "simphony-remote-zerolog" }
+
+// OpenWriter implements caddy.WriterOpener.
+func (LogWriter) OpenWriter() (io.WriteCloser, error) {
+	l := zerolog.Nop()
+	if p := logger.Load(); p != nil {
+		l = *p
+	}
+	return &zerologWriter{log: l.With().Str("component", "caddy").Logger()}, nil
+}
+
+// zerologWriter re-emits zap's JSON lines as zerolog events.
+type zerologWriter struct {
+	mu  sync.Mutex
+	log zerolog.Logger
+	buf []byte
+}
+
+func (z *zerologWriter) Write(p []byte) (int, error) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	z.buf = append(z.buf, p...)
+	for {
+		i := bytes.IndexByte(z.buf, '\n')
+		if i < 0 {
+			break
+		}
+		z.emit(z.buf[:i])
+		z.buf = z.buf[i+1:]
+	}
+	return len(p), nil
+}
+
+func (z *zerologWriter) emit(line []byte) {
+	var entry map[string]any
+	if err := json.Unmarshal(line, &entry); err != nil {
+		z.log.Info().Msg(string(line))
+		return
+	}
+	lvl, err := zerolog.ParseLevel(stringOf(entry["level"]))
+	if err != nil || lvl == zerolog.NoLevel {
+		lvl = zerolog.InfoLevel
+	}
+	msg := stringOf(entry["msg"])
+	ev := z.log.WithLevel(lvl).Str("logger", stringOf(entry["logger"]))
+	for _, k := range []string{"level", "msg", "logger", "ts"} {
+		delete(entry, k)
+	}
+	ev.Fields(entry).Msg(msg)
+}
+
+func stringOf(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+func (z *zerologWriter) Close() error { return nil }
+
+// Interface guards.
+var (
+	_ caddy.Module       = (*LogWriter)(nil)
+	_ caddy.WriterOpener = (*LogWriter)(nil)
+)
