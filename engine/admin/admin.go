@@ -1,0 +1,117 @@
+// Package admin is the administration of the appliance: users, applications
+// and grants, and backups of the accounting database.
+//
+// Service is implemented twice: Local works on an accounting.Store in this
+// process (the appliance itself, or `db` on a database file nobody else
+// holds), and Client talks to a running appliance's admin API (engine/api),
+// e.g. over its admin socket. Both return the same errors, wrapping the
+// accounting sentinels (ErrInvalid, ErrNotFound, ErrExists, ErrReadOnly) or
+// ErrUnavailable, with the same messages, so that callers need not know
+// which one they hold.
+package admin
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	"github.com/simphony/simphony-remote/engine/accounting"
+)
+
+// ErrUnavailable means that something the operation needs, such as the
+// Docker Engine to verify an image, does not answer.
+var ErrUnavailable = errors.New("unavailable")
+
+// Service is what administrators can do. Every method validates its input
+// before anything changes; a rejection wraps accounting.ErrInvalid and names
+// the value and the rule.
+type Service interface {
+	// Users lists every user, sorted by name; withGrants fills in each
+	// one's grants.
+	Users(ctx context.Context, withGrants bool) ([]User, error)
+	// User returns the named user, without grants.
+	User(ctx context.Context, name string) (User, error)
+	// CreateUser adds a user; its password, when given, is checked and
+	// hashed by the service.
+	CreateUser(ctx context.Context, u NewUser) (User, error)
+	// RemoveUser removes the user and their grants, signs them out and
+	// stops their sessions.
+	RemoveUser(ctx context.Context, name string) error
+	// UpdateUser changes the given fields of a user: the admin flag,
+	// disabled, the password ("" removes it). Disabling a user or changing
+	// their password signs them out everywhere.
+	UpdateUser(ctx context.Context, name string, c UserChange) (User, error)
+
+	// Applications lists every application, sorted by image.
+	Applications(ctx context.Context) ([]accounting.Application, error)
+	// Application returns the application of image.
+	Application(ctx context.Context, image string) (accounting.Application, error)
+	// CreateApplication registers an image; with Verify, only if the
+	// Docker Engine has it.
+	CreateApplication(ctx context.Context, a NewApplication) (accounting.Application, error)
+	// RemoveApplication removes the application and every grant of it, and
+	// stops the sessions those grants started.
+	RemoveApplication(ctx context.Context, image string) error
+	// SetLimits replaces the resource limits of an application's sessions.
+	SetLimits(ctx context.Context, image string, l accounting.Limits) (accounting.Application, error)
+
+	// Grant lets user run image with p and returns the mapping id; the same
+	// grant again returns the same id.
+	Grant(ctx context.Context, user, image string, p accounting.Policy) (string, error)
+	// Revoke removes the grant of image to user with exactly policy p.
+	Revoke(ctx context.Context, user, image string, p accounting.Policy) error
+	// RevokeAll removes every grant of image to user and returns how many
+	// there were.
+	RevokeAll(ctx context.Context, user, image string) (int, error)
+	// RevokeMapping removes the grant with that mapping id.
+	RevokeMapping(ctx context.Context, mappingID string) error
+	// Grants lists the grants of user, sorted by image then mapping id.
+	Grants(ctx context.Context, user string) ([]accounting.Grant, error)
+
+	// Backup writes a consistent copy of the bbolt database to w. A
+	// read-only (CSV) backend answers accounting.ErrReadOnly.
+	Backup(ctx context.Context, w io.Writer) error
+}
+
+// User is a user as administrators see it; the password hash never leaves
+// the accounting store.
+type User struct {
+	Name        string
+	Admin       bool
+	Disabled    bool
+	HasPassword bool
+	// Grants are filled in only when asked for; nil otherwise.
+	Grants []accounting.Grant
+}
+
+func userOf(u accounting.User) User {
+	return User{Name: u.Name, Admin: u.Admin, Disabled: u.Disabled, HasPassword: u.PasswordHash != ""}
+}
+
+// NewUser describes a user to create.
+type NewUser struct {
+	Name  string
+	Admin bool
+	// Password is the plain password, empty for none (the user then signs
+	// in another way, or not at all).
+	Password string
+}
+
+// UserChange lists what to change in a user; nil fields stay.
+type UserChange struct {
+	Admin    *bool
+	Disabled *bool
+	// Password is the new plain password; "" removes the password.
+	Password *string
+}
+
+// IsZero reports whether c changes nothing.
+func (c UserChange) IsZero() bool { return c.Admin == nil && c.Disabled == nil && c.Password == nil }
+
+// NewApplication describes an application to register.
+type NewApplication struct {
+	Image  string
+	Limits accounting.Limits
+	// Verify asks the Docker Engine whether it has the image first.
+	Verify bool
+}

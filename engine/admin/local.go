@@ -1,0 +1,260 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/simphony/simphony-remote/engine/accounting"
+	"github.com/simphony/simphony-remote/engine/auth"
+)
+
+// Revoker signs a user out of every browser; *auth.Logins is one.
+type Revoker interface {
+	RevokeUser(ctx context.Context, user string) (int, error)
+}
+
+// SessionStopper stops running sessions whose access was revoked.
+type SessionStopper interface {
+	// StopUser stops every session of user.
+	StopUser(ctx context.Context, user string) error
+	// StopMapping stops every session started through a grant.
+	StopMapping(ctx context.Context, mappingID string) error
+}
+
+// Options are Local's optional collaborators; any may be nil.
+type Options struct {
+	// Images verifies images for CreateApplication with Verify. Without
+	// it, verifying fails with ErrUnavailable.
+	Images ImageChecker
+	// Revoker signs users out after they are removed, disabled or get a
+	// new password.
+	Revoker Revoker
+	// Sessions stops sessions after a user, an application or a grant is
+	// removed.
+	Sessions SessionStopper
+}
+
+// Local is the Service on an accounting store in this process.
+type Local struct {
+	store accounting.Store
+	opts  Options
+}
+
+// NewLocal returns the Service on store. It does not close the store.
+func NewLocal(store accounting.Store, opts Options) *Local {
+	return &Local{store: store, opts: opts}
+}
+
+// FollowUpError says that a change was made but what should have followed
+// it (signing the user out, stopping sessions) failed. It deliberately
+// matches none of the accounting errors: the change itself succeeded.
+type FollowUpError struct {
+	Done string // what was changed, e.g. "removed user alice"
+	Err  error
+}
+
+func (e *FollowUpError) Error() string { return e.Done + ", but " + e.Err.Error() }
+
+// followUp runs the hooks that apply after a change and reports their
+// failures as one FollowUpError.
+func followUp(done string, steps ...func() error) error {
+	var errs []error
+	for _, step := range steps {
+		if err := step(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return &FollowUpError{Done: done, Err: errors.Join(errs...)}
+}
+
+func (l *Local) signOut(ctx context.Context, user string) func() error {
+	return func() error {
+		if l.opts.Revoker == nil {
+			return nil
+		}
+		if _, err := l.opts.Revoker.RevokeUser(ctx, user); err != nil {
+			return fmt.Errorf("signing %s out: %w", user, err)
+		}
+		return nil
+	}
+}
+
+func (l *Local) stopUser(ctx context.Context, user string) func() error {
+	return func() error {
+		if l.opts.Sessions == nil {
+			return nil
+		}
+		if err := l.opts.Sessions.StopUser(ctx, user); err != nil {
+			return fmt.Errorf("stopping the sessions of %s: %w", user, err)
+		}
+		return nil
+	}
+}
+
+func (l *Local) stopMappings(ctx context.Context, ids []string) func() error {
+	return func() error {
+		if l.opts.Sessions == nil {
+			return nil
+		}
+		var errs []error
+		for _, id := range ids {
+			if err := l.opts.Sessions.StopMapping(ctx, id); err != nil {
+				errs = append(errs, fmt.Errorf("stopping the sessions of grant %s: %w", id, err))
+			}
+		}
+		return errors.Join(errs...)
+	}
+}
+
+// Users implements Service.
+func (l *Local) Users(ctx context.Context, withGrants bool) ([]User, error) {
+	users, err := l.store.Users(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing users: %w", err)
+	}
+	out := make([]User, 0, len(users))
+	for _, u := range users {
+		v := userOf(u)
+		if withGrants {
+			grants, err := l.store.Grants(ctx, u.Name)
+			if errors.Is(err, accounting.ErrNotFound) {
+				continue // removed since the list was read
+			}
+			if err != nil {
+				return nil, err
+			}
+			v.Grants = nonNil(grants)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// User implements Service.
+func (l *Local) User(ctx context.Context, name string) (User, error) {
+	u, err := l.store.User(ctx, name)
+	if err != nil {
+		return User{}, err
+	}
+	return userOf(u), nil
+}
+
+// passwordError rejects a password without ever showing it.
+type passwordError struct{ err error }
+
+func (e passwordError) Error() string        { return "invalid password: " + e.err.Error() }
+func (e passwordError) Is(target error) bool { return target == accounting.ErrInvalid }
+
+// checkPassword checks a new password.
+func checkPassword(pw string) error {
+	if err := auth.CheckPassword(pw); err != nil {
+		return passwordError{err}
+	}
+	return nil
+}
+
+// hashPassword checks and hashes a new password.
+func hashPassword(pw string) (string, error) {
+	h, err := auth.HashPassword(pw)
+	if err != nil {
+		return "", passwordError{err}
+	}
+	return h, nil
+}
+
+// CreateUser implements Service.
+func (l *Local) CreateUser(ctx context.Context, nu NewUser) (User, error) {
+	if err := accounting.ValidateUserName(nu.Name); err != nil {
+		return User{}, fmt.Errorf("creating user: %w", err)
+	}
+	u := accounting.User{Name: nu.Name, Admin: nu.Admin}
+	if nu.Password != "" {
+		if err := checkPassword(nu.Password); err != nil {
+			return User{}, fmt.Errorf("creating user %s: %w", nu.Name, err)
+		}
+		h, err := hashPassword(nu.Password)
+		if err != nil {
+			return User{}, fmt.Errorf("creating user %s: %w", nu.Name, err)
+		}
+		u.PasswordHash = h
+	}
+	if err := l.store.CreateUser(ctx, u); err != nil {
+		return User{}, err
+	}
+	return userOf(u), nil
+}
+
+// RemoveUser implements Service.
+func (l *Local) RemoveUser(ctx context.Context, name string) error {
+	if err := l.store.RemoveUser(ctx, name); err != nil {
+		return err
+	}
+	return followUp("removed user "+name, l.signOut(ctx, name), l.stopUser(ctx, name))
+}
+
+func errNoChange(name string) error {
+	return fmt.Errorf("changing user %s: %w", name, &accounting.InvalidError{
+		What: "change", Value: "{}", Rule: "give at least one of admin, disabled and password"})
+}
+
+// UpdateUser implements Service. The changes are checked first and then
+// applied one by one.
+func (l *Local) UpdateUser(ctx context.Context, name string, c UserChange) (User, error) {
+	if c.IsZero() {
+		return User{}, errNoChange(name)
+	}
+	setPassword := c.Password != nil && *c.Password != ""
+	if setPassword {
+		if err := checkPassword(*c.Password); err != nil {
+			return User{}, fmt.Errorf("setting the password of %s: %w", name, err)
+		}
+	}
+	if _, err := l.store.User(ctx, name); err != nil {
+		return User{}, fmt.Errorf("changing user: %w", err)
+	}
+	var hash string
+	if setPassword {
+		var err error
+		if hash, err = hashPassword(*c.Password); err != nil {
+			return User{}, fmt.Errorf("setting the password of %s: %w", name, err)
+		}
+	}
+	if c.Admin != nil {
+		if err := l.store.SetAdmin(ctx, name, *c.Admin); err != nil {
+			return User{}, err
+		}
+	}
+	if c.Disabled != nil {
+		if err := l.store.SetDisabled(ctx, name, *c.Disabled); err != nil {
+			return User{}, err
+		}
+	}
+	if c.Password != nil {
+		if err := l.store.SetPassword(ctx, name, hash); err != nil {
+			return User{}, err
+		}
+	}
+	u, err := l.User(ctx, name)
+	if err != nil {
+		return User{}, err
+	}
+	if c.Password != nil || c.Disabled != nil && *c.Disabled {
+		if err := followUp("changed user "+name, l.signOut(ctx, name)); err != nil {
+			return u, err
+		}
+	}
+	return u, nil
+}
+
+var _ Service = (*Local)(nil)

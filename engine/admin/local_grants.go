@@ -1,0 +1,86 @@
+package admin
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/simphony/simphony-remote/engine/accounting"
+)
+
+// Grant implements Service.
+func (l *Local) Grant(ctx context.Context, user, image string, p accounting.Policy) (string, error) {
+	if err := p.Validate(); err != nil {
+		return "", fmt.Errorf("granting %s to %s: %w", image, user, err)
+	}
+	return l.store.Grant(ctx, user, image, p.Canonical())
+}
+
+// grantIDs lists the mapping ids of user's grants of image that match.
+func (l *Local) grantIDs(ctx context.Context, user, image string, match func(accounting.Grant) bool) []string {
+	if l.opts.Sessions == nil {
+		return nil
+	}
+	grants, err := l.store.Grants(ctx, user)
+	if err != nil {
+		return nil // the revocation itself reports it
+	}
+	var ids []string
+	for _, g := range grants {
+		if g.Image == image && match(g) {
+			ids = append(ids, g.MappingID)
+		}
+	}
+	return ids
+}
+
+// Revoke implements Service.
+func (l *Local) Revoke(ctx context.Context, user, image string, p accounting.Policy) error {
+	if err := p.Validate(); err != nil {
+		return fmt.Errorf("revoking %s from %s: %w", image, user, err)
+	}
+	p = p.Canonical()
+	ids := l.grantIDs(ctx, user, image, func(g accounting.Grant) bool { return g.Policy == p })
+	if err := l.store.Revoke(ctx, user, image, p); err != nil {
+		return err
+	}
+	return followUp(fmt.Sprintf("revoked %s from %s", image, user), l.stopMappings(ctx, ids))
+}
+
+// RevokeAll implements Service.
+func (l *Local) RevokeAll(ctx context.Context, user, image string) (int, error) {
+	ids := l.grantIDs(ctx, user, image, func(accounting.Grant) bool { return true })
+	n, err := l.store.RevokeAll(ctx, user, image)
+	if err != nil {
+		return 0, err
+	}
+	return n, followUp(fmt.Sprintf("revoked %d grant(s) of %s from %s", n, image, user), l.stopMappings(ctx, ids))
+}
+
+// RevokeMapping implements Service.
+func (l *Local) RevokeMapping(ctx context.Context, mappingID string) error {
+	if err := checkMappingID(mappingID); err != nil {
+		return err
+	}
+	if err := l.store.RevokeMapping(ctx, mappingID); err != nil {
+		return err
+	}
+	return followUp("revoked grant "+mappingID, l.stopMappings(ctx, []string{mappingID}))
+}
+
+// Grants implements Service.
+func (l *Local) Grants(ctx context.Context, user string) ([]accounting.Grant, error) {
+	grants, err := l.store.Grants(ctx, user)
+	if err != nil {
+		return nil, err
+	}
+	return nonNil(grants), nil
+}
+
+// checkMappingID rejects what cannot be a mapping id.
+func checkMappingID(id string) error {
+	if !accounting.IsMappingID(id) {
+		return fmt.Errorf("revoking a grant: %w", &accounting.InvalidError{
+			What: "mapping id", Value: id, Rule: "want 32 lowercase hexadecimal digits"})
+	}
+	return nil
+}
