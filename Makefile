@@ -12,7 +12,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 30s
 
 .DEFAULT_GOAL := help
-.PHONY: help build run test check fuzz docker images clean
+.PHONY: help build run test testdeps check fuzz docker images clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-zA-Z_-]*:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -24,11 +24,21 @@ build: ## build bin/simphony-remote and bin/simphony-remote-starter
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
 	CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=false -ldflags '-s -w' -o $(STARTER) ./installer/images/starter
 
-run: build docker images ## build, make sure Docker runs, build the starter images, and start the appliance (data in ./data)
-	./$(BIN) serve
+# The first start creates the administrator "admin" (its password is printed
+# once) and grants it the two starter images.
+DEMO_APPS := simphony-remote/desktop:latest,simphony-remote/files:latest
 
-test: docker images ## run every test suite, against a real Docker Engine
+run: build docker images ## build, make sure Docker runs, build the starter images, and serve https://localhost:8443 (data in ./data)
+	SIMPHONY_REMOTE_DEMO_APPLICATIONS=$(DEMO_APPS) ./$(BIN) serve
+
+# What the browser tests need, installed when missing.
+TEST_DEBS := chromium
+
+test: docker images testdeps ## run every test suite, against a real Docker Engine and a real Chromium
 	$(GO) test -race -count=1 ./...
+
+testdeps: ## install what the tests need besides Docker (Chromium) when missing
+	@installer/ensure-debs $(TEST_DEBS)
 
 check: ## gofmt, go vet, staticcheck, then every test
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -48,13 +58,7 @@ docker: ## make sure a Docker Engine answers (installs Debian's docker.io when m
 	@installer/ensure-docker
 
 images: build docker ## build the starter images (idempotent; needs root for the desktop base)
-	@if ! command -v debootstrap >/dev/null 2>&1 && [ ! -x /usr/sbin/debootstrap ]; then \
-		sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
-		echo "make images: installing debootstrap (it makes the desktop image's Debian base)" >&2; \
-		export DEBIAN_FRONTEND=noninteractive; \
-		$$sudo apt-get update -qq >&2 && $$sudo apt-get install -y -qq debootstrap >&2 \
-			|| { echo "make images: could not install debootstrap; install it with apt-get install debootstrap" >&2; exit 1; }; \
-	fi
+	@installer/ensure-debs debootstrap
 	./$(BIN) image build-starters
 
 clean: ## remove build outputs

@@ -432,7 +432,6 @@ func TestServePrintConfig(t *testing.T) {
 	c.fails(1, []string{"configuration key docker.network_timout", bad, "unknown key"}, "serve", "--config", bad, "--print-config")
 	c.fails(1, []string{"configuration key listen (flag --listen)", "want HOST:PORT"}, "serve", "--listen", "nowhere", "--print-config")
 	c.fails(1, []string{"configuration (" + filepath.Join(c.dir, "none.toml") + "): cannot read the file"}, "db", "--config", filepath.Join(c.dir, "none.toml"), "user", "list")
-	c.fails(1, []string{"not yet available"}, "serve")
 }
 
 func TestVersionHelpCompletion(t *testing.T) {

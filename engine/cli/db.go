@@ -1,21 +1,28 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
 	"github.com/simphony/simphony-remote/engine/accounting/boltdb"
 	"github.com/simphony/simphony-remote/engine/accounting/csvfile"
+	"github.com/simphony/simphony-remote/engine/admin"
+	"github.com/simphony/simphony-remote/engine/appliance"
+	"github.com/simphony/simphony-remote/engine/auth"
 	"github.com/simphony/simphony-remote/engine/config"
+	"github.com/simphony/simphony-remote/engine/docker"
 )
 
 // dbCmd is the state shared by the `db` subcommands.
@@ -34,7 +41,11 @@ grants that let a user run an application with a policy.
 
 The database is --db FILE if given (a path ending in .csv opens simphony-remote's
 CSV format, read-only), else the configuration's accounting file (by default
-DATA_DIR/simphony-remote.db).`,
+DATA_DIR/simphony-remote.db).
+
+While the appliance runs, it holds that database: the commands then go through
+its admin socket, DATA_DIR/admin.sock (which only its user and group may use).
+Otherwise they open the file themselves.`,
 	}
 	cmd.PersistentFlags().StringVar(&d.dbFlag, "db", "", "accounting database file (a .csv file opens the read-only CSV backend)")
 	cmd.AddCommand(d.initCmd(), d.userCmd(), d.appCmd(), d.backupCmd())
@@ -46,6 +57,9 @@ type location struct {
 	path string
 	csv  bool
 	cfg  *config.Loaded
+	// socket is the running appliance's admin socket when commands go
+	// through it; empty when they open the file.
+	socket string
 }
 
 func (d *dbCmd) locate(cmd *cobra.Command) (location, error) {
@@ -59,37 +73,144 @@ func (d *dbCmd) locate(cmd *cobra.Command) (location, error) {
 	return location{path: cfg.AccountingPath(), csv: cfg.Accounting.Backend == "csv", cfg: cfg}, nil
 }
 
-// open opens the accounting store for a command.
-//
-// This is the seam for the running appliance: when it holds the database,
-// commands will go through its admin socket instead of the file.
-func (d *dbCmd) open(cmd *cobra.Command) (accounting.Store, location, error) {
-	loc, err := d.locate(cmd)
-	if err != nil {
-		return nil, loc, err
+// appliance returns the admin socket of an appliance running on loc, or ""
+// when there is none: --db names another file, or nobody listens on the
+// socket (a stale socket file is ignored).
+func (d *dbCmd) appliance(loc location) (string, error) {
+	if d.dbFlag != "" && !sameFile(d.dbFlag, loc.cfg.AccountingPath()) {
+		return "", nil
 	}
+	sock := filepath.Join(loc.cfg.DataDir, appliance.SocketName)
+	conn, err := net.DialTimeout("unix", sock, 2*time.Second)
+	switch {
+	case err == nil:
+		_ = conn.Close()
+		return sock, nil
+	case errors.Is(err, fs.ErrPermission):
+		return "", fmt.Errorf("the appliance's admin socket %s: permission denied: run this as the appliance's user or a member of its group", sock)
+	}
+	return "", nil
+}
+
+// sameFile reports whether a and b name the same file.
+func sameFile(a, b string) bool {
+	ia, errA := os.Stat(a)
+	ib, errB := os.Stat(b)
+	if errA == nil && errB == nil {
+		return os.SameFile(ia, ib)
+	}
+	aa, errA := filepath.Abs(a)
+	ab, errB := filepath.Abs(b)
+	return errA == nil && errB == nil && aa == ab
+}
+
+// connect returns the admin service for a command: the running appliance
+// through its admin socket when it holds the database, else the database
+// file opened here. closeFn releases it.
+func (d *dbCmd) connect(cmd *cobra.Command) (svc admin.Service, loc location, closeFn func() error, err error) {
+	loc, err = d.locate(cmd)
+	if err != nil {
+		return nil, loc, nil, err
+	}
+	if loc.socket, err = d.appliance(loc); err != nil {
+		return nil, loc, nil, err
+	}
+	if loc.socket != "" {
+		c := admin.DialSocket(loc.socket)
+		return c, loc, func() error { c.CloseIdleConnections(); return nil }, nil
+	}
+	store, err := openFile(loc)
+	if err != nil {
+		return nil, loc, nil, err
+	}
+	images := &dockerImages{cfg: loc.cfg.Docker}
+	opts := admin.Options{Images: images}
+	if bs, ok := store.(*boltdb.Store); ok {
+		opts.Revoker = &storedLogins{store: bs, auth: loc.cfg.Auth}
+	}
+	return admin.NewLocal(store, opts), loc, func() error {
+		images.close()
+		return store.Close()
+	}, nil
+}
+
+// openFile opens the accounting store at loc.
+func openFile(loc location) (accounting.Store, error) {
 	if loc.csv {
 		s, err := csvfile.Open(loc.path)
-		return s, loc, err
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
 	}
 	s, err := boltdb.Open(loc.path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, loc, fmt.Errorf("no accounting database at %s: create one with 'simphony-remote db init' (or choose another with --db)", loc.path)
+		return nil, fmt.Errorf("no accounting database at %s: create one with 'simphony-remote db init' (or choose another with --db)", loc.path)
 	case errors.Is(err, boltdb.ErrLocked):
-		return nil, loc, fmt.Errorf("%w: is the appliance running on it? Stop it first", err)
+		return nil, fmt.Errorf("%w: is the appliance running on it? Stop it first", err)
+	case err != nil:
+		return nil, err
 	}
-	return s, loc, err
+	return s, nil
 }
 
-// withStore runs fn with an open store and closes it.
-func (d *dbCmd) withStore(cmd *cobra.Command, fn func(s accounting.Store, loc location) error) error {
-	s, loc, err := d.open(cmd)
+// withService runs fn with the admin service and releases it.
+func (d *dbCmd) withService(cmd *cobra.Command, fn func(svc admin.Service, loc location) error) error {
+	svc, loc, closeFn, err := d.connect(cmd)
 	if err != nil {
 		return err
 	}
-	defer s.Close()
-	return fn(s, loc)
+	defer closeFn()
+	return fn(svc, loc)
+}
+
+// dockerImages checks images with the configured Docker Engine, connecting
+// on first use only: most commands never need it.
+type dockerImages struct {
+	cfg config.Docker
+	c   *docker.Client
+}
+
+func (d *dockerImages) ImageExists(ctx context.Context, image string) error {
+	if d.c == nil {
+		c, err := docker.New(d.cfg)
+		if err != nil {
+			return err
+		}
+		d.c = c
+	}
+	return d.c.ImageExists(ctx, image)
+}
+
+// Host names the engine in messages, once connected.
+func (d *dockerImages) Host() string {
+	if d.c == nil {
+		return ""
+	}
+	return d.c.Host()
+}
+
+func (d *dockerImages) close() {
+	if d.c != nil {
+		_ = d.c.Close()
+	}
+}
+
+// storedLogins signs users out by deleting their login sessions from the
+// database file, for when the appliance is not running: it would load them
+// again at its next start.
+type storedLogins struct {
+	store *boltdb.Store
+	auth  config.Auth
+}
+
+func (s *storedLogins) RevokeUser(ctx context.Context, user string) (int, error) {
+	l, err := auth.NewLogins(ctx, s.store, s.auth.SessionIdle.D(), s.auth.SessionMax.D(), nil)
+	if err != nil {
+		return 0, err
+	}
+	return l.RevokeUser(ctx, user)
 }
 
 func (d *dbCmd) initCmd() *cobra.Command {
@@ -128,15 +249,15 @@ func (d *dbCmd) backupCmd() *cobra.Command {
 		Use:   "backup FILE",
 		Short: "Write a consistent copy of the database to FILE (never overwrites)",
 		Long: `Write a consistent copy of the bbolt database to FILE. The copy is taken in
-one read transaction and checked before it appears at FILE, which must not exist.`,
+one read transaction (from the running appliance, if it holds the database)
+and checked before it appears at FILE, which must not exist.`,
 		Args: args("FILE"),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			return d.withStore(cmd, func(s accounting.Store, loc location) error {
-				bs, ok := s.(*boltdb.Store)
-				if !ok {
+			return d.withService(cmd, func(svc admin.Service, loc location) error {
+				if loc.socket == "" && loc.csv {
 					return fmt.Errorf("%s is a CSV file: copy the file itself to back it up", loc.path)
 				}
-				if err := bs.Backup(cmd.Context(), a[0]); err != nil {
+				if err := admin.WriteBackup(cmd.Context(), svc, a[0]); err != nil {
 					return err
 				}
 				_, err := fmt.Fprintf(cmd.OutOrStdout(), "backed up %s to %s\n", loc.path, a[0])

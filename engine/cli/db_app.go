@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
-	"github.com/simphony/simphony-remote/engine/docker"
+	"github.com/simphony/simphony-remote/engine/admin"
 )
 
 func (d *dbCmd) appCmd() *cobra.Command {
@@ -58,8 +58,8 @@ func (d *dbCmd) appLimitsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return d.withStore(cmd, func(s accounting.Store, _ location) error {
-				if err := s.SetLimits(cmd.Context(), a[0], l); err != nil {
+			return d.withService(cmd, func(svc admin.Service, _ location) error {
+				if _, err := svc.SetLimits(cmd.Context(), a[0], l); err != nil {
 					return err
 				}
 				_, err := fmt.Fprintf(cmd.OutOrStdout(), "set the limits of %s: %s\n", a[0], formatLimits(l))
@@ -92,8 +92,9 @@ func (d *dbCmd) appCreateCmd() *cobra.Command {
 		Use:   "create IMAGE [--verify | --no-verify]",
 		Short: "Register a Docker image as an application",
 		Long: `Register a Docker image as an application. By default (--verify) the Docker
-Engine is asked whether it has the image; --no-verify skips the check, e.g.
-for an image to be built or loaded later.`,
+Engine (the running appliance's, if it holds the database) is asked whether it
+has the image; --no-verify skips the check, e.g. for an image to be built or
+loaded later.`,
 		Example: "  simphony-remote db app create simphony-remote/desktop:latest\n  simphony-remote db app create lab/analysis:2.1 --no-verify",
 		Args:    args("IMAGE"),
 		RunE: func(cmd *cobra.Command, a []string) error {
@@ -105,23 +106,9 @@ for an image to be built or loaded later.`,
 			if err != nil {
 				return err
 			}
-			return d.withStore(cmd, func(s accounting.Store, loc location) error {
-				if verify && !noVerify {
-					// An application that exists already needs no image check.
-					apps, err := s.Applications(cmd.Context())
-					if err != nil {
-						return err
-					}
-					for _, a := range apps {
-						if a.Image == image {
-							return fmt.Errorf("creating application %s: application %w", image, accounting.ErrExists)
-						}
-					}
-					if err := verifyImage(cmd, loc, image); err != nil {
-						return err
-					}
-				}
-				if err := s.CreateApplication(cmd.Context(), accounting.Application{Image: image, Limits: limits}); err != nil {
+			return d.withService(cmd, func(svc admin.Service, _ location) error {
+				na := admin.NewApplication{Image: image, Limits: limits, Verify: verify && !noVerify}
+				if _, err := svc.CreateApplication(cmd.Context(), na); err != nil {
 					return err
 				}
 				_, err := fmt.Fprintf(cmd.OutOrStdout(), "created application %s\n", image)
@@ -136,32 +123,14 @@ for an image to be built or loaded later.`,
 	return cmd
 }
 
-func verifyImage(cmd *cobra.Command, loc location, image string) error {
-	c, err := docker.New(loc.cfg.Docker)
-	if err != nil {
-		return fmt.Errorf("cannot check image %s: %w; or skip the check with --no-verify", image, err)
-	}
-	defer c.Close()
-	err = c.ImageExists(cmd.Context(), image)
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, docker.ErrNotFound):
-		return fmt.Errorf("the Docker Engine at %s has no image %s: build or load it first, or skip the check with --no-verify", c.Host(), image)
-	case errors.Is(err, docker.ErrUnreachable):
-		return fmt.Errorf("cannot check image %s: %w; start Docker (or fix the [docker] settings), or skip the check with --no-verify", image, err)
-	}
-	return fmt.Errorf("cannot check image %s: %w; or skip the check with --no-verify", image, err)
-}
-
 func (d *dbCmd) appRemoveCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "remove IMAGE",
 		Short: "Remove an application and every grant of it",
 		Args:  args("IMAGE"),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			return d.withStore(cmd, func(s accounting.Store, _ location) error {
-				if err := s.RemoveApplication(cmd.Context(), a[0]); err != nil {
+			return d.withService(cmd, func(svc admin.Service, _ location) error {
+				if err := svc.RemoveApplication(cmd.Context(), a[0]); err != nil {
 					return err
 				}
 				_, err := fmt.Fprintf(cmd.OutOrStdout(), "removed application %s and its grants\n", a[0])
@@ -179,8 +148,8 @@ func (d *dbCmd) appListCmd() *cobra.Command {
 		Long:  `List applications and their limits. --json prints a list of {"image", "limits": {"memory_bytes", "cpus", "pids"}} objects, 0 meaning the appliance default.`,
 		Args:  args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return d.withStore(cmd, func(s accounting.Store, _ location) error {
-				apps, err := s.Applications(cmd.Context())
+			return d.withService(cmd, func(svc admin.Service, _ location) error {
+				apps, err := svc.Applications(cmd.Context())
 				if err != nil {
 					return err
 				}
@@ -256,8 +225,8 @@ one image with different policies.`,
 			if err != nil {
 				return err
 			}
-			return d.withStore(cmd, func(s accounting.Store, _ location) error {
-				id, err := s.Grant(cmd.Context(), a[1], a[0], p)
+			return d.withService(cmd, func(svc admin.Service, _ location) error {
+				id, err := svc.Grant(cmd.Context(), a[1], a[0], p)
 				if err != nil {
 					return err
 				}
@@ -293,16 +262,16 @@ IMAGE to USER whatever its policy.`,
 			if err != nil {
 				return err
 			}
-			return d.withStore(cmd, func(s accounting.Store, _ location) error {
+			return d.withService(cmd, func(svc admin.Service, _ location) error {
 				if all {
-					n, err := s.RevokeAll(cmd.Context(), user, image)
+					n, err := svc.RevokeAll(cmd.Context(), user, image)
 					if err != nil {
 						return err
 					}
 					_, err = fmt.Fprintf(cmd.OutOrStdout(), "revoked %d grant(s) of %s from %s\n", n, image, user)
 					return err
 				}
-				if err := s.Revoke(cmd.Context(), user, image, p); err != nil {
+				if err := svc.Revoke(cmd.Context(), user, image, p); err != nil {
 					if errors.Is(err, accounting.ErrNotFound) {
 						return fmt.Errorf("%w (see the grants with 'simphony-remote db user list --show-apps', or use --revoke-all)", err)
 					}

@@ -12,21 +12,23 @@ import (
 	"golang.org/x/term"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
+	"github.com/simphony/simphony-remote/engine/admin"
 	"github.com/simphony/simphony-remote/engine/auth"
 )
 
 func (d *dbCmd) userCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "user",
-		Short: "Create, remove and list users",
-		Long:  "Create, remove and list users. " + strings.ToUpper(accounting.UserNameRule[:1]) + accounting.UserNameRule[1:] + ".",
+		Short: "Create, remove, list and change users",
+		Long:  "Create, remove, list and change users. " + strings.ToUpper(accounting.UserNameRule[:1]) + accounting.UserNameRule[1:] + ".",
 	}
-	cmd.AddCommand(d.userCreateCmd(), d.userRemoveCmd(), d.userListCmd())
+	cmd.AddCommand(d.userCreateCmd(), d.userRemoveCmd(), d.userListCmd(),
+		d.userSetPasswordCmd(), d.userDisableCmd(true), d.userDisableCmd(false), d.userSetAdminCmd())
 	return cmd
 }
 
 func (d *dbCmd) userCreateCmd() *cobra.Command {
-	var admin, passwordStdin bool
+	var isAdmin, passwordStdin bool
 	cmd := &cobra.Command{
 		Use:   "create NAME [--admin] [--password-stdin]",
 		Short: "Create a user",
@@ -42,22 +44,20 @@ argon2id hash. ` + accounting.UserNameRule + `.`,
 			if err := accounting.ValidateUserName(name); err != nil {
 				return err
 			}
-			u := accounting.User{Name: name, Admin: admin}
+			u := admin.NewUser{Name: name, Admin: isAdmin}
 			if passwordStdin {
-				pw, err := readPassword(d.env.stdin, cmd.ErrOrStderr())
+				pw, err := readPassword(d.env.stdin, cmd.ErrOrStderr(), "--password-stdin", "simphony-remote db user create NAME --password-stdin")
 				if err != nil {
 					return err
 				}
-				if u.PasswordHash, err = auth.HashPassword(pw); err != nil {
-					return err
-				}
+				u.Password = pw
 			}
-			return d.withStore(cmd, func(s accounting.Store, _ location) error {
-				if err := s.CreateUser(cmd.Context(), u); err != nil {
+			return d.withService(cmd, func(svc admin.Service, _ location) error {
+				if _, err := svc.CreateUser(cmd.Context(), u); err != nil {
 					return err
 				}
 				role := "user"
-				if admin {
+				if isAdmin {
 					role = "admin user"
 				}
 				_, err := fmt.Fprintf(cmd.OutOrStdout(), "created %s %s\n", role, name)
@@ -65,14 +65,15 @@ argon2id hash. ` + accounting.UserNameRule + `.`,
 			})
 		},
 	}
-	cmd.Flags().BoolVar(&admin, "admin", false, "make the user an administrator")
+	cmd.Flags().BoolVar(&isAdmin, "admin", false, "make the user an administrator")
 	cmd.Flags().BoolVar(&passwordStdin, "password-stdin", false, "read a local password from standard input")
 	return cmd
 }
 
 // readPassword reads a password from in: prompted twice without echo when
-// in is a terminal, else all of it minus one trailing line break.
-func readPassword(in io.Reader, prompt io.Writer) (string, error) {
+// in is a terminal, else all of it minus one trailing line break. what and
+// example name the option or command in the message for an empty input.
+func readPassword(in io.Reader, prompt io.Writer, what, example string) (string, error) {
 	if f, ok := in.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		fmt.Fprint(prompt, "Password: ")
 		a, err := term.ReadPassword(int(f.Fd()))
@@ -97,7 +98,7 @@ func readPassword(in io.Reader, prompt io.Writer) (string, error) {
 	}
 	pw := strings.TrimSuffix(strings.TrimSuffix(string(data), "\n"), "\r")
 	if pw == "" {
-		return "", errors.New("--password-stdin: standard input is empty; pipe the password in, e.g. printf '%s\\n' \"$PASSWORD\" | simphony-remote db user create NAME --password-stdin")
+		return "", fmt.Errorf("%s: standard input is empty; pipe the password in, e.g. printf '%%s\\n' \"$PASSWORD\" | %s", what, example)
 	}
 	return pw, auth.CheckPassword(pw)
 }
@@ -108,8 +109,8 @@ func (d *dbCmd) userRemoveCmd() *cobra.Command {
 		Short: "Remove a user and all of their grants",
 		Args:  args("NAME"),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			return d.withStore(cmd, func(s accounting.Store, _ location) error {
-				if err := s.RemoveUser(cmd.Context(), a[0]); err != nil {
+			return d.withService(cmd, func(svc admin.Service, _ location) error {
+				if err := svc.RemoveUser(cmd.Context(), a[0]); err != nil {
 					return err
 				}
 				_, err := fmt.Fprintf(cmd.OutOrStdout(), "removed user %s and their grants\n", a[0])
@@ -117,6 +118,100 @@ func (d *dbCmd) userRemoveCmd() *cobra.Command {
 			})
 		},
 	}
+}
+
+func (d *dbCmd) userSetPasswordCmd() *cobra.Command {
+	var remove bool
+	cmd := &cobra.Command{
+		Use:   "set-password NAME [--remove]",
+		Short: "Set (or with --remove, remove) a user's local password; signs them out",
+		Long: `Set a user's local password, read from standard input (asked twice, without
+echo, on a terminal), stored as an argon2id hash. With --remove the user has no
+password any more. Either way the user is signed out of every browser.`,
+		Example: `  simphony-remote db user set-password alice
+  printf '%s\n' "$PASSWORD" | simphony-remote db user set-password alice
+  simphony-remote db user set-password alice --remove`,
+		Args: args("NAME"),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			name := a[0]
+			return d.withService(cmd, func(svc admin.Service, _ location) error {
+				// Ask for a password only for a user that exists.
+				if _, err := svc.User(cmd.Context(), name); err != nil {
+					return err
+				}
+				pw := ""
+				if !remove {
+					var err error
+					if pw, err = readPassword(d.env.stdin, cmd.ErrOrStderr(), "set-password", "simphony-remote db user set-password NAME"); err != nil {
+						return err
+					}
+				}
+				if _, err := svc.UpdateUser(cmd.Context(), name, admin.UserChange{Password: &pw}); err != nil {
+					return err
+				}
+				done := "set the password of " + name
+				if remove {
+					done = "removed the password of " + name
+				}
+				_, err := fmt.Fprintf(cmd.OutOrStdout(), "%s; they are signed out everywhere\n", done)
+				return err
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&remove, "remove", false, "remove the password instead of setting one")
+	return cmd
+}
+
+// userDisableCmd is `user disable` (disable true) or `user enable`.
+func (d *dbCmd) userDisableCmd(disable bool) *cobra.Command {
+	verb, short, long := "enable", "Let a disabled user sign in again",
+		"Let a disabled user sign in again, with their grants as before."
+	if disable {
+		verb, short, long = "disable", "Stop a user from signing in, and sign them out; their grants stay",
+			"Stop a user from signing in and sign them out of every browser. Their grants\nstay, so that 'enable' restores them."
+	}
+	return &cobra.Command{
+		Use:     verb + " NAME",
+		Short:   short,
+		Long:    long,
+		Example: "  simphony-remote db user " + verb + " alice",
+		Args:    args("NAME"),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			return d.withService(cmd, func(svc admin.Service, _ location) error {
+				if _, err := svc.UpdateUser(cmd.Context(), a[0], admin.UserChange{Disabled: &disable}); err != nil {
+					return err
+				}
+				_, err := fmt.Fprintf(cmd.OutOrStdout(), "%sd user %s\n", verb, a[0])
+				return err
+			})
+		},
+	}
+}
+
+func (d *dbCmd) userSetAdminCmd() *cobra.Command {
+	var isAdmin bool
+	cmd := &cobra.Command{
+		Use:   "set-admin NAME [--admin=false]",
+		Short: "Make a user an administrator, or with --admin=false no longer one",
+		Example: `  simphony-remote db user set-admin alice
+  simphony-remote db user set-admin alice --admin=false`,
+		Args: args("NAME"),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			return d.withService(cmd, func(svc admin.Service, _ location) error {
+				if _, err := svc.UpdateUser(cmd.Context(), a[0], admin.UserChange{Admin: &isAdmin}); err != nil {
+					return err
+				}
+				state := "now"
+				if !isAdmin {
+					state = "no longer"
+				}
+				_, err := fmt.Fprintf(cmd.OutOrStdout(), "%s is %s an administrator\n", a[0], state)
+				return err
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&isAdmin, "admin", true, "whether the user is an administrator")
+	return cmd
 }
 
 // userListing is the JSON form of `db user list`; Applications is present
@@ -137,9 +232,8 @@ policy. --json prints a list of {"name", "admin"} objects, with --show-apps an
 "applications" list of {"mapping_id", "user", "image", "policy"} in each.`,
 		Args: args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return d.withStore(cmd, func(s accounting.Store, _ location) error {
-				ctx := cmd.Context()
-				users, err := s.Users(ctx)
+			return d.withService(cmd, func(svc admin.Service, _ location) error {
+				users, err := svc.Users(cmd.Context(), showApps)
 				if err != nil {
 					return err
 				}
@@ -147,10 +241,7 @@ policy. --json prints a list of {"name", "admin"} objects, with --show-apps an
 				for _, u := range users {
 					l := userListing{Name: u.Name, Admin: u.Admin}
 					if showApps {
-						grants, err := s.Grants(ctx, u.Name)
-						if err != nil {
-							return err
-						}
+						grants := u.Grants
 						if grants == nil {
 							grants = []accounting.Grant{}
 						}

@@ -1,12 +1,23 @@
 package cli
 
 import (
-	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/simphony/simphony-remote/engine/appliance"
 	"github.com/simphony/simphony-remote/engine/config"
+	"github.com/simphony/simphony-remote/engine/logging"
 )
+
+func lookupEnv(environ []string, name string) string {
+	for _, kv := range environ {
+		if v, ok := strings.CutPrefix(kv, name+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
 
 func newServe(e *env) *cobra.Command {
 	var printConfig bool
@@ -37,7 +48,14 @@ defaults: data in ./data, HTTPS on localhost:8443.`,
 				_, err = cmd.OutOrStdout().Write(out)
 				return err
 			}
-			return fmt.Errorf("serve is not yet available in this version: the appliance (HTTPS, sign-in, sessions) comes in a later release; --print-config works")
+			log, err := logging.New(cmd.ErrOrStderr(), cfg.Log.Level, cfg.Log.Format)
+			if err != nil {
+				return err
+			}
+			return appliance.Run(cmd.Context(), cfg.Config, log, appliance.Options{
+				Out:           cmd.OutOrStdout(),
+				AdminPassword: lookupEnv(e.environ, config.EnvAdminPassword),
+			})
 		},
 	}
 	cmd.Flags().String("data", "", "data directory (overrides data_dir)")

@@ -27,6 +27,10 @@ type Config struct {
 	// Realm tags the containers this appliance manages, so that several
 	// appliances can share one Docker Engine.
 	Realm string `toml:"realm"`
+	// DemoApplications are images that serve registers and grants (with a
+	// home workspace, sharing allowed) to the administrator it creates on
+	// its first start.
+	DemoApplications []string `toml:"demo_applications"`
 
 	Log        Log        `toml:"log"`
 	Docker     Docker     `toml:"docker"`
@@ -125,10 +129,11 @@ const DatabaseFile = "simphony-remote.db"
 // localhost:8443.
 func Default() Config {
 	return Config{
-		DataDir: "./data",
-		Listen:  "localhost:8443",
-		Realm:   "remoteexec",
-		Log:     Log{Level: "info", Format: "auto"},
+		DataDir:          "./data",
+		Listen:           "localhost:8443",
+		Realm:            "remoteexec",
+		DemoApplications: []string{},
+		Log:              Log{Level: "info", Format: "auto"},
 		Docker: Docker{
 			TLSVerify:      true,
 			NetworkTimeout: Duration(30 * time.Second),

@@ -32,6 +32,11 @@ func (l *Loaded) validate() error {
 		return fail("realm", "%q must be 1 to 32 characters among a-z, 0-9, '_', '.' and '-', starting with a letter or digit (it is part of container names)", c.Realm)
 	}
 
+	for _, img := range c.DemoApplications {
+		if err := accounting.ValidateImage(img); err != nil {
+			return fail("demo_applications", "%v", err)
+		}
+	}
 	switch c.Log.Level {
 	case "trace", "debug", "info", "warn", "error":
 	default:

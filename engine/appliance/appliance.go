@@ -1,0 +1,411 @@
+// Package appliance puts the engine together and runs it: the store, the
+// container runtime and session manager, sign-in, the pages, the admin
+// socket and the embedded Caddy. `simphony-remote serve` is Run.
+package appliance
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/rs/zerolog"
+
+	"github.com/simphony/simphony-remote/caddymodule"
+	"github.com/simphony/simphony-remote/engine/accounting"
+	"github.com/simphony/simphony-remote/engine/accounting/boltdb"
+	"github.com/simphony/simphony-remote/engine/accounting/csvfile"
+	"github.com/simphony/simphony-remote/engine/admin"
+	"github.com/simphony/simphony-remote/engine/api"
+	"github.com/simphony/simphony-remote/engine/auth"
+	"github.com/simphony/simphony-remote/engine/config"
+	"github.com/simphony/simphony-remote/engine/docker"
+	"github.com/simphony/simphony-remote/engine/routes"
+	"github.com/simphony/simphony-remote/engine/session"
+	"github.com/simphony/simphony-remote/engine/web"
+)
+
+// Files and directories inside the data dir.
+const (
+	SocketName = "admin.sock"
+	HomesDir   = "homes"
+	CaddyDir   = "caddy"
+)
+
+// shutdownGrace bounds the wait for requests in flight when stopping.
+const shutdownGrace = 10 * time.Second
+
+// Appliance is a running appliance's parts.
+type Appliance struct {
+	cfg  config.Config
+	log  zerolog.Logger
+	out  io.Writer
+	data string // absolute data dir
+
+	state    *boltdb.Store    // login sessions, and the accounting when bbolt
+	accounts accounting.Store // bbolt (= state) or CSV
+	docker   *docker.Client
+	runtime  *docker.Runtime
+	manager  *session.Manager
+	logins   *auth.Logins
+	authn    *auth.Authenticator
+	resolver *auth.Resolver
+	web      *web.Handler
+	metrics  *metrics
+	caddy    caddymodule.Options
+}
+
+// Options are what Run needs besides the configuration.
+type Options struct {
+	// Out receives what the operator must see once: the URL and a new
+	// administrator's password. Never the log.
+	Out io.Writer
+	// AdminPassword, when set, is the first administrator's password
+	// instead of a random one.
+	AdminPassword string
+	// OnReady, when set, is called once the appliance serves.
+	OnReady func(*Appliance)
+}
+
+// Run runs the appliance until ctx ends, then shuts it down cleanly.
+func Run(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Options) error {
+	a, err := open(ctx, cfg, log, opts)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	return a.serve(ctx, opts)
+}
+
+func open(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Options) (*Appliance, error) {
+	if opts.Out == nil {
+		opts.Out = io.Discard
+	}
+	data, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(data, 0o750); err != nil {
+		return nil, fmt.Errorf("creating the data directory: %w", err)
+	}
+	a := &Appliance{cfg: cfg, log: log, out: opts.Out, data: data}
+	ok := false
+	defer func() {
+		if !ok {
+			a.close()
+		}
+	}()
+
+	statePath := filepath.Join(data, config.DatabaseFile)
+	if cfg.Accounting.Backend == "bbolt" && cfg.Accounting.Path != "" {
+		statePath = cfg.Accounting.Path
+	}
+	a.state, err = boltdb.OpenOrCreate(statePath)
+	if errors.Is(err, boltdb.ErrLocked) {
+		return nil, fmt.Errorf("%w: another simphony-remote already runs on %s", err, data)
+	}
+	if err != nil {
+		return nil, err
+	}
+	a.accounts = a.state
+	if cfg.Accounting.Backend == "csv" {
+		if a.accounts, err = csvfile.Open(cfg.Accounting.Path); err != nil {
+			return nil, err
+		}
+	}
+
+	open := cfg.Auth.Mode == "open"
+	if open {
+		log.Warn().Msg("OPEN MODE: anybody can sign in as any user, without a password; for demonstrations only. Nobody is an administrator on the web in this mode.")
+	} else if err := a.ensureAdmin(ctx, opts.AdminPassword); err != nil {
+		return nil, err
+	}
+
+	if a.docker, err = docker.New(cfg.Docker); err != nil {
+		return nil, err
+	}
+	a.runtime = docker.NewRuntime(a.docker, cfg.Realm)
+	a.manager = session.New(a.accounts, a.runtime, routes.New(), session.Options{
+		Realm: cfg.Realm, HomesDir: filepath.Join(data, HomesDir),
+		HomeUID: int(cfg.Sessions.HomeUID), HomeGID: int(cfg.Sessions.HomeGID),
+		StartTimeout:    cfg.Sessions.StartTimeout.D(),
+		Limits:          accounting.Limits{Memory: int64(cfg.Sessions.Memory), CPUs: cfg.Sessions.CPUs, Pids: cfg.Sessions.Pids},
+		NoNewPrivileges: cfg.Sessions.NoNewPrivileges,
+		Log:             log.With().Str("component", "sessions").Logger(),
+	})
+
+	if a.logins, err = auth.NewLogins(ctx, a.state, cfg.Auth.SessionIdle.D(), cfg.Auth.SessionMax.D(), nil); err != nil {
+		return nil, err
+	}
+	a.authn = auth.NewAuthenticator(a.accounts, open, cfg.Auth.Admins, nil)
+	isAdmin := a.authn.IsAdmin
+	if open {
+		isAdmin = func(accounting.User) bool { return false }
+	}
+	a.resolver = &auth.Resolver{Logins: a.logins, Users: a.accounts, IsAdmin: isAdmin}
+	a.metrics = newMetrics(a.manager.Routes(), a.logins)
+
+	a.caddy = caddymodule.Options{
+		Listen: cfg.Listen, StorageDir: filepath.Join(data, CaddyDir),
+		Hostnames: cfg.TLS.Hostnames, Email: cfg.TLS.Email, CertFile: cfg.TLS.CertFile, KeyFile: cfg.TLS.KeyFile,
+		HTTPRedirect: cfg.TLS.HTTPRedirect, LogLevel: cfg.Log.Level, GracePeriod: shutdownGrace,
+	}
+	var caRoot func() ([]byte, error)
+	if a.caddy.UsesLocalCA() {
+		caRoot = func() ([]byte, error) { return os.ReadFile(a.caddy.CARootFile()) }
+	}
+	a.web, err = web.New(web.Deps{
+		Authenticator: a.authn, Logins: a.logins, Resolver: a.resolver,
+		Accounts: a.accounts, Sessions: a.manager, Image: a.runtime.Image,
+		Health: a, Metrics: a.metrics.handler(), CARoot: caRoot, Open: open,
+		Log: log.With().Str("component", "web").Logger(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	ok = true
+	return a, nil
+}
+
+// ensureAdmin creates the first administrator, "admin", when the database
+// has none, and prints its password once to the operator.
+func (a *Appliance) ensureAdmin(ctx context.Context, password string) error {
+	users, err := a.accounts.Users(ctx)
+	if err != nil {
+		return err
+	}
+	for _, u := range users {
+		if u.Admin {
+			return nil
+		}
+	}
+	if len(a.cfg.Auth.Admins) > 0 {
+		return nil
+	}
+	if _, err := a.accounts.User(ctx, "admin"); err == nil {
+		a.log.Warn().Msg("there is no administrator: make one with 'simphony-remote db user create NAME --admin --password-stdin'")
+		return nil
+	}
+	generated := password == ""
+	if generated {
+		password = randomPassword()
+	}
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		return fmt.Errorf("the first administrator's password (%s): %w", config.EnvAdminPassword, err)
+	}
+	err = a.accounts.CreateUser(ctx, accounting.User{Name: "admin", Admin: true, PasswordHash: hash})
+	if errors.Is(err, accounting.ErrReadOnly) {
+		a.log.Warn().Msg("the accounting backend is read-only and has no administrator: list administrators in [auth] admins")
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("creating the first administrator: %w", err)
+	}
+	a.log.Info().Str("user", "admin").Msg("created the first administrator")
+	for _, img := range a.cfg.DemoApplications {
+		err := a.accounts.CreateApplication(ctx, accounting.Application{Image: img})
+		if err != nil && !errors.Is(err, accounting.ErrExists) {
+			return fmt.Errorf("registering the demo application %s: %w", img, err)
+		}
+		if _, err := a.accounts.Grant(ctx, "admin", img, accounting.Policy{AllowHome: true, AllowView: true}); err != nil {
+			return fmt.Errorf("granting the demo application %s: %w", img, err)
+		}
+		a.log.Info().Str("image", img).Str("user", "admin").Msg("granted a demo application")
+	}
+	if generated {
+		fmt.Fprintf(a.out, "\nFirst administrator: user admin, password %s\n(shown only this once; change it with: simphony-remote db user set-password admin)\n\n", password)
+	} else {
+		fmt.Fprintf(a.out, "\nFirst administrator: user admin, with the password from %s\n\n", config.EnvAdminPassword)
+	}
+	return nil
+}
+
+// serve starts the background work, the admin socket and Caddy, and waits
+// for ctx to end.
+func (a *Appliance) serve(ctx context.Context, opts Options) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	goRun := func(name string, fn func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := fn(ctx); err != nil && ctx.Err() == nil {
+				a.log.Error().Err(err).Str("component", name).Msg("stopped")
+			}
+		}()
+	}
+	events, unsubscribe := a.manager.Subscribe()
+	defer unsubscribe()
+	goRun("metrics", func(ctx context.Context) error { a.metrics.follow(ctx, events); return nil })
+	pageEvents, unsubscribePages := a.manager.Subscribe()
+	defer unsubscribePages()
+	goRun("pages", func(ctx context.Context) error { a.web.Follow(ctx, pageEvents); return nil })
+	goRun("sessions", a.manager.Run)
+	goRun("logins", a.logins.Run)
+
+	sock, err := a.listenSocket()
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: api.AdminHandler(a.Admin(), a.log.With().Str("component", "admin socket").Logger()), ReadHeaderTimeout: 10 * time.Second}
+	goRun("admin socket", func(ctx context.Context) error {
+		go func() {
+			<-ctx.Done()
+			sctx, c := context.WithTimeout(context.Background(), shutdownGrace)
+			defer c()
+			_ = srv.Shutdown(sctx)
+		}()
+		if err := srv.Serve(sock); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+
+	caddymodule.SetBackend(backend{a})
+	caddymodule.SetLogger(a.log)
+	cfg, err := caddymodule.Build(a.caddy)
+	if err != nil {
+		return err
+	}
+	if err := caddy.Run(cfg); err != nil {
+		return fmt.Errorf("starting the HTTPS server on %s: %w", a.cfg.Listen, err)
+	}
+	a.waitTLS(ctx)
+	a.log.Info().Str("listen", a.cfg.Listen).Str("data", a.data).Msg("serving")
+	fmt.Fprintf(a.out, "SimPhoNy Remote is running at %s\n", a.URL())
+	if opts.OnReady != nil {
+		opts.OnReady(a)
+	}
+
+	<-ctx.Done()
+	a.log.Info().Msg("shutting down")
+	if err := caddy.Stop(); err != nil {
+		a.log.Error().Err(err).Msg("stopping the HTTPS server")
+	}
+	cancel()
+	wg.Wait()
+	return nil
+}
+
+// waitTLS waits until the HTTPS listener completes a handshake: Caddy
+// obtains certificates in the background, and the URL should work once it
+// is announced. From the local CA or files this takes moments; ACME may take
+// longer, and the wait is cut short.
+func (a *Appliance) waitTLS(ctx context.Context) {
+	host, port, err := net.SplitHostPort(a.cfg.Listen)
+	if err != nil {
+		return
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	limit := 30 * time.Second
+	if a.caddy.Mode() == caddymodule.TLSACME {
+		limit = 5 * time.Second
+	}
+	deadline := time.Now().Add(limit)
+	for ctx.Err() == nil && time.Now().Before(deadline) {
+		d := tls.Dialer{Config: &tls.Config{InsecureSkipVerify: true}} // only checking that a certificate is served
+		conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(host, port))
+		if err == nil {
+			conn.Close()
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	a.log.Warn().Str("listen", a.cfg.Listen).Msg("HTTPS does not complete a handshake yet: the certificate is still being obtained")
+}
+
+// listenSocket opens DATA/admin.sock, mode 0660. A leftover socket file is
+// stale: this process holds the database, so no other appliance serves it.
+func (a *Appliance) listenSocket() (net.Listener, error) {
+	path := filepath.Join(a.data, SocketName)
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("removing a stale admin socket: %w", err)
+	}
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("opening the admin socket: %w", err)
+	}
+	if err := os.Chmod(path, 0o660); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("setting the admin socket's mode: %w", err)
+	}
+	return ln, nil
+}
+
+// URL is where users reach the appliance.
+func (a *Appliance) URL() string {
+	host, port, err := net.SplitHostPort(a.cfg.Listen)
+	if err != nil {
+		return "https://" + a.cfg.Listen + "/"
+	}
+	if len(a.cfg.TLS.Hostnames) > 0 {
+		host = a.cfg.TLS.Hostnames[0]
+	} else if host == "" || net.ParseIP(host) != nil && net.ParseIP(host).IsUnspecified() {
+		host = "localhost"
+	}
+	if port == "443" {
+		return "https://" + host + "/"
+	}
+	return "https://" + net.JoinHostPort(host, port) + "/"
+}
+
+// Check implements web.Health: the store and Docker.
+func (a *Appliance) Check(ctx context.Context) (map[string]string, bool) {
+	out := map[string]string{"store": "ok", "docker": "ok"}
+	ok := true
+	if _, err := a.accounts.Users(ctx); err != nil {
+		out["store"], ok = err.Error(), false
+	}
+	if err := a.docker.Ping(ctx); err != nil {
+		out["docker"], ok = err.Error(), false
+	}
+	return out, ok
+}
+
+// Admin is the administration service, with its follow-ups: signing users
+// out and stopping sessions whose access went.
+func (a *Appliance) Admin() admin.Service {
+	return admin.NewLocal(a.accounts, admin.Options{Images: a.docker, Revoker: a.logins, Sessions: a.manager})
+}
+
+// Store is the accounting store.
+func (a *Appliance) Store() accounting.Store { return a.accounts }
+
+// State is the bbolt database, for backups.
+func (a *Appliance) State() *boltdb.Store { return a.state }
+
+// Logins are the signed-in browsers.
+func (a *Appliance) Logins() *auth.Logins { return a.logins }
+
+// Sessions is the session manager.
+func (a *Appliance) Sessions() *session.Manager { return a.manager }
+
+// Docker is the Docker client.
+func (a *Appliance) Docker() *docker.Client { return a.docker }
+
+// DataDir is the absolute data directory.
+func (a *Appliance) DataDir() string { return a.data }
+
+func (a *Appliance) close() {
+	if a.docker != nil {
+		_ = a.docker.Close()
+	}
+	if a.accounts != nil && a.accounts != accounting.Store(a.state) {
+		_ = a.accounts.Close()
+	}
+	if a.state != nil {
+		_ = a.state.Close()
+	}
+}

@@ -1,0 +1,51 @@
+package appliance
+
+import (
+	"context"
+	"crypto/rand"
+	"net/http"
+
+	"github.com/simphony/simphony-remote/caddymodule"
+	"github.com/simphony/simphony-remote/engine/auth"
+	"github.com/simphony/simphony-remote/engine/routes"
+)
+
+// backend is the appliance as the Caddy module sees it.
+type backend struct{ a *Appliance }
+
+func (b backend) Identify(r *http.Request) (auth.Identity, bool) { return b.a.resolver.Identify(r) }
+
+func (b backend) Route(ctx context.Context, urlID string) (routes.Route, bool) {
+	return b.a.manager.Repair(ctx, urlID)
+}
+
+// MayEnter lets the owner in. (Administrators may stop any session, but not
+// enter it.)
+func (b backend) MayEnter(id auth.Identity, r routes.Route) bool { return id.User == r.User }
+
+func (b backend) Unreachable(w http.ResponseWriter, r *http.Request, route routes.Route) {
+	gone := b.a.manager.Gone(r.Context(), route)
+	b.a.web.Unreachable(w, r, gone)
+}
+
+func (b backend) Observe(status int) { b.a.metrics.observeProxy(status) }
+
+func (b backend) ServeHTTP(w http.ResponseWriter, r *http.Request) { b.a.web.ServeHTTP(w, r) }
+
+var _ caddymodule.Backend = backend{}
+
+// randomPassword returns 20 characters from an alphabet without
+// look-alikes (about 116 bits), drawn without modulo bias.
+func randomPassword() string {
+	const alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+	const limit = 256 - 256%len(alphabet)
+	out := make([]byte, 0, 20)
+	var b [1]byte
+	for len(out) < cap(out) {
+		_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go ≥ 1.24).
+		if int(b[0]) < limit {
+			out = append(out, alphabet[int(b[0])%len(alphabet)])
+		}
+	}
+	return string(out)
+}

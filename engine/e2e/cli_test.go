@@ -1,0 +1,195 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/simphony/simphony-remote/engine/appliance/appliancetest"
+	"github.com/simphony/simphony-remote/engine/docker/dockertest"
+)
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// binary builds simphony-remote once for the tests that run it.
+func binary(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "simphony-remote-e2e")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "simphony-remote")
+		out, err := exec.Command("go", "build", "-o", binPath, "github.com/simphony/simphony-remote").CombinedOutput()
+		if err != nil {
+			binErr = err
+			t.Logf("%s", out)
+		}
+	})
+	if binErr != nil {
+		t.Fatalf("building simphony-remote: %v", binErr)
+	}
+	return binPath
+}
+
+// run runs the CLI against the appliance's data directory.
+func run(t *testing.T, s *appliancetest.Server, stdin string, args ...string) (string, string, error) {
+	t.Helper()
+	cmd := exec.Command(binary(t), args...)
+	cmd.Env = append(os.Environ(), "SIMPHONY_REMOTE_DATA_DIR="+s.Config.DataDir)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	return out.String(), errb.String(), err
+}
+
+// TestCLIThroughTheSocket runs the db command against a running appliance:
+// the database is held by the appliance, so the command goes through the
+// admin socket, and what it does takes effect at once.
+func TestCLIThroughTheSocket(t *testing.T) {
+	s := newSetup(t)
+	if fi, err := os.Stat(filepath.Join(s.Config.DataDir, "admin.sock")); err != nil || fi.Mode().Perm() != 0o660 || fi.Mode()&os.ModeSocket == 0 {
+		t.Fatalf("admin socket: %v, %v", fi, err)
+	}
+	must := func(stdin string, args ...string) string {
+		t.Helper()
+		out, errOut, err := run(t, s.Server, stdin, args...)
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, errOut)
+		}
+		return out
+	}
+	must("a good password\n", "db", "user", "create", "carol", "--password-stdin")
+	id := strings.TrimSpace(must("", "db", "app", "grant", s.image, "carol", "--allow-home"))
+	if len(id) != 32 {
+		t.Fatalf("grant printed %q", id)
+	}
+	if out := must("", "db", "user", "list", "--show-apps"); !strings.Contains(out, "carol") || !strings.Contains(out, id) {
+		t.Errorf("user list:\n%s", out)
+	}
+
+	// Carol signs in over HTTPS and starts her grant.
+	carol := s.Login("carol", "a good password")
+	path := s.start(t, carol, id)
+
+	// A new password signs her out everywhere...
+	must("another password\n", "db", "user", "set-password", "carol")
+	resp := carol.Do("GET", "/", nil, nil)
+	resp.Body.Close()
+	if resp.StatusCode != 303 {
+		t.Errorf("the portal after a password change: %d, want a redirect to sign in", resp.StatusCode)
+	}
+	carol = s.Login("carol", "another password")
+	// ...and revoking the grant stops its session.
+	must("", "db", "app", "revoke", s.image, "carol", "--allow-home")
+	resp = carol.Do("GET", path, nil, nil)
+	resp.Body.Close()
+	if resp.StatusCode != 404 {
+		t.Errorf("the session of a revoked grant: %d, want 404", resp.StatusCode)
+	}
+	if n := len(s.App.Sessions().List("carol")); n != 0 {
+		t.Errorf("%d sessions of carol remain", n)
+	}
+	// Disabled users cannot sign in.
+	must("", "db", "user", "disable", "carol")
+	b := s.NewBrowser()
+	resp = b.PostForm("/login", url.Values{"username": {"carol"}, "password": {"another password"}})
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Errorf("a disabled user signing in: %d", resp.StatusCode)
+	}
+	// Backups work while serving.
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	must("", "db", "backup", backup)
+	if out, _, err := run(t, s.Server, "", "db", "--db", backup, "user", "list"); err != nil || !strings.Contains(out, "carol") {
+		t.Errorf("the backup: %v\n%s", err, out)
+	}
+	// Errors come through with their message and exit code.
+	if _, errOut, err := run(t, s.Server, "", "db", "user", "create", "Bad/Name"); err == nil || !strings.Contains(errOut, `invalid user name "Bad/Name"`) {
+		t.Errorf("a bad name through the socket: %v %s", err, errOut)
+	}
+}
+
+// TestServeCommand runs `simphony-remote serve` as an operator would: it
+// prints the URL and the first administrator's password, answers over
+// HTTPS, and stops cleanly on SIGTERM.
+func TestServeCommand(t *testing.T) {
+	dockertest.Require(t)
+	data := t.TempDir()
+	port := appliancetest.FreePort(t)
+	cmd := exec.Command(binary(t), "serve", "--data", data, "--listen", fmt.Sprintf("127.0.0.1:%d", port))
+	cmd.Env = append(os.Environ(), "SIMPHONY_REMOTE_LOG_FORMAT=json")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr appliancetest.SafeBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill() }()
+	var out []string
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		out = append(out, sc.Text())
+		if strings.HasPrefix(sc.Text(), "SimPhoNy Remote is running at ") {
+			break
+		}
+	}
+	text := strings.Join(out, "\n")
+	m := regexp.MustCompile(`First administrator: user admin, password (\S+)`).FindStringSubmatch(text)
+	if m == nil || !strings.Contains(text, fmt.Sprintf("running at https://127.0.0.1:%d/", port)) {
+		t.Fatalf("serve printed:\n%s\nstderr:\n%s", text, stderr.String())
+	}
+	if strings.Contains(stderr.String(), m[1]) {
+		t.Error("the administrator's password is in the log")
+	}
+	pool := x509.NewCertPool()
+	caPEM, _ := os.ReadFile(filepath.Join(data, "caddy", "pki", "authorities", "local", "root.crt"))
+	pool.AppendCertsFromPEM(caPEM)
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	resp, err := c.Get(fmt.Sprintf("https://127.0.0.1:%d/healthz", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("healthz: %d", resp.StatusCode)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve after SIGTERM: %v\n%s", err, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop within 30 s of SIGTERM")
+	}
+	if _, err := os.Stat(filepath.Join(data, "admin.sock")); err == nil {
+		t.Error("the admin socket outlived serve")
+	}
+}
