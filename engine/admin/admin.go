@@ -1,5 +1,5 @@
 // Package admin is the administration of the appliance: users, applications
-// and grants, and backups of the accounting database.
+// and grants, backups of the accounting database, and the audit log.
 //
 // Service is implemented twice: Local works on an accounting.Store in this
 // process (the appliance itself, or `db` on a database file nobody else
@@ -16,6 +16,7 @@ import (
 	"io"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
+	"github.com/simphony/simphony-remote/engine/audit"
 )
 
 // ErrUnavailable means that something the operation needs, such as the
@@ -71,6 +72,12 @@ type Service interface {
 	// Backup writes a consistent copy of the bbolt database to w. A
 	// read-only (CSV) backend answers accounting.ErrReadOnly.
 	Backup(ctx context.Context, w io.Writer) error
+
+	// Audit lists at most limit entries of the audit log (see
+	// audit.Limit) with ids below before (0: from the newest), newest
+	// first, and the before of the next page: 0 when there are no older
+	// entries. Without an audit log it fails with ErrUnavailable.
+	Audit(ctx context.Context, before uint64, limit int) ([]audit.Entry, uint64, error)
 }
 
 // User is a user as administrators see it; the password hash never leaves

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
+	"github.com/simphony/simphony-remote/engine/audit"
 	"github.com/simphony/simphony-remote/engine/auth"
 )
 
@@ -33,6 +34,12 @@ type Options struct {
 	// Sessions stops sessions after a user, an application or a grant is
 	// removed.
 	Sessions SessionStopper
+	// Audit is the audit log that Audit reads. Without it, Audit fails
+	// with ErrUnavailable.
+	Audit audit.Store
+	// Log records every change Local makes, or tries to make, with the
+	// Actor of the context it is asked with. Nil records nothing.
+	Log *audit.Log
 }
 
 // Local is the Service on an accounting store in this process.
@@ -174,7 +181,8 @@ func hashPassword(pw string) (string, error) {
 }
 
 // CreateUser implements Service.
-func (l *Local) CreateUser(ctx context.Context, nu NewUser) (User, error) {
+func (l *Local) CreateUser(ctx context.Context, nu NewUser) (_ User, err error) {
+	defer func() { l.record(ctx, audit.UserCreate, nu.Name, newUserDetail(nu), err) }()
 	if err := accounting.ValidateUserName(nu.Name); err != nil {
 		return User{}, fmt.Errorf("creating user: %w", err)
 	}
@@ -196,7 +204,8 @@ func (l *Local) CreateUser(ctx context.Context, nu NewUser) (User, error) {
 }
 
 // RemoveUser implements Service.
-func (l *Local) RemoveUser(ctx context.Context, name string) error {
+func (l *Local) RemoveUser(ctx context.Context, name string) (err error) {
+	defer func() { l.record(ctx, audit.UserRemove, name, "", err) }()
 	if err := l.store.RemoveUser(ctx, name); err != nil {
 		return err
 	}
@@ -210,7 +219,8 @@ func errNoChange(name string) error {
 
 // UpdateUser implements Service. The changes are checked first and then
 // applied one by one.
-func (l *Local) UpdateUser(ctx context.Context, name string, c UserChange) (User, error) {
+func (l *Local) UpdateUser(ctx context.Context, name string, c UserChange) (_ User, err error) {
+	defer func() { l.record(ctx, audit.UserUpdate, name, userChangeDetail(c), err) }()
 	if c.IsZero() {
 		return User{}, errNoChange(name)
 	}

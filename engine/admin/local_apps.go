@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
+	"github.com/simphony/simphony-remote/engine/audit"
 	"github.com/simphony/simphony-remote/engine/docker"
 )
 
@@ -74,7 +75,8 @@ func (l *Local) Application(ctx context.Context, image string) (accounting.Appli
 
 // CreateApplication implements Service. An application that exists already
 // needs no image check, so that is answered first.
-func (l *Local) CreateApplication(ctx context.Context, na NewApplication) (accounting.Application, error) {
+func (l *Local) CreateApplication(ctx context.Context, na NewApplication) (_ accounting.Application, err error) {
+	defer func() { l.record(ctx, audit.ApplicationCreate, na.Image, newApplicationDetail(na), err) }()
 	if err := accounting.ValidateImage(na.Image); err != nil {
 		return accounting.Application{}, fmt.Errorf("creating application: %w", err)
 	}
@@ -101,7 +103,8 @@ func (l *Local) CreateApplication(ctx context.Context, na NewApplication) (accou
 }
 
 // RemoveApplication implements Service.
-func (l *Local) RemoveApplication(ctx context.Context, image string) error {
+func (l *Local) RemoveApplication(ctx context.Context, image string) (err error) {
+	defer func() { l.record(ctx, audit.ApplicationRemove, image, "", err) }()
 	var ids []string
 	if l.opts.Sessions != nil {
 		var err error
@@ -133,7 +136,8 @@ func (l *Local) mappingsOf(ctx context.Context, image string) ([]string, error) 
 }
 
 // SetLimits implements Service.
-func (l *Local) SetLimits(ctx context.Context, image string, lim accounting.Limits) (accounting.Application, error) {
+func (l *Local) SetLimits(ctx context.Context, image string, lim accounting.Limits) (_ accounting.Application, err error) {
+	defer func() { l.record(ctx, audit.ApplicationLimits, image, limitsDetail(lim), err) }()
 	if err := lim.Validate(); err != nil {
 		return accounting.Application{}, fmt.Errorf("setting the limits of %s: %w", image, err)
 	}
@@ -150,12 +154,20 @@ type snapshotter interface {
 }
 
 // Backup implements Service.
-func (l *Local) Backup(ctx context.Context, w io.Writer) error {
+func (l *Local) Backup(ctx context.Context, w io.Writer) (err error) {
+	var n int64
+	defer func() {
+		detail := ""
+		if err == nil {
+			detail = fmt.Sprintf("%d bytes", n)
+		}
+		l.record(ctx, audit.Backup, "database", detail, err)
+	}()
 	s, ok := l.store.(snapshotter)
 	if !ok {
 		return fmt.Errorf("copying the database: %w: the accounting data is not a bbolt database (a CSV file?); copy the file itself to back it up", accounting.ErrReadOnly)
 	}
-	if _, err := s.WriteSnapshot(ctx, w); err != nil {
+	if n, err = s.WriteSnapshot(ctx, w); err != nil {
 		return fmt.Errorf("copying the database: %w", err)
 	}
 	return nil

@@ -5,10 +5,18 @@ import (
 	"fmt"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
+	"github.com/simphony/simphony-remote/engine/audit"
 )
 
 // Grant implements Service.
-func (l *Local) Grant(ctx context.Context, user, image string, p accounting.Policy) (string, error) {
+func (l *Local) Grant(ctx context.Context, user, image string, p accounting.Policy) (id string, err error) {
+	defer func() {
+		detail := policyDetail(p)
+		if id != "" {
+			detail = "mapping " + id + ": " + detail
+		}
+		l.record(ctx, audit.GrantCreate, grantTarget(image, user), detail, err)
+	}()
 	if err := p.Validate(); err != nil {
 		return "", fmt.Errorf("granting %s to %s: %w", image, user, err)
 	}
@@ -34,7 +42,8 @@ func (l *Local) grantIDs(ctx context.Context, user, image string, match func(acc
 }
 
 // Revoke implements Service.
-func (l *Local) Revoke(ctx context.Context, user, image string, p accounting.Policy) error {
+func (l *Local) Revoke(ctx context.Context, user, image string, p accounting.Policy) (err error) {
+	defer func() { l.record(ctx, audit.GrantRevoke, grantTarget(image, user), policyDetail(p), err) }()
 	if err := p.Validate(); err != nil {
 		return fmt.Errorf("revoking %s from %s: %w", image, user, err)
 	}
@@ -47,19 +56,30 @@ func (l *Local) Revoke(ctx context.Context, user, image string, p accounting.Pol
 }
 
 // RevokeAll implements Service.
-func (l *Local) RevokeAll(ctx context.Context, user, image string) (int, error) {
+func (l *Local) RevokeAll(ctx context.Context, user, image string) (n int, err error) {
+	defer func() {
+		detail := "all grants"
+		if err == nil || isFollowUp(err) {
+			detail = fmt.Sprintf("all grants: %d revoked", n)
+		}
+		l.record(ctx, audit.GrantRevoke, grantTarget(image, user), detail, err)
+	}()
 	ids := l.grantIDs(ctx, user, image, func(accounting.Grant) bool { return true })
-	n, err := l.store.RevokeAll(ctx, user, image)
-	if err != nil {
+	if n, err = l.store.RevokeAll(ctx, user, image); err != nil {
 		return 0, err
 	}
 	return n, followUp(fmt.Sprintf("revoked %d grant(s) of %s from %s", n, image, user), l.stopMappings(ctx, ids))
 }
 
 // RevokeMapping implements Service.
-func (l *Local) RevokeMapping(ctx context.Context, mappingID string) error {
+func (l *Local) RevokeMapping(ctx context.Context, mappingID string) (err error) {
+	var detail string
+	defer func() { l.record(ctx, audit.GrantRevoke, mappingID, detail, err) }()
 	if err := checkMappingID(mappingID); err != nil {
 		return err
+	}
+	if g, err := l.store.GrantByID(ctx, mappingID); err == nil {
+		detail = grantTarget(g.Image, g.User) + ": " + policyDetail(g.Policy)
 	}
 	if err := l.store.RevokeMapping(ctx, mappingID); err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
@@ -20,9 +21,11 @@ import (
 	"github.com/simphony/simphony-remote/engine/accounting/csvfile"
 	"github.com/simphony/simphony-remote/engine/admin"
 	"github.com/simphony/simphony-remote/engine/appliance"
+	"github.com/simphony/simphony-remote/engine/audit"
 	"github.com/simphony/simphony-remote/engine/auth"
 	"github.com/simphony/simphony-remote/engine/config"
 	"github.com/simphony/simphony-remote/engine/docker"
+	"github.com/simphony/simphony-remote/engine/shares"
 )
 
 // dbCmd is the state shared by the `db` subcommands.
@@ -48,7 +51,7 @@ its admin socket, DATA_DIR/admin.sock (which only its user and group may use).
 Otherwise they open the file themselves.`,
 	}
 	cmd.PersistentFlags().StringVar(&d.dbFlag, "db", "", "accounting database file (a .csv file opens the read-only CSV backend)")
-	cmd.AddCommand(d.initCmd(), d.userCmd(), d.appCmd(), d.backupCmd())
+	cmd.AddCommand(d.initCmd(), d.userCmd(), d.appCmd(), d.backupCmd(), d.auditCmd())
 	return cmd
 }
 
@@ -127,6 +130,9 @@ func (d *dbCmd) connect(cmd *cobra.Command) (svc admin.Service, loc location, cl
 	opts := admin.Options{Images: images}
 	if bs, ok := store.(*boltdb.Store); ok {
 		opts.Revoker = &storedLogins{store: bs, auth: loc.cfg.Auth}
+		opts.Audit = bs
+		opts.Log = audit.NewLog(bs, zerolog.Nop())
+		cmd.SetContext(audit.WithActor(cmd.Context(), audit.CommandActor()))
 	}
 	return admin.NewLocal(store, opts), loc, func() error {
 		images.close()
@@ -197,9 +203,9 @@ func (d *dockerImages) close() {
 	}
 }
 
-// storedLogins signs users out by deleting their login sessions from the
-// database file, for when the appliance is not running: it would load them
-// again at its next start.
+// storedLogins signs users out by deleting their login sessions, API tokens
+// and shares with them from the database file, for when the appliance is
+// not running: it would load them again at its next start.
 type storedLogins struct {
 	store *boltdb.Store
 	auth  config.Auth
@@ -210,7 +216,23 @@ func (s *storedLogins) RevokeUser(ctx context.Context, user string) (int, error)
 	if err != nil {
 		return 0, err
 	}
-	return l.RevokeUser(ctx, user)
+	n, err := l.RevokeUser(ctx, user)
+	if err != nil {
+		return n, err
+	}
+	t, err := auth.NewTokens(ctx, s.store, nil)
+	if err != nil {
+		return n, err
+	}
+	m, err := t.RevokeUser(ctx, user)
+	if err != nil {
+		return n + m, err
+	}
+	sh, err := shares.New(ctx, s.store, nil, nil)
+	if err != nil {
+		return n + m, err
+	}
+	return n + m, sh.DropUser(ctx, user)
 }
 
 func (d *dbCmd) initCmd() *cobra.Command {

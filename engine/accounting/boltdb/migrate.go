@@ -28,6 +28,14 @@ var migrations = []migration{
 		_, err := tx.CreateBucket(bucketLogins)
 		return err
 	}},
+	{"create the audit log bucket", func(tx *bolt.Tx) error { _, err := tx.CreateBucket(bucketAudit); return err }},
+	{"create the API tokens and shares buckets", func(tx *bolt.Tx) error {
+		if _, err := tx.CreateBucket(bucketTokens); err != nil {
+			return err
+		}
+		_, err := tx.CreateBucket(bucketShares)
+		return err
+	}},
 }
 
 // SchemaVersion is the schema version this build writes.
