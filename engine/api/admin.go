@@ -39,6 +39,7 @@ type adminAPI struct {
 //	POST   /grants/revoke               {"user","image","policy"} or {"user","image","all":true} → {"revoked"}
 //	DELETE /grants/{mapping_id}         → 204
 //	GET    /backup                      application/octet-stream: the bbolt database
+//	GET    /audit?limit=N&before=ID     {"entries":[{"id","time","actor","address","action","target","detail","result"}],"next":ID|null}
 //
 // An image keeps its slashes and colons in the path:
 // /applications/lab/tool:2.1. Errors are {"type","message","ref"} (see
@@ -64,9 +65,10 @@ func AdminHandler(svc admin.Service, log zerolog.Logger) http.Handler {
 		{"POST /grants/revoke", a.revoke},
 		{"DELETE /grants/{mapping_id...}", a.revokeMapping},
 		{"GET /backup", a.backup},
+		{"GET /audit", a.listAudit},
 	} {
 		method, path, _ := strings.Cut(rt.pattern, " ")
-		a.mux.Handle(method+" "+admin.AdminPath+path, handle(log, rt.h))
+		register(a.mux, method+" "+admin.AdminPath+path, handle(log, rt.h))
 	}
 	// Other methods on the collections: 405, rather than the mux's
 	// redirect to the subtree of /users/{name...} and its kin.

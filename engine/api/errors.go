@@ -17,7 +17,10 @@ import (
 	"github.com/simphony/simphony-remote/engine/accounting"
 	"github.com/simphony/simphony-remote/engine/admin"
 	"github.com/simphony/simphony-remote/engine/api/wire"
+	"github.com/simphony/simphony-remote/engine/auth"
 	"github.com/simphony/simphony-remote/engine/logging"
+	"github.com/simphony/simphony-remote/engine/session"
+	"github.com/simphony/simphony-remote/engine/shares"
 )
 
 // requestError is a problem with the request itself (its body, its query)
@@ -51,6 +54,16 @@ func classify(err error) (status int, typ string) {
 		return http.StatusConflict, wire.TypeReadOnly
 	case errors.Is(err, admin.ErrUnavailable):
 		return http.StatusServiceUnavailable, wire.TypeUnavailable
+	case errors.Is(err, session.ErrNotFound), errors.Is(err, shares.ErrNotFound), errors.Is(err, auth.ErrTokenNotFound):
+		return http.StatusNotFound, wire.TypeNotFound
+	case errors.Is(err, session.ErrInvalid), errors.Is(err, session.ErrVolume):
+		return http.StatusBadRequest, wire.TypeInvalid
+	case errors.Is(err, session.ErrInProgress):
+		return http.StatusConflict, wire.TypeInProgress
+	case errors.Is(err, session.ErrImageNotFound), errors.Is(err, session.ErrUnavailable):
+		return http.StatusServiceUnavailable, wire.TypeUnavailable
+	case errors.Is(err, session.ErrNotReady), errors.Is(err, session.ErrContainerGone):
+		return http.StatusGatewayTimeout, wire.TypeNotReady
 	}
 	return http.StatusInternalServerError, wire.TypeInternal
 }

@@ -1,0 +1,242 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+
+	"github.com/simphony/simphony-remote/engine/accounting"
+	"github.com/simphony/simphony-remote/engine/auth"
+	"github.com/simphony/simphony-remote/engine/session"
+)
+
+// The legacy endpoints answer in simphony-remote's tornado-webapi shapes, so
+// that scripts written for the original keep working (with an API token
+// instead of JupyterHub's cookie). They live under /user/{name}/api/v1/ and
+// only for {name} = the caller.
+
+// legacyError is tornado-webapi's error body.
+type legacyError struct {
+	status  int
+	Type    string `json:"type"`
+	Message string `json:"message"`
+}
+
+func (e *legacyError) Error() string { return e.Message }
+
+var legacyNotFound = &legacyError{status: http.StatusNotFound, Type: "NotFound", Message: "not found"}
+
+func (u *userAPI) legacy() {
+	for _, rt := range []struct {
+		pattern string
+		h       func(w http.ResponseWriter, r *http.Request, id auth.Identity) error
+	}{
+		{"GET /user/{name}/api/v1/applications/", u.legacyApplications},
+		{"GET /user/{name}/api/v1/applications/{id}/", u.legacyApplication},
+		{"GET /user/{name}/api/v1/containers/", u.legacyContainers},
+		{"POST /user/{name}/api/v1/containers/", u.legacyStart},
+		{"GET /user/{name}/api/v1/containers/{id}/", u.legacyContainer},
+		{"DELETE /user/{name}/api/v1/containers/{id}/", u.legacyStop},
+	} {
+		h := rt.h
+		u.mux.Handle(rt.pattern, u.authenticated(func(w http.ResponseWriter, r *http.Request, id auth.Identity) error {
+			err := error(legacyNotFound)
+			if r.PathValue("name") == id.User {
+				err = h(w, r, id)
+			}
+			var le *legacyError
+			if errors.As(err, &le) {
+				writeJSON(w, le.status, le)
+				return nil
+			}
+			return err
+		}))
+	}
+}
+
+// legacyItems is tornado-webapi's collection: items keyed by identifier.
+type legacyItems struct {
+	Identifiers []string       `json:"identifiers"`
+	Items       map[string]any `json:"items"`
+	Offset      int            `json:"offset"`
+	Total       int            `json:"total"`
+}
+
+func newLegacyItems() *legacyItems {
+	return &legacyItems{Identifiers: []string{}, Items: map[string]any{}}
+}
+
+func (l *legacyItems) add(id string, v any) {
+	l.Identifiers = append(l.Identifiers, id)
+	l.Items[id] = v
+	l.Total++
+}
+
+type legacyPolicy struct {
+	AllowHome    bool   `json:"allow_home"`
+	VolumeSource string `json:"volume_source"`
+	VolumeTarget string `json:"volume_target"`
+	VolumeMode   string `json:"volume_mode"`
+}
+
+type legacyImage struct {
+	Name          string       `json:"name"`
+	UIName        string       `json:"ui_name"`
+	Icon128       string       `json:"icon_128"`
+	Description   string       `json:"description"`
+	Policy        legacyPolicy `json:"policy"`
+	Configurables []string     `json:"configurables"`
+}
+
+type legacyContainerRef struct {
+	Name      string `json:"name"`
+	ImageName string `json:"image_name"`
+	URLID     string `json:"url_id"`
+}
+
+type legacyApp struct {
+	Image     legacyImage         `json:"image"`
+	Container *legacyContainerRef `json:"container,omitempty"`
+}
+
+// legacyApps are the caller's grants whose image is available, by mapping.
+func (u *userAPI) legacyApps(r *http.Request, user string) (map[string]legacyApp, []string, error) {
+	gs, err := u.grants(r, user)
+	if err != nil {
+		return nil, nil, err
+	}
+	running := map[string]legacyContainerRef{}
+	for _, rt := range u.d.Sessions.List(user) {
+		running[rt.MappingID] = legacyContainerRef{Name: rt.ContainerID, ImageName: rt.Image, URLID: rt.URLID}
+	}
+	apps := map[string]legacyApp{}
+	var ids []string
+	for _, g := range gs {
+		img, _ := u.imageOf(r, g.Image)
+		if !img.Available {
+			continue
+		}
+		a := legacyApp{Image: legacyImage{
+			Name: img.Name, UIName: img.UIName, Icon128: img.Icon128, Description: img.Description,
+			Configurables: img.Configurables,
+			Policy: legacyPolicy{AllowHome: g.Policy.AllowHome, VolumeSource: g.Policy.Volume.Source,
+				VolumeTarget: g.Policy.Volume.Target, VolumeMode: g.Policy.Volume.Mode},
+		}}
+		if c, ok := running[g.MappingID]; ok {
+			a.Container = &c
+		}
+		apps[g.MappingID] = a
+		ids = append(ids, g.MappingID)
+	}
+	return apps, ids, nil
+}
+
+func (u *userAPI) legacyApplications(w http.ResponseWriter, r *http.Request, id auth.Identity) error {
+	apps, ids, err := u.legacyApps(r, id.User)
+	if err != nil {
+		return err
+	}
+	out := newLegacyItems()
+	for _, mid := range ids {
+		out.add(mid, apps[mid])
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (u *userAPI) legacyApplication(w http.ResponseWriter, r *http.Request, id auth.Identity) error {
+	apps, _, err := u.legacyApps(r, id.User)
+	if err != nil {
+		return err
+	}
+	a, ok := apps[r.PathValue("id")]
+	if !ok {
+		return legacyNotFound
+	}
+	writeJSON(w, http.StatusOK, a)
+	return nil
+}
+
+type legacyContainer struct {
+	Name      string `json:"name"`
+	ImageName string `json:"image_name"`
+	MappingID string `json:"mapping_id"`
+}
+
+func (u *userAPI) legacyContainers(w http.ResponseWriter, r *http.Request, id auth.Identity) error {
+	list := u.d.Sessions.List(id.User)
+	sort.Slice(list, func(i, j int) bool { return list[i].URLID < list[j].URLID })
+	out := newLegacyItems()
+	for _, rt := range list {
+		out.add(rt.URLID, legacyContainer{Name: rt.ContainerID, ImageName: rt.Image, MappingID: rt.MappingID})
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// legacyStartRequest accepts tornado-webapi's nested configurables
+// ({"resolution": {"resolution": "1024x768"}}) and the flat form.
+type legacyStartRequest struct {
+	MappingID     string                     `json:"mapping_id"`
+	Configurables map[string]json.RawMessage `json:"configurables"`
+}
+
+func (u *userAPI) legacyStart(w http.ResponseWriter, r *http.Request, id auth.Identity) error {
+	var req legacyStartRequest
+	if err := decodeBody(w, r, &req); err != nil {
+		return &legacyError{status: http.StatusBadRequest, Type: "BadRepresentation", Message: err.Error()}
+	}
+	if req.MappingID == "" {
+		return &legacyError{status: http.StatusBadRequest, Type: "BadRepresentation", Message: "missing mapping_id"}
+	}
+	conf := map[string]string{}
+	for k, raw := range req.Configurables {
+		var flat string
+		if json.Unmarshal(raw, &flat) == nil {
+			conf[k] = flat
+			continue
+		}
+		var nested map[string]string
+		if err := json.Unmarshal(raw, &nested); err != nil {
+			return &legacyError{status: http.StatusBadRequest, Type: "BadRepresentation", Message: "invalid configurables"}
+		}
+		if v, ok := nested[k]; ok {
+			conf[k] = v
+		}
+	}
+	rt, err := u.d.Sessions.Start(r.Context(), id.User, req.MappingID, conf)
+	switch {
+	case errors.Is(err, session.ErrNotFound):
+		return &legacyError{status: http.StatusBadRequest, Type: "BadRepresentation", Message: "unrecognized mapping_id"}
+	case errors.Is(err, session.ErrInvalid), errors.Is(err, accounting.ErrInvalid):
+		return &legacyError{status: http.StatusBadRequest, Type: "BadRepresentation", Message: "invalid configurables: " + err.Error()}
+	case err != nil:
+		return &legacyError{status: http.StatusInternalServerError, Type: "Unable", Message: err.Error()}
+	}
+	w.Header().Set("Location", fmt.Sprintf("/user/%s/api/v1/containers/%s/", id.User, rt.URLID))
+	w.WriteHeader(http.StatusCreated)
+	return nil
+}
+
+func (u *userAPI) legacyContainer(w http.ResponseWriter, r *http.Request, id auth.Identity) error {
+	rt, ok := u.d.Sessions.Get(r.PathValue("id"))
+	if !ok || rt.User != id.User {
+		return legacyNotFound
+	}
+	writeJSON(w, http.StatusOK, legacyContainer{Name: rt.ContainerID, ImageName: rt.Image, MappingID: rt.MappingID})
+	return nil
+}
+
+func (u *userAPI) legacyStop(w http.ResponseWriter, r *http.Request, id auth.Identity) error {
+	err := u.d.Sessions.Stop(r.Context(), id.User, r.PathValue("id"))
+	switch {
+	case errors.Is(err, session.ErrNotFound):
+		return legacyNotFound
+	case err != nil:
+		return &legacyError{status: http.StatusInternalServerError, Type: "Unable", Message: err.Error()}
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,148 @@
+package docker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/docker/docker/api/types/build"
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/client"
+)
+
+// ErrBadInput means Docker refused what it was given (a tarball that is
+// not an image, a build that failed).
+var ErrBadInput = errors.New("refused by Docker")
+
+// LocalImage is a tagged image of the engine.
+type LocalImage struct {
+	Name   string
+	ID     string
+	Labels map[string]string
+	Size   int64
+}
+
+// Images lists the engine's tagged images, sorted by name.
+func (c *Client) Images(ctx context.Context) ([]LocalImage, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	list, err := c.api.ImageList(ctx, image.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("listing images: %w", c.classify(err))
+	}
+	var out []LocalImage
+	for _, s := range list {
+		for _, tag := range s.RepoTags {
+			if tag == "<none>:<none>" {
+				continue
+			}
+			out = append(out, LocalImage{Name: tag, ID: s.ID, Labels: s.Labels, Size: s.Size})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// streamMessage is a line of Docker's JSON progress streams.
+type streamMessage struct {
+	Stream string `json:"stream"`
+	Error  string `json:"error"`
+	Detail struct {
+		Message string `json:"message"`
+	} `json:"errorDetail"`
+}
+
+// readStream reads a JSON progress stream: the text it carried (at most
+// limit bytes, the end kept) and its error.
+func readStream(r io.Reader, limit int) (string, error) {
+	dec := json.NewDecoder(r)
+	var text strings.Builder
+	for {
+		var m streamMessage
+		if err := dec.Decode(&m); err == io.EOF {
+			break
+		} else if err != nil {
+			return text.String(), fmt.Errorf("reading Docker's answer: %w", err)
+		}
+		if m.Error != "" {
+			return text.String(), fmt.Errorf("%w: %s", ErrBadInput, m.Error)
+		}
+		text.WriteString(m.Stream)
+	}
+	s := text.String()
+	if len(s) > limit {
+		s = "…" + s[len(s)-limit:]
+	}
+	return s, nil
+}
+
+// LoadImages loads an image tarball (as `docker save` writes) and returns
+// the names (or ids, for untagged images) of the loaded images.
+func (c *Client) LoadImages(ctx context.Context, tarball io.Reader) ([]string, error) {
+	resp, err := c.api.ImageLoad(ctx, tarball, client.ImageLoadWithQuiet(true))
+	if err != nil {
+		err = c.classify(err)
+		if errors.Is(err, ErrUnreachable) {
+			return nil, fmt.Errorf("loading images: %w", err)
+		}
+		return nil, fmt.Errorf("loading images: %w: %v", ErrBadInput, err)
+	}
+	defer resp.Body.Close()
+	text, err := readStream(resp.Body, 1<<20)
+	if err != nil {
+		return nil, fmt.Errorf("loading images: %w", err)
+	}
+	var names []string
+	for _, line := range strings.Split(text, "\n") {
+		if name, ok := strings.CutPrefix(line, "Loaded image: "); ok {
+			names = append(names, strings.TrimSpace(name))
+		} else if id, ok := strings.CutPrefix(line, "Loaded image ID: "); ok {
+			names = append(names, strings.TrimSpace(id))
+		}
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("loading images: %w: the tarball held no image", ErrBadInput)
+	}
+	return names, nil
+}
+
+// BuildImage builds the context tarball (with a Dockerfile at its root) as
+// tag, offline (base images must be local), and returns the end of the
+// build's output.
+func (c *Client) BuildImage(ctx context.Context, buildContext io.Reader, tag string) (string, error) {
+	resp, err := c.api.ImageBuild(ctx, buildContext, build.ImageBuildOptions{
+		Tags: []string{tag}, Remove: true, ForceRemove: true, PullParent: false,
+	})
+	if err != nil {
+		err = c.classify(err)
+		if errors.Is(err, ErrUnreachable) {
+			return "", fmt.Errorf("building %s: %w", tag, err)
+		}
+		return "", fmt.Errorf("building %s: %w: %v", tag, ErrBadInput, err)
+	}
+	defer resp.Body.Close()
+	log, err := readStream(resp.Body, 64<<10)
+	if err != nil {
+		return log, fmt.Errorf("building %s: %w", tag, err)
+	}
+	return log, nil
+}
+
+// Inspect returns an image's id and labels.
+func (c *Client) Inspect(ctx context.Context, ref string) (string, map[string]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	info, err := c.api.ImageInspect(ctx, ref)
+	if err != nil {
+		return "", nil, fmt.Errorf("inspecting image %s: %w", ref, c.classify(err))
+	}
+	var labels map[string]string
+	if info.Config != nil {
+		labels = info.Config.Labels
+	}
+	return info.ID, labels, nil
+}
