@@ -461,6 +461,6 @@ func TestVersionHelpCompletion(t *testing.T) {
 		t.Errorf("completion bash printed %.200q", out)
 	}
 	c.fails(1, []string{"simphony-remote console is not yet available"}, "console")
-	c.fails(1, []string{"simphony-remote app start is not yet available"}, "app", "start", "x")
+	c.fails(2, []string{`MAPPING_ID "x": want 32 hexadecimal digits`}, "app", "start", "x")
 	c.fails(2, []string{`unknown command "frobnicate"`}, "frobnicate")
 }
