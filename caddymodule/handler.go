@@ -20,6 +20,7 @@ import (
 
 	"github.com/simphony/simphony-remote/engine/auth"
 	"github.com/simphony/simphony-remote/engine/routes"
+	"github.com/simphony/simphony-remote/engine/wsrelay"
 )
 
 func init() {
@@ -33,8 +34,12 @@ type Backend interface {
 	// Route returns the running session of a url id, repairing a missing
 	// route from the container's labels when the container runs.
 	Route(ctx context.Context, urlID string) (routes.Route, bool)
-	// MayEnter says whether id may use the session (owner or share).
-	MayEnter(id auth.Identity, r routes.Route) bool
+	// Access says how far id may use the session.
+	Access(id auth.Identity, r routes.Route) Access
+	// Relay carries a shared user's WebSocket to the session through the
+	// engine's relay (filtered for viewers, closed on revocation), instead
+	// of reverse_proxy.
+	Relay(w http.ResponseWriter, r *http.Request, id auth.Identity, route routes.Route, access Access)
 	// Unreachable answers a request whose session did not answer, after
 	// checking whether its container is gone.
 	Unreachable(w http.ResponseWriter, r *http.Request, route routes.Route)
@@ -43,6 +48,17 @@ type Backend interface {
 	// ServeHTTP serves everything that is not a session.
 	http.Handler
 }
+
+// Access is how far a caller may use a session.
+type Access int
+
+// Access levels.
+const (
+	NoAccess      Access = iota
+	ViewAccess           // a view share: look, do not touch
+	ControlAccess        // a control share
+	OwnerAccess          // the session's owner
+)
 
 // backend is handed over by the engine before Caddy starts: Caddy builds
 // modules itself, afresh at each (re)load, so they cannot be given it.
@@ -107,7 +123,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return nil
 	}
 	route, ok := h.b.Route(r.Context(), urlID)
-	if !ok || route.User != name || !h.b.MayEnter(id, route) {
+	access := NoAccess
+	if ok && route.User == name {
+		access = h.b.Access(id, route)
+	}
+	if access == NoAccess {
 		// Never tell whether somebody else's session exists.
 		http.NotFound(w, r)
 		return nil
@@ -120,8 +140,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		http.Error(w, "cross-site request refused", http.StatusForbidden)
 		return nil
 	}
+	if access == ViewAccess && !safeMethod(r.Method) {
+		http.Error(w, "this session is shared with you for viewing only", http.StatusForbidden)
+		return nil
+	}
 	scrub(r, id)
 	route.Touch(time.Now())
+	// Any upgrade (however its headers are split) from a shared user goes
+	// to the relay, which refuses what it cannot filter: reverse_proxy
+	// would carry it unfiltered.
+	if access != OwnerAccess && wsrelay.IsUpgrade(r) {
+		h.b.Relay(w, r, id, route, access)
+		h.b.Observe(http.StatusSwitchingProtocols)
+		return nil
+	}
 	caddyhttp.SetVar(r.Context(), UpstreamVar, route.Upstream)
 
 	rec := &statusRecorder{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}

@@ -24,6 +24,7 @@ type fakeBackend struct {
 	served      bool
 	unreachable bool
 	observed    []int
+	relayed     Access
 }
 
 func (f *fakeBackend) Identify(*http.Request) (auth.Identity, bool) {
@@ -33,7 +34,21 @@ func (f *fakeBackend) Route(_ context.Context, id string) (routes.Route, bool) {
 	r, ok := f.routes[id]
 	return r, ok
 }
-func (f *fakeBackend) MayEnter(id auth.Identity, r routes.Route) bool { return id.User == r.User }
+func (f *fakeBackend) Access(id auth.Identity, r routes.Route) Access {
+	switch {
+	case id.User == r.User:
+		return OwnerAccess
+	case id.User == "viewer":
+		return ViewAccess
+	case id.User == "controller":
+		return ControlAccess
+	}
+	return NoAccess
+}
+func (f *fakeBackend) Relay(w http.ResponseWriter, _ *http.Request, _ auth.Identity, _ routes.Route, a Access) {
+	f.relayed = a
+	w.WriteHeader(http.StatusSwitchingProtocols)
+}
 func (f *fakeBackend) Unreachable(w http.ResponseWriter, _ *http.Request, _ routes.Route) {
 	f.unreachable = true
 	w.WriteHeader(http.StatusBadGateway)
@@ -137,6 +152,33 @@ func TestHandler(t *testing.T) {
 			}},
 		{name: "same-origin POST", user: "alice", method: "POST", target: base + "upload", header: http.Header{"Origin": {"https://appliance.test"}, "Sec-Fetch-Site": {"same-origin"}},
 			next: nextHandler{status: http.StatusCreated}, wantStatus: http.StatusCreated, wantNext: true},
+		{name: "viewer GET", user: "viewer", target: base + "vnc.html", next: nextHandler{status: http.StatusOK}, wantStatus: http.StatusOK, wantNext: true},
+		{name: "viewer POST", user: "viewer", method: "POST", target: base + "upload", wantStatus: http.StatusForbidden},
+		{name: "viewer WebSocket", user: "viewer", target: base + "websockify", header: http.Header{"Upgrade": {"websocket"}, "Connection": {"Upgrade"}},
+			wantStatus: http.StatusSwitchingProtocols,
+			check: func(t *testing.T, _ *httptest.ResponseRecorder, _ *nextHandler, b *fakeBackend) {
+				if b.relayed != ViewAccess {
+					t.Errorf("relayed with %v, want view access", b.relayed)
+				}
+			}},
+		{name: "viewer upgrade with split Connection headers", user: "viewer", target: base + "websockify",
+			header:     http.Header{"Upgrade": {"websocket"}, "Connection": {"keep-alive", "Upgrade"}},
+			wantStatus: http.StatusSwitchingProtocols,
+			check: func(t *testing.T, _ *httptest.ResponseRecorder, _ *nextHandler, b *fakeBackend) {
+				if b.relayed != ViewAccess {
+					t.Errorf("relayed with %v, want view access (not reverse_proxy)", b.relayed)
+				}
+			}},
+		{name: "controller POST", user: "controller", method: "POST", target: base + "upload", next: nextHandler{status: http.StatusCreated}, wantStatus: http.StatusCreated, wantNext: true},
+		{name: "controller WebSocket", user: "controller", target: base + "ws", header: http.Header{"Upgrade": {"websocket"}, "Connection": {"keep-alive, Upgrade"}},
+			wantStatus: http.StatusSwitchingProtocols,
+			check: func(t *testing.T, _ *httptest.ResponseRecorder, _ *nextHandler, b *fakeBackend) {
+				if b.relayed != ControlAccess {
+					t.Errorf("relayed with %v, want control access", b.relayed)
+				}
+			}},
+		{name: "owner WebSocket goes to reverse_proxy", user: "alice", target: base + "ws", header: http.Header{"Upgrade": {"websocket"}, "Connection": {"Upgrade"}},
+			next: nextHandler{status: http.StatusSwitchingProtocols}, wantStatus: http.StatusSwitchingProtocols, wantNext: true},
 		{name: "upstream down", user: "alice", target: base, next: nextHandler{err: caddyhttp.Error(http.StatusBadGateway, errors.New("dial tcp: connection refused"))},
 			wantStatus: http.StatusBadGateway, wantNext: true,
 			check: func(t *testing.T, _ *httptest.ResponseRecorder, _ *nextHandler, b *fakeBackend) {

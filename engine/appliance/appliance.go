@@ -25,11 +25,14 @@ import (
 	"github.com/simphony/simphony-remote/engine/accounting/csvfile"
 	"github.com/simphony/simphony-remote/engine/admin"
 	"github.com/simphony/simphony-remote/engine/api"
+	"github.com/simphony/simphony-remote/engine/api/wire"
+	"github.com/simphony/simphony-remote/engine/audit"
 	"github.com/simphony/simphony-remote/engine/auth"
 	"github.com/simphony/simphony-remote/engine/config"
 	"github.com/simphony/simphony-remote/engine/docker"
 	"github.com/simphony/simphony-remote/engine/routes"
 	"github.com/simphony/simphony-remote/engine/session"
+	"github.com/simphony/simphony-remote/engine/shares"
 	"github.com/simphony/simphony-remote/engine/web"
 )
 
@@ -56,9 +59,15 @@ type Appliance struct {
 	runtime  *docker.Runtime
 	manager  *session.Manager
 	logins   *auth.Logins
+	tokens   *auth.Tokens
+	shares   *shares.Shares
+	relays   *relays
+	audit    *audit.Log
 	authn    *auth.Authenticator
 	resolver *auth.Resolver
 	web      *web.Handler
+	api      http.Handler
+	pages    http.Handler // the API and the pages: all but sessions
 	metrics  *metrics
 	caddy    caddymodule.Options
 }
@@ -145,12 +154,20 @@ func open(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Optio
 	if a.logins, err = auth.NewLogins(ctx, a.state, cfg.Auth.SessionIdle.D(), cfg.Auth.SessionMax.D(), nil); err != nil {
 		return nil, err
 	}
+	if a.tokens, err = auth.NewTokens(ctx, a.state, nil); err != nil {
+		return nil, err
+	}
+	a.relays = newRelays()
+	if a.shares, err = shares.New(ctx, a.state, a.relays.close, nil); err != nil {
+		return nil, err
+	}
+	a.audit = audit.NewLog(a.state, log.With().Str("component", "audit").Logger())
 	a.authn = auth.NewAuthenticator(a.accounts, open, cfg.Auth.Admins, nil)
 	isAdmin := a.authn.IsAdmin
 	if open {
 		isAdmin = func(accounting.User) bool { return false }
 	}
-	a.resolver = &auth.Resolver{Logins: a.logins, Users: a.accounts, IsAdmin: isAdmin}
+	a.resolver = &auth.Resolver{Logins: a.logins, Tokens: a.tokens, Users: a.accounts, IsAdmin: isAdmin}
 	a.metrics = newMetrics(a.manager.Routes(), a.logins)
 
 	a.caddy = caddymodule.Options{
@@ -165,14 +182,37 @@ func open(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Optio
 	a.web, err = web.New(web.Deps{
 		Authenticator: a.authn, Logins: a.logins, Resolver: a.resolver,
 		Accounts: a.accounts, Sessions: a.manager, Image: a.runtime.Image,
-		Health: a, Metrics: a.metrics.handler(), CARoot: caRoot, Open: open,
+		Health: a, Metrics: a.metrics.handler(), CARoot: caRoot, Open: open, Audit: a.audit,
+		Shares: a.shares,
+		Share: func(ctx context.Context, owner, urlID string, req wire.ShareRequest) (shares.Share, error) {
+			return api.Share(ctx, api.ShareDeps{Accounts: a.accounts, Sessions: a.manager, Shares: a.shares, Audit: a.audit}, owner, urlID, req)
+		},
 		Log: log.With().Str("component", "web").Logger(),
 	})
 	if err != nil {
 		return nil, err
 	}
+	apiLog := log.With().Str("component", "api").Logger()
+	a.api = api.NewHandler(api.UserDeps{
+		Resolver: a.resolver, Accounts: a.accounts, Sessions: a.manager, Image: a.runtime.Image,
+		Shares: a.shares, Tokens: a.tokens, Audit: a.audit, Admin: a.adminHandler(apiLog), Log: apiLog,
+	})
+	pages := http.NewServeMux()
+	pages.Handle(api.Prefix+"/", a.api)
+	pages.Handle("/user/{name}/api/v1/", a.api)
+	pages.Handle("/", a.web)
+	a.pages = pages
 	ok = true
 	return a, nil
+}
+
+// adminHandler is the whole admin API, for the admin socket and for
+// administrators over HTTPS.
+func (a *Appliance) adminHandler(log zerolog.Logger) http.Handler {
+	return api.NewAdminHandler(api.AdminDeps{
+		Service: a.Admin(), Accounts: a.accounts, Sessions: a.manager, Images: a.docker,
+		SignedIn: a.logins.Users, Realm: a.cfg.Realm, Audit: a.audit, Log: log,
+	})
 }
 
 // ensureAdmin creates the first administrator, "admin", when the database
@@ -252,12 +292,20 @@ func (a *Appliance) serve(ctx context.Context, opts Options) error {
 	goRun("pages", func(ctx context.Context) error { a.web.Follow(ctx, pageEvents); return nil })
 	goRun("sessions", a.manager.Run)
 	goRun("logins", a.logins.Run)
+	goRun("tokens", a.tokens.Run)
+	shareEvents, unsubscribeShares := a.manager.Subscribe()
+	defer unsubscribeShares()
+	goRun("shares", func(ctx context.Context) error { a.followShares(ctx, shareEvents); return nil })
 
 	sock, err := a.listenSocket()
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: api.AdminHandler(a.Admin(), a.log.With().Str("component", "admin socket").Logger()), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{
+		Handler:           audit.SocketActor(a.adminHandler(a.log.With().Str("component", "admin socket").Logger())),
+		ConnContext:       audit.ConnContext,
+		ReadHeaderTimeout: 10 * time.Second,
+	}
 	goRun("admin socket", func(ctx context.Context) error {
 		go func() {
 			<-ctx.Done()
@@ -289,6 +337,8 @@ func (a *Appliance) serve(ctx context.Context, opts Options) error {
 
 	<-ctx.Done()
 	a.log.Info().Msg("shutting down")
+	// Caddy does not track hijacked connections: end the shared ones.
+	a.relays.reg.CloseAll()
 	if err := caddy.Stop(); err != nil {
 		a.log.Error().Err(err).Msg("stopping the HTTPS server")
 	}
@@ -377,7 +427,36 @@ func (a *Appliance) Check(ctx context.Context) (map[string]string, bool) {
 // Admin is the administration service, with its follow-ups: signing users
 // out and stopping sessions whose access went.
 func (a *Appliance) Admin() admin.Service {
-	return admin.NewLocal(a.accounts, admin.Options{Images: a.docker, Revoker: a.logins, Sessions: a.manager})
+	return admin.NewLocal(a.accounts, admin.Options{Images: a.docker, Revoker: revoker{a}, Sessions: a.manager, Audit: a.state, Log: a.audit})
+}
+
+// revoker ends everything a user may still hold: browsers, API tokens,
+// and shares with them.
+type revoker struct{ a *Appliance }
+
+func (r revoker) RevokeUser(ctx context.Context, user string) (int, error) {
+	n, err := r.a.logins.RevokeUser(ctx, user)
+	m, err2 := r.a.tokens.RevokeUser(ctx, user)
+	return n + m, errors.Join(err, err2, r.a.shares.DropUser(ctx, user))
+}
+
+// followShares drops the shares of sessions that end, until ctx ends.
+func (a *Appliance) followShares(ctx context.Context, events <-chan session.Event) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e, ok := <-events:
+			if !ok {
+				return
+			}
+			if e.Kind == session.EventStopped && e.URLID != "" {
+				if err := a.shares.DropSession(ctx, e.URLID); err != nil {
+					a.log.Error().Err(err).Str("url_id", e.URLID).Msg("dropping the shares of an ended session")
+				}
+			}
+		}
+	}
 }
 
 // Store is the accounting store.

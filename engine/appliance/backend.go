@@ -8,6 +8,7 @@ import (
 	"github.com/simphony/simphony-remote/caddymodule"
 	"github.com/simphony/simphony-remote/engine/auth"
 	"github.com/simphony/simphony-remote/engine/routes"
+	"github.com/simphony/simphony-remote/engine/shares"
 )
 
 // backend is the appliance as the Caddy module sees it.
@@ -19,9 +20,20 @@ func (b backend) Route(ctx context.Context, urlID string) (routes.Route, bool) {
 	return b.a.manager.Repair(ctx, urlID)
 }
 
-// MayEnter lets the owner in. (Administrators may stop any session, but not
-// enter it.)
-func (b backend) MayEnter(id auth.Identity, r routes.Route) bool { return id.User == r.User }
+// Access lets the owner in, and the users it is shared with. (Administrators
+// may stop any session, but not enter it.)
+func (b backend) Access(id auth.Identity, r routes.Route) caddymodule.Access {
+	if id.User == r.User {
+		return caddymodule.OwnerAccess
+	}
+	if sh, ok := b.a.shares.Lookup(r.URLID, id.User); ok {
+		if sh.Mode == shares.Control {
+			return caddymodule.ControlAccess
+		}
+		return caddymodule.ViewAccess
+	}
+	return caddymodule.NoAccess
+}
 
 func (b backend) Unreachable(w http.ResponseWriter, r *http.Request, route routes.Route) {
 	gone := b.a.manager.Gone(r.Context(), route)
@@ -30,7 +42,7 @@ func (b backend) Unreachable(w http.ResponseWriter, r *http.Request, route route
 
 func (b backend) Observe(status int) { b.a.metrics.observeProxy(status) }
 
-func (b backend) ServeHTTP(w http.ResponseWriter, r *http.Request) { b.a.web.ServeHTTP(w, r) }
+func (b backend) ServeHTTP(w http.ResponseWriter, r *http.Request) { b.a.pages.ServeHTTP(w, r) }
 
 var _ caddymodule.Backend = backend{}
 

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/simphony/simphony-remote/engine/accounting"
 	"github.com/simphony/simphony-remote/engine/appliance/appliancetest"
 	"github.com/simphony/simphony-remote/engine/docker/dockertest"
 )
@@ -191,5 +192,74 @@ func TestServeCommand(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(data, "admin.sock")); err == nil {
 		t.Error("the admin socket outlived serve")
+	}
+}
+
+// TestAppCommand drives the REST client against the real appliance, as a
+// scientist's script would.
+func TestAppCommand(t *testing.T) {
+	s := newSetup(t)
+	ctx := t.Context()
+	shareable, err := s.App.Store().Grant(ctx, "alice", s.image, accounting.Policy{AllowView: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := t.TempDir()
+	ca := filepath.Join(s.Config.DataDir, "caddy", "pki", "authorities", "local", "root.crt")
+	app := func(stdin string, args ...string) (string, string, error) {
+		t.Helper()
+		cmd := exec.Command(binary(t), append([]string{"app"}, args...)...)
+		cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+cfg)
+		cmd.Stdin = strings.NewReader(stdin)
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		return out.String(), errb.String(), err
+	}
+	must := func(stdin string, args ...string) string {
+		t.Helper()
+		out, errOut, err := app(stdin, args...)
+		if err != nil {
+			t.Fatalf("app %v: %v\n%s", args, err, errOut)
+		}
+		return out
+	}
+	if _, errOut, err := app("", "available"); err == nil || !strings.Contains(errOut, "app login") {
+		t.Errorf("not logged in: %v %s", err, errOut)
+	}
+	if _, errOut, err := app("wrong password\n", "login", s.URL, "--username", "alice", "--password-stdin", "--ca", ca); err == nil || !strings.Contains(strings.ToLower(errOut), "wrong") {
+		t.Errorf("wrong password: %v %s", err, errOut)
+	}
+	must("password-alice\n", "login", s.URL, "--username", "alice", "--password-stdin", "--ca", ca)
+	if fi, err := os.Stat(filepath.Join(cfg, "simphony-remote", "client.json")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("client.json: %v %v", fi, err)
+	}
+	if out := must("", "available"); !strings.Contains(out, shareable) || !strings.Contains(out, s.aliceID) {
+		t.Errorf("available:\n%s", out)
+	}
+	url := strings.TrimSpace(must("", "start", shareable))
+	if !strings.HasPrefix(url, s.URL+"/user/alice/containers/") {
+		t.Fatalf("start printed %q", url)
+	}
+	urlID := strings.Split(strings.TrimPrefix(url, s.URL), "/")[4]
+	if out := must("", "running"); !strings.Contains(out, urlID) {
+		t.Errorf("running:\n%s", out)
+	}
+	must("", "share", urlID, "bob", "--view", "--expires", "1h")
+	if out := must("", "shares", urlID, "--json"); !strings.Contains(out, `"user": "bob"`) || !strings.Contains(out, `"mode": "view"`) {
+		t.Errorf("shares:\n%s", out)
+	}
+	bob := s.Login("bob", "password-bob")
+	if resp := bob.Do("GET", strings.TrimPrefix(url, s.URL), nil, nil); resp.StatusCode != 200 {
+		t.Errorf("bob through the share: %d", resp.StatusCode)
+	}
+	must("", "unshare", urlID, "bob")
+	must("", "stop", urlID)
+	if out := must("", "running", "--json"); strings.TrimSpace(out) != "[]" {
+		t.Errorf("running after stop: %s", out)
+	}
+	must("", "logout")
+	if _, err := os.Stat(filepath.Join(cfg, "simphony-remote", "client.json")); !os.IsNotExist(err) {
+		t.Errorf("client.json after logout: %v", err)
 	}
 }

@@ -624,3 +624,59 @@ func TestStartProgress(t *testing.T) {
 		t.Errorf("starting bob's grant: %d", resp.StatusCode)
 	}
 }
+
+// TestPortalSharing shares a session from the portal, as its owner would.
+func TestPortalSharing(t *testing.T) {
+	s := newSetup(t)
+	ctx := t.Context()
+	shared, err := s.App.Store().Grant(ctx, "alice", s.image, accounting.Policy{AllowView: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := s.Login("alice", "password-alice")
+	path := startSession(t, alice, shared)
+	urlID := strings.Split(path, "/")[4]
+	portal := appliancetest.ReadBody(alice.Do("GET", "/", nil, nil))
+	if !strings.Contains(portal, `action="/share"`) {
+		t.Fatalf("no share form on the portal:\n%s", portal)
+	}
+	for _, bad := range []url.Values{{"user": {"nobody"}}, {"user": {"alice"}}, {"user": {"bob"}, "hours": {"-1"}}} {
+		bad.Set("url_id", urlID)
+		bad.Set("mode", "view")
+		resp := alice.PostForm("/share", bad)
+		body := appliancetest.ReadBody(resp)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "flash error") {
+			t.Errorf("share %v: %d", bad, resp.StatusCode)
+		}
+	}
+	resp := alice.PostForm("/share", url.Values{"url_id": {urlID}, "user": {"Bob"}, "mode": {"view"}, "hours": {"2"}})
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("share: %d", resp.StatusCode)
+	}
+	if p := appliancetest.ReadBody(alice.Do("GET", "/", nil, nil)); !strings.Contains(p, "bob · view · until ") {
+		t.Errorf("the owner's portal does not list the share")
+	}
+	bob := s.Login("bob", "password-bob")
+	p := appliancetest.ReadBody(bob.Do("GET", "/", nil, nil))
+	if !strings.Contains(p, "Shared with you") || !strings.Contains(p, "alice's session · view only") || !strings.Contains(p, `href="`+path+`"`) {
+		t.Errorf("bob's portal:\n%s", p)
+	}
+	if resp := bob.Do("GET", path, nil, nil); resp.StatusCode != http.StatusOK {
+		t.Errorf("bob opening the shared session: %d", resp.StatusCode)
+	}
+	// Bob cannot end alice's share; alice can.
+	resp = bob.PostForm("/unshare", url.Values{"url_id": {urlID}, "user": {"bob"}})
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("bob unsharing: %d", resp.StatusCode)
+	}
+	resp = alice.PostForm("/unshare", url.Values{"url_id": {urlID}, "user": {"bob"}})
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("alice unsharing: %d", resp.StatusCode)
+	}
+	if resp := bob.Do("GET", path, nil, nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("bob after unsharing: %d", resp.StatusCode)
+	}
+}

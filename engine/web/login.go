@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/simphony/simphony-remote/engine/audit"
 	"github.com/simphony/simphony-remote/engine/auth"
 )
 
@@ -40,6 +41,8 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, err := h.d.Authenticator.Authenticate(r.Context(), name, r.PostFormValue("password"), clientIP(r))
+	actx := audit.WithActor(r.Context(), audit.Actor{Name: auth.NormalizeName(name), Address: clientIP(r)})
+	h.d.Audit.Record(actx, audit.SignIn, auth.NormalizeName(name), "", err)
 	var locked *auth.LockedError
 	switch {
 	case errors.As(err, &locked):
@@ -94,6 +97,7 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: auth.CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode})
 	h.d.Log.Info().Str("user", id.User).Msg("signed out")
+	h.d.Audit.Record(audit.WithActor(r.Context(), audit.Actor{Name: id.User, Address: clientIP(r)}), audit.SignOut, id.User, "", nil)
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 

@@ -28,7 +28,8 @@ type page struct {
 	Username      string
 	CAFingerprint string
 	// portal
-	Apps []app
+	Apps   []app
+	Shared []sharedView
 	// starting
 	Start     *startState
 	MappingID string

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
+	"github.com/simphony/simphony-remote/engine/audit"
 	"github.com/simphony/simphony-remote/engine/auth"
 	"github.com/simphony/simphony-remote/engine/protocol"
 	"github.com/simphony/simphony-remote/engine/routes"
@@ -27,6 +28,9 @@ type app struct {
 	Resolution bool
 	Running    *routes.Route
 	Problem    string
+	// AllowView: the running session may be shared; Shares are its shares.
+	AllowView bool
+	Shares    []shareView
 }
 
 // requireUser answers with a redirect to the sign-in page when r has no
@@ -60,9 +64,10 @@ func (h *Handler) renderPortal(w http.ResponseWriter, r *http.Request, id auth.I
 	p := h.pageFor(id, "Your applications")
 	p.Error = msg
 	for _, g := range grants {
-		a := app{MappingID: g.MappingID, Name: g.Image, Image: g.Image, Policy: policyBadges(g.Policy)}
+		a := app{MappingID: g.MappingID, Name: g.Image, Image: g.Image, Policy: policyBadges(g.Policy), AllowView: g.Policy.AllowView}
 		if s, ok := running[g.MappingID]; ok {
 			a.Running = &s
+			a.Shares = h.sharesOf(s.URLID)
 		}
 		img, err := h.d.Image(r.Context(), g.Image)
 		switch {
@@ -82,6 +87,7 @@ func (h *Handler) renderPortal(w http.ResponseWriter, r *http.Request, id auth.I
 		}
 		p.Apps = append(p.Apps, a)
 	}
+	p.Shared = h.sharedWith(r, id.User, h.d.Sessions.Get)
 	h.render(w, status, "portal", p)
 }
 
@@ -122,7 +128,8 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if h.starts.begin(startKey(id.User, mapping), h.appName(r.Context(), grants[i]), h.d.Now()) {
-		h.startBackground(r.Context(), id.User, mapping, resolutionConf(r))
+		ctx := audit.WithActor(r.Context(), audit.Actor{Name: id.User, Address: clientIP(r)})
+		h.startBackground(ctx, id.User, mapping, resolutionConf(r))
 	}
 	http.Redirect(w, r, "/starting/"+url.PathEscape(mapping), http.StatusSeeOther)
 }
@@ -132,7 +139,12 @@ func (h *Handler) stop(w http.ResponseWriter, r *http.Request) {
 	if !ok || !h.unsafeOK(w, r, id) {
 		return
 	}
-	if err := h.d.Sessions.Stop(r.Context(), id.User, r.PostFormValue("url_id")); err != nil {
+	urlID := r.PostFormValue("url_id")
+	err := h.d.Sessions.Stop(r.Context(), id.User, urlID)
+	if !errors.Is(err, session.ErrNotFound) {
+		h.d.Audit.Record(audit.WithActor(r.Context(), audit.Actor{Name: id.User, Address: clientIP(r)}), audit.SessionStop, urlID, "from the portal", err)
+	}
+	if err != nil {
 		status, msg := sessionError(err)
 		if status >= 500 {
 			h.fail(w, id, status, "The application did not stop", msg, err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
+	"github.com/simphony/simphony-remote/engine/audit"
 	"github.com/simphony/simphony-remote/engine/protocol"
 	"github.com/simphony/simphony-remote/engine/session"
 )
@@ -107,6 +108,11 @@ func (h *Handler) startBackground(ctx context.Context, user, mappingID string, c
 	key := startKey(user, mappingID)
 	go func() {
 		r, err := h.d.Sessions.Start(context.WithoutCancel(ctx), user, mappingID, conf)
+		target := mappingID
+		if err == nil {
+			target = r.URLID
+		}
+		h.d.Audit.Record(context.WithoutCancel(ctx), audit.SessionStart, target, "mapping "+mappingID+", from the portal", err)
 		now := h.d.Now()
 		h.starts.update(key, func(st *startState) {
 			st.ended = now

@@ -13,9 +13,12 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
+	"github.com/simphony/simphony-remote/engine/api/wire"
+	"github.com/simphony/simphony-remote/engine/audit"
 	"github.com/simphony/simphony-remote/engine/auth"
 	"github.com/simphony/simphony-remote/engine/protocol"
 	"github.com/simphony/simphony-remote/engine/routes"
+	"github.com/simphony/simphony-remote/engine/shares"
 	"github.com/simphony/simphony-remote/frontend"
 )
 
@@ -29,6 +32,7 @@ type Sessions interface {
 	Start(ctx context.Context, user, mappingID string, conf map[string]string) (routes.Route, error)
 	Stop(ctx context.Context, user, urlID string) error
 	List(user string) []routes.Route
+	Get(urlID string) (routes.Route, bool)
 }
 
 // Health reports the state of the appliance's dependencies.
@@ -52,8 +56,14 @@ type Deps struct {
 	CARoot func() ([]byte, error)
 	// Open is true in the open (password-less, demonstration) mode.
 	Open bool
-	Log  zerolog.Logger
-	Now  func() time.Time
+	// Audit records sign-ins and the sessions started and stopped here.
+	Audit *audit.Log
+	// Shares are the shares of running sessions; Share makes one (checking
+	// who may share what with whom).
+	Shares *shares.Shares
+	Share  func(ctx context.Context, owner, urlID string, req wire.ShareRequest) (shares.Share, error)
+	Log    zerolog.Logger
+	Now    func() time.Time
 }
 
 // Handler serves the pages.
@@ -90,6 +100,8 @@ func New(d Deps) (*Handler, error) {
 	h.mux.HandleFunc("POST /start", h.start)
 	h.mux.HandleFunc("GET /starting/{mapping}", h.startingPage)
 	h.mux.HandleFunc("POST /stop", h.stop)
+	h.mux.HandleFunc("POST /share", h.share)
+	h.mux.HandleFunc("POST /unshare", h.unshare)
 	h.mux.HandleFunc("GET /ca.crt", h.caCert)
 	h.mux.HandleFunc("GET /healthz", h.healthz)
 	h.mux.HandleFunc("GET /metrics", h.metrics)

@@ -1,0 +1,118 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/simphony/simphony-remote/engine/accounting"
+	"github.com/simphony/simphony-remote/engine/api/wire"
+	"github.com/simphony/simphony-remote/engine/audit"
+	"github.com/simphony/simphony-remote/engine/auth"
+	"github.com/simphony/simphony-remote/engine/protocol"
+	"github.com/simphony/simphony-remote/engine/routes"
+	"github.com/simphony/simphony-remote/engine/shares"
+)
+
+// shareView is a share of one of the user's sessions, on the portal.
+type shareView struct {
+	User, Mode, Expires string
+}
+
+// sharedView is a session somebody shares with the user, on the portal.
+type sharedView struct {
+	Owner, Name, Mode, URL, Expires string
+}
+
+func expiresText(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return "until " + t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+func (h *Handler) sharesOf(urlID string) []shareView {
+	var out []shareView
+	for _, s := range h.d.Shares.List(urlID) {
+		out = append(out, shareView{User: s.User, Mode: string(s.Mode), Expires: expiresText(s.Expires)})
+	}
+	return out
+}
+
+// sharedWith lists the sessions shared with user that still run.
+func (h *Handler) sharedWith(r *http.Request, user string, get func(string) (routes.Route, bool)) []sharedView {
+	var out []sharedView
+	for _, s := range h.d.Shares.With(user) {
+		rt, ok := get(s.URLID)
+		if !ok {
+			continue
+		}
+		v := sharedView{Owner: rt.User, Name: rt.Image, Mode: string(s.Mode), URL: rt.URLPath, Expires: expiresText(s.Expires)}
+		if img, err := h.d.Image(r.Context(), rt.Image); err == nil {
+			if img.UIName != "" {
+				v.Name = img.UIName
+			}
+			if img.Type == protocol.TypeVNC && s.Mode == shares.View {
+				v.URL = rt.URLPath + "vnc.html?autoconnect=1&reconnect=1&resize=scale&view_only=1&path=" +
+					strings.TrimPrefix(rt.URLPath, "/") + "websockify"
+			}
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// share shares a running session from the portal's form.
+func (h *Handler) share(w http.ResponseWriter, r *http.Request) {
+	id, ok := h.requireUser(w, r)
+	if !ok || !h.unsafeOK(w, r, id) {
+		return
+	}
+	req := wire.ShareRequest{User: auth.NormalizeName(r.PostFormValue("user")), Mode: r.PostFormValue("mode")}
+	if hours := r.PostFormValue("hours"); hours != "" {
+		n, err := strconv.Atoi(hours)
+		if err != nil || n < 1 || n > 24*365 {
+			h.renderPortal(w, r, id, http.StatusBadRequest, "Share for a whole number of hours (1 or more), or leave it empty.")
+			return
+		}
+		t := h.d.Now().Add(time.Duration(n) * time.Hour)
+		req.Expires = &t
+	}
+	ctx := audit.WithActor(r.Context(), audit.Actor{Name: id.User, Address: clientIP(r)})
+	if _, err := h.d.Share(ctx, id.User, r.PostFormValue("url_id"), req); err != nil {
+		var inv *accounting.InvalidError
+		if errors.As(err, &inv) {
+			h.renderPortal(w, r, id, http.StatusBadRequest, "Not shared: "+inv.Rule+" ("+inv.What+" "+inv.Value+").")
+			return
+		}
+		status, msg := sessionError(err)
+		h.renderPortal(w, r, id, status, msg)
+		return
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// unshare ends a share from the portal.
+func (h *Handler) unshare(w http.ResponseWriter, r *http.Request) {
+	id, ok := h.requireUser(w, r)
+	if !ok || !h.unsafeOK(w, r, id) {
+		return
+	}
+	urlID, user := r.PostFormValue("url_id"), r.PostFormValue("user")
+	owned := false
+	for _, s := range h.d.Sessions.List(id.User) {
+		owned = owned || s.URLID == urlID
+	}
+	err := shares.ErrNotFound
+	if owned {
+		err = h.d.Shares.Remove(r.Context(), urlID, user)
+	}
+	if err != nil {
+		h.renderPortal(w, r, id, http.StatusNotFound, "That share does not exist (any more).")
+		return
+	}
+	h.d.Audit.Record(audit.WithActor(r.Context(), audit.Actor{Name: id.User, Address: clientIP(r)}), audit.ShareRemove, urlID, "with "+user, nil)
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
