@@ -93,7 +93,10 @@ func TestAppImage(tb testing.TB, c *docker.Client, name string, env map[string]s
 		_, _ = tw.Write(f.data)
 	}
 	_ = tw.Close()
-	resp, err := c.API().ImageBuild(tb.Context(), &ctxTar, build.ImageBuildOptions{Tags: []string{tag}, Remove: true, ForceRemove: true})
+	// NoCache: packages test in parallel, and a build that reused another
+	// test's intermediate layer fails ("No such image") when that test's
+	// cleanup removes it.
+	resp, err := c.API().ImageBuild(tb.Context(), &ctxTar, build.ImageBuildOptions{Tags: []string{tag}, NoCache: true, Remove: true, ForceRemove: true})
 	if err != nil {
 		tb.Fatalf("building %s: %v", tag, err)
 	}
