@@ -149,7 +149,12 @@ func Build(o Options) (*caddy.Config, error) {
 	}
 	httpApp := caddyhttp.App{Servers: servers, GracePeriod: caddy.Duration(o.GracePeriod)}
 
-	tlsApp := caddytls.TLS{Automation: &caddytls.AutomationConfig{}}
+	// Storage cleaning is off: Caddy v2.11.9's cleaner goroutine writes a
+	// field that the TLS app's CaddyModule (a value receiver) copies, a data
+	// race the race detector reports (caddyserver/caddy PR #7410). Nothing
+	// piles up without it: the internal CA's leaf certificates are
+	// overwritten when renewed, and OCSP staples and locks are per name.
+	tlsApp := caddytls.TLS{Automation: &caddytls.AutomationConfig{}, DisableStorageClean: true}
 	internal := mod(caddytls.InternalIssuer{CA: LocalCA}, "module", "internal")
 	switch o.Mode() {
 	case TLSFiles:
