@@ -39,9 +39,11 @@ type Options struct {
 	LogLevel string
 	// GracePeriod bounds the wait for requests in flight at shutdown.
 	GracePeriod time.Duration
-	// StreamBufferSize is reverse_proxy's copy buffer for WebSockets and
-	// other streams (0: Caddy's default).
-	StreamBufferSize int
+	// PlainListen, when set, is a plain HTTP address that serves the same
+	// route as the HTTPS listener, without TLS. Only make bench sets it (to
+	// compare with a plain HTTP proxy), from Go: the configuration file
+	// cannot.
+	PlainListen string
 }
 
 // LocalCA is the name of the appliance's certificate authority.
@@ -116,7 +118,8 @@ func IsPublic(name string) bool {
 }
 
 // Build returns the Caddy configuration: one HTTPS server whose only route
-// runs our handler and then reverse_proxy; its admin endpoint is off and
+// runs our handler and then reverse_proxy (plus the plain redirect server,
+// and make bench's plain twin, when asked); its admin endpoint is off and
 // nothing is persisted outside StorageDir.
 func Build(o Options) (*caddy.Config, error) {
 	var warnings []caddyconfig.Warning
@@ -125,17 +128,25 @@ func Build(o Options) (*caddy.Config, error) {
 	}
 	names := o.names()
 
+	// No flush_interval: Caddy flushes at once what streams (Server-Sent
+	// Events, bodies of unknown length, upgrades), and lets net/http buffer
+	// a body whose length is known. flush_interval -1 flushed the headers
+	// and the body of every answer in separate writes (and a timer
+	// goroutine): a fifth of the proxy's CPU under load (make bench).
 	proxy := reverseproxy.Handler{
-		Upstreams:        reverseproxy.UpstreamPool{{Dial: "{http.vars." + UpstreamVar + "}"}},
-		FlushInterval:    caddy.Duration(-1),
-		StreamBufferSize: o.StreamBufferSize,
+		Upstreams: reverseproxy.UpstreamPool{{Dial: "{http.vars." + UpstreamVar + "}"}},
+		// reverse_proxy allocates a copy buffer per direction of each
+		// stream but uses none: the connections it hijacks copy themselves
+		// (stream.go). Small, they cost little.
+		StreamBufferSize: idleBufferSize,
 	}
+	routes := caddyhttp.RouteList{{HandlersRaw: []json.RawMessage{
+		mod(Handler{}, "handler", "simphony_remote"),
+		mod(proxy, "handler", "reverse_proxy"),
+	}}}
 	https := &caddyhttp.Server{
-		Listen: []string{o.Listen},
-		Routes: caddyhttp.RouteList{{HandlersRaw: []json.RawMessage{
-			mod(Handler{}, "handler", "simphony_remote"),
-			mod(proxy, "handler", "reverse_proxy"),
-		}}},
+		Listen:            []string{o.Listen},
+		Routes:            routes,
 		AutoHTTPS:         &caddyhttp.AutoHTTPSConfig{Disabled: true},
 		TLSConnPolicies:   caddytls.ConnectionPolicies{{DefaultSNI: names[0], FallbackSNI: names[0]}},
 		ReadHeaderTimeout: caddy.Duration(10 * time.Second),
@@ -146,6 +157,17 @@ func Build(o Options) (*caddy.Config, error) {
 	servers := map[string]*caddyhttp.Server{"https": https}
 	if o.HTTPRedirect != "" {
 		servers["http"] = redirectServer(o, mod)
+	}
+	if o.PlainListen != "" {
+		servers["plain"] = &caddyhttp.Server{
+			Listen:            []string{o.PlainListen},
+			Routes:            routes,
+			AutoHTTPS:         &caddyhttp.AutoHTTPSConfig{Disabled: true},
+			ReadHeaderTimeout: https.ReadHeaderTimeout,
+			IdleTimeout:       https.IdleTimeout,
+			MaxHeaderBytes:    https.MaxHeaderBytes,
+			Protocols:         []string{"h1"},
+		}
 	}
 	httpApp := caddyhttp.App{Servers: servers, GracePeriod: caddy.Duration(o.GracePeriod)}
 

@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -40,7 +41,8 @@ func TestBuild(t *testing.T) {
 			`"listen":["localhost:8443"]`,
 			`"handler":"simphony_remote"`,
 			`"dial":"{http.vars.upstream}"`,
-			`"flush_interval":-1`,
+			fmt.Sprintf(`"stream_buffer_size":%d`, idleBufferSize),
+			`"disable_storage_clean":true`,
 			`"automatic_https":{"disable":true}`,
 			`"automate":["localhost","127.0.0.1"]`,
 			`"issuers":[{"ca":"local","module":"internal"}]`,
@@ -48,7 +50,9 @@ func TestBuild(t *testing.T) {
 			`"default_sni":"localhost"`,
 			`"output":"zerolog"`,
 			`"level":"WARN"`,
-		}, notWant: []string{"acme", "load_files", `"http":{"listen"`}},
+		}, notWant: []string{"acme", "load_files", `"http":{"listen"`, "flush_interval", `"plain"`}},
+		{name: "make bench's plain twin", mode: TLSInternal, localCA: true, change: func(o *Options) { o.PlainListen = "127.0.0.1:9080" },
+			want: []string{`"plain":{"listen":["127.0.0.1:9080"]`, `"protocols":["h1"]`}},
 		{name: "a named listen host", change: func(o *Options) { o.Listen = "lab.local:443" }, mode: TLSInternal, localCA: true,
 			want: []string{`"automate":["lab.local","localhost","127.0.0.1"]`, `"default_sni":"lab.local"`}},
 		{name: "ACME for public names, the local CA for the others", mode: TLSACME, localCA: true, change: func(o *Options) {

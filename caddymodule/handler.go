@@ -6,8 +6,10 @@
 package caddymodule
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -254,11 +256,16 @@ func scrub(r *http.Request, id auth.Identity) {
 	r.Header.Set("X-Remote-User", id.User)
 }
 
-// statusRecorder notes the status a response starts with. It keeps the
-// wrapped writer reachable (Unwrap) for WebSocket hijacking.
+// statusRecorder notes the status a response starts with. It hands
+// reverse_proxy a streamConn when it hijacks the connection of a WebSocket.
 type statusRecorder struct {
 	*caddyhttp.ResponseWriterWrapper
 	status int
+}
+
+// Hijack implements http.Hijacker.
+func (s *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return hijack(s.ResponseWriterWrapper.ResponseWriter)
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
@@ -282,4 +289,5 @@ var (
 	_ caddy.Validator             = (*Handler)(nil)
 	_ caddy.CleanerUpper          = (*Handler)(nil)
 	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
+	_ http.Hijacker               = (*statusRecorder)(nil)
 )

@@ -82,6 +82,10 @@ type Options struct {
 	AdminPassword string
 	// OnReady, when set, is called once the appliance serves.
 	OnReady func(*Appliance)
+
+	// PlainListen is for make bench only (see caddymodule.Options); the
+	// configuration cannot set it.
+	PlainListen string
 }
 
 // Run runs the appliance until ctx ends, then shuts it down cleanly.
@@ -174,6 +178,7 @@ func open(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Optio
 		Listen: cfg.Listen, StorageDir: filepath.Join(data, CaddyDir),
 		Hostnames: cfg.TLS.Hostnames, Email: cfg.TLS.Email, CertFile: cfg.TLS.CertFile, KeyFile: cfg.TLS.KeyFile,
 		HTTPRedirect: cfg.TLS.HTTPRedirect, LogLevel: cfg.Log.Level, GracePeriod: shutdownGrace,
+		PlainListen: opts.PlainListen,
 	}
 	var caRoot func() ([]byte, error)
 	if a.caddy.UsesLocalCA() {

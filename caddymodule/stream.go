@@ -1,0 +1,115 @@
+package caddymodule
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+)
+
+// A proxied WebSocket spends most of its life idle: a desktop nobody
+// touches, a notebook between two cells. Caddy's reverse_proxy copies each
+// direction of an upgraded connection with io.CopyBuffer and a buffer of
+// its own (32 KiB by default), held for the connection's whole life. The
+// connection it hijacks from us copies itself instead (io.CopyBuffer uses
+// the source's WriteTo or the destination's ReadFrom when there is one):
+// while idle, each direction waits on a small buffer, and only a burst
+// borrows a large one from a pool, returned as soon as a read comes back
+// short. make bench measures the difference (docs/performance.md).
+
+// Sizes of the buffers of a stream: the one each direction waits on, and
+// the one a burst borrows.
+const (
+	idleBufferSize  = 4 << 10
+	burstBufferSize = 32 << 10
+)
+
+var burstBuffers = sync.Pool{New: func() any { b := make([]byte, burstBufferSize); return &b }}
+
+// streamConn is a hijacked client connection that copies itself to and
+// from the backend without holding a large buffer while idle.
+type streamConn struct {
+	net.Conn
+}
+
+// ReadFrom copies what the backend sends to the client.
+func (c *streamConn) ReadFrom(r io.Reader) (int64, error) { return streamCopy(c.Conn, r) }
+
+// WriteTo copies what the client sends to the backend.
+func (c *streamConn) WriteTo(w io.Writer) (int64, error) { return streamCopy(w, c.Conn) }
+
+// CloseWrite passes a half-close on, as reverse_proxy expects of the
+// connections it hijacks (TLS and TCP connections both have it).
+func (c *streamConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return errors.ErrUnsupported
+}
+
+// streamCopy copies src to dst until src ends, as io.Copy does (io.EOF is
+// success), waiting for data on a small buffer and copying bursts with a
+// pooled large one.
+func streamCopy(dst io.Writer, src io.Reader) (written int64, err error) {
+	idle := make([]byte, idleBufferSize)
+	for {
+		n, err := copyOnce(dst, src, idle, &written)
+		if err == nil && n == len(idle) {
+			// A read filled the small buffer: more is probably on its way.
+			err = copyBurst(dst, src, &written)
+		}
+		if errors.Is(err, io.EOF) {
+			return written, nil
+		}
+		if err != nil {
+			return written, err
+		}
+	}
+}
+
+// copyBurst copies with a large buffer until a read comes back short,
+// which ends the burst (a TLS read returns one record at most, 16 KiB, so
+// always short), and gives the buffer back before the next wait.
+func copyBurst(dst io.Writer, src io.Reader, written *int64) error {
+	buf := burstBuffers.Get().(*[]byte)
+	defer burstBuffers.Put(buf)
+	for {
+		n, err := copyOnce(dst, src, *buf, written)
+		if err != nil || n < len(*buf) {
+			return err
+		}
+	}
+}
+
+// copyOnce reads once into buf and writes what it got.
+func copyOnce(dst io.Writer, src io.Reader, buf []byte, written *int64) (int, error) {
+	n, rerr := src.Read(buf)
+	if n > 0 {
+		w, werr := dst.Write(buf[:n])
+		*written += int64(w)
+		if werr == nil && w < n {
+			werr = io.ErrShortWrite
+		}
+		if werr != nil {
+			return n, werr
+		}
+	}
+	return n, rerr
+}
+
+// Interface guards: io.CopyBuffer must find these.
+var (
+	_ io.ReaderFrom = (*streamConn)(nil)
+	_ io.WriterTo   = (*streamConn)(nil)
+)
+
+// hijack hijacks the connection under w and wraps it in a streamConn.
+func hijack(w http.ResponseWriter) (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	return &streamConn{Conn: conn}, brw, nil
+}

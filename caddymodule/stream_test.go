@@ -1,0 +1,172 @@
+package caddymodule
+
+import (
+	"bytes"
+	"crypto/rand"
+	"errors"
+	"io"
+	"net"
+	"slices"
+	"testing"
+	"time"
+)
+
+// script is a reader that answers each Read with the next of its chunks
+// (cut to the caller's buffer), noting the size of every buffer it gets.
+type script struct {
+	chunks [][]byte
+	sizes  []int
+	end    error
+}
+
+func (s *script) Read(p []byte) (int, error) {
+	s.sizes = append(s.sizes, len(p))
+	if len(s.chunks) == 0 {
+		return 0, s.end
+	}
+	n := copy(p, s.chunks[0])
+	s.chunks[0] = s.chunks[0][n:]
+	if len(s.chunks[0]) == 0 {
+		s.chunks = s.chunks[1:]
+	}
+	return n, nil
+}
+
+func TestStreamCopyWaitsOnTheSmallBuffer(t *testing.T) {
+	idle := bytes.Repeat([]byte("i"), idleBufferSize)
+	burst := bytes.Repeat([]byte("b"), burstBufferSize)
+	src := &script{chunks: [][]byte{[]byte("key"), idle, burst, []byte("tail"), []byte("key")}, end: io.EOF}
+	var dst bytes.Buffer
+	n, err := streamCopy(&dst, src)
+	if err != nil {
+		t.Fatalf("streamCopy: %v, want nil at EOF", err)
+	}
+	want := 3 + idleBufferSize + burstBufferSize + 4 + 3
+	if n != int64(want) || dst.Len() != want {
+		t.Fatalf("copied %d bytes (%d written), want %d", n, dst.Len(), want)
+	}
+	// A small message on the small buffer; one that fills it switches to
+	// the large one until a read comes back short; then the small one
+	// again, for the next message and for the wait for the end.
+	wantSizes := []int{idleBufferSize, idleBufferSize, burstBufferSize, burstBufferSize, idleBufferSize, idleBufferSize}
+	if !slices.Equal(src.sizes, wantSizes) {
+		t.Errorf("read buffers %v, want %v", src.sizes, wantSizes)
+	}
+}
+
+// failWriter fails after accepting limit bytes, or writes short.
+type failWriter struct {
+	limit int
+	short bool
+}
+
+func (w *failWriter) Write(p []byte) (int, error) {
+	if w.short {
+		return len(p) / 2, nil
+	}
+	if len(p) > w.limit {
+		return w.limit, errors.New("peer gone")
+	}
+	w.limit -= len(p)
+	return len(p), nil
+}
+
+func TestStreamCopyErrors(t *testing.T) {
+	data := bytes.Repeat([]byte("x"), 3*burstBufferSize)
+	n, err := streamCopy(&failWriter{limit: 5000}, bytes.NewReader(data))
+	if err == nil || err.Error() != "peer gone" || n != 5000 {
+		t.Errorf("write error: got %d, %v; want 5000, peer gone", n, err)
+	}
+	_, err = streamCopy(&failWriter{short: true}, bytes.NewReader(data))
+	if !errors.Is(err, io.ErrShortWrite) {
+		t.Errorf("short write: got %v, want io.ErrShortWrite", err)
+	}
+	boom := errors.New("connection reset")
+	src := &script{chunks: [][]byte{[]byte("last words")}, end: boom}
+	var dst bytes.Buffer
+	if _, err := streamCopy(&dst, src); !errors.Is(err, boom) || dst.String() != "last words" {
+		t.Errorf("read error: got %q, %v; want what came before it, then the error", dst.String(), err)
+	}
+}
+
+// TestStreamConnOverTCP copies both ways through real loopback
+// connections with io.CopyBuffer, as reverse_proxy does, and checks that
+// the buffer it passes goes unused and that a half-close passes on.
+func TestStreamConnOverTCP(t *testing.T) {
+	client, server := tcpPair(t)
+	backendNear, backendFar := tcpPair(t)
+	conn := &streamConn{Conn: server}
+
+	unused := make([]byte, 8)
+	done := make(chan error, 2)
+	go func() { // the client's bytes to the backend
+		_, err := io.CopyBuffer(backendNear, conn, unused)
+		if err == nil {
+			err = backendNear.(*net.TCPConn).CloseWrite()
+		}
+		done <- err
+	}()
+	go func() { // the backend's bytes to the client
+		_, err := io.CopyBuffer(conn, backendNear, unused)
+		if err == nil {
+			err = conn.CloseWrite()
+		}
+		done <- err
+	}()
+
+	up := make([]byte, 200<<10)
+	down := make([]byte, 300<<10)
+	_, _ = rand.Read(up)
+	_, _ = rand.Read(down)
+	go func() {
+		_, _ = client.Write(up)
+		_ = client.(*net.TCPConn).CloseWrite()
+	}()
+	go func() {
+		_, _ = backendFar.Write(down)
+		_ = backendFar.(*net.TCPConn).CloseWrite()
+	}()
+	gotUp, err := io.ReadAll(backendFar)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotDown, err := io.ReadAll(client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Fatalf("copy: %v", err)
+		}
+	}
+	if !bytes.Equal(gotUp, up) || !bytes.Equal(gotDown, down) {
+		t.Fatalf("copied %d up and %d down, want %d and %d, identical", len(gotUp), len(gotDown), len(up), len(down))
+	}
+	if !bytes.Equal(unused, make([]byte, 8)) {
+		t.Error("io.CopyBuffer used reverse_proxy's buffer: streamConn did not copy itself")
+	}
+}
+
+func tcpPair(t *testing.T) (net.Conn, net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	a, err := net.DialTimeout("tcp", ln.Addr().String(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := <-accepted
+	if b == nil {
+		t.Fatal("accept failed")
+	}
+	t.Cleanup(func() { a.Close(); b.Close() })
+	return a, b
+}
