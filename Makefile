@@ -10,9 +10,12 @@ COMMIT      ?= $(shell git rev-parse --short HEAD 2>/dev/null)
 LDFLAGS     := -X $(PKG)/engine/version.Version=$(VERSION) -X $(PKG)/engine/version.Commit=$(COMMIT)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 30s
+# configurable-http-proxy, the original's proxy, which make bench (and its
+# smoke run in make test) measures against; pinned by its package-lock.json.
+CHP         := engine/bench/chp/node_modules/.bin/configurable-http-proxy
 
 .DEFAULT_GOAL := help
-.PHONY: help build run test testdeps check fuzz docker images clean
+.PHONY: help build run test testdeps bench check fuzz docker images clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-zA-Z_-]*:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -37,8 +40,17 @@ TEST_DEBS := chromium
 test: docker images testdeps ## run every test suite, against a real Docker Engine and a real Chromium
 	$(GO) test -race -count=1 ./...
 
-testdeps: ## install what the tests need besides Docker (Chromium) when missing
+testdeps: $(CHP) ## install what the tests need besides Docker (Chromium, configurable-http-proxy) when missing
 	@installer/ensure-debs $(TEST_DEBS)
+
+$(CHP): engine/bench/chp/package-lock.json
+	@command -v npm >/dev/null || { echo "make: npm (Node.js 20 or newer) is needed for configurable-http-proxy"; exit 1; }
+	@echo "make: installing configurable-http-proxy into engine/bench/chp with npm ci"
+	npm ci --prefix engine/bench/chp --no-audit --no-fund --loglevel=error
+	@touch $@
+
+bench: docker images testdeps ## measure the appliance against direct access and configurable-http-proxy (about 12 minutes; raw results in bench-results.json)
+	$(GO) run ./engine/bench -out bench-results.json
 
 check: ## gofmt, go vet, staticcheck, then every test
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/coder/websocket"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/simphony/simphony-remote/engine/auth"
+)
+
+// measureMemory measures the proxy's resident memory per idle proxied
+// WebSocket (the appliance over HTTP and HTTPS, the appliance with Caddy's
+// default buffers, CHP) and the appliance's per signed-in user.
+func (r *rig) measureMemory(ctx context.Context, res *Results, round int) error {
+	type way struct {
+		t   target
+		mem func(ctx context.Context) (memoryInfo, error)
+	}
+	var ways []way
+	for _, t := range r.targets() {
+		switch t.name {
+		case tCHP:
+			pid := r.chp.proc.Pid()
+			ways = append(ways, way{t, func(context.Context) (memoryInfo, error) {
+				// Node's garbage is not collected first: CHP gets no
+				// such help, and its number is an upper bound.
+				return readStatus(fmt.Sprintf("/proc/%d/status", pid))
+			}})
+		case tAppliance, tTLS:
+			ways = append(ways, way{t, r.app.ctl.memory})
+		}
+	}
+
+	n := r.opts.idleSockets()
+	for _, w := range rotate(ways, round) {
+		kb, extra, err := r.idleSockets(ctx, w.t, n, w.mem, round == 0 && w.t.name == tTLS)
+		if err != nil {
+			return err
+		}
+		res.add(Sample{Metric: "mem.ws", Target: w.t.name, Round: round, Value: kb, Unit: "KB", Extra: extra})
+	}
+	kb, extra, err := r.signedInUsers(ctx, r.opts.users())
+	if err != nil {
+		return err
+	}
+	res.add(Sample{Metric: "mem.user", Target: tAppliance, Round: round, Value: kb, Unit: "KB", Extra: extra})
+	return nil
+}
+
+// idleSockets opens n WebSockets through t, each carrying 64 KiB down
+// once, and returns the growth of the proxy's resident memory per connection.
+func (r *rig) idleSockets(ctx context.Context, t target, n int, mem func(context.Context) (memoryInfo, error), profile bool) (float64, map[string]any, error) {
+	client := wsClient(t)
+	defer client.CloseIdleConnections()
+	m0, err := mem(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	conns := make([]*websocket.Conn, n)
+	defer func() {
+		for _, c := range conns {
+			if c != nil {
+				c.CloseNow()
+			}
+		}
+	}()
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(32)
+	// A small message up, 64 KiB down first, as a desktop draws its
+	// screen: the proxy's buffers have been used before it idles.
+	for i := range conns {
+		g.Go(func() error {
+			c, err := dialWS(gctx, t, client)
+			if err != nil {
+				return err
+			}
+			conns[i] = c
+			if err := c.Write(gctx, websocket.MessageText, []byte("send:65536")); err != nil {
+				return err
+			}
+			_, got, err := c.Read(gctx)
+			if err == nil && len(got) != 64<<10 {
+				err = fmt.Errorf("got %d bytes, want 64 KiB", len(got))
+			}
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return 0, nil, fmt.Errorf("%s: %d idle WebSockets: %w", t.name, n, err)
+	}
+	// Let the proxy settle: handshakes done, goroutines parked.
+	if err := sleep(ctx, 500*time.Millisecond); err != nil {
+		return 0, nil, err
+	}
+	m1, err := mem(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	if profile {
+		r.heapProfile(ctx, "appliance-heap-websockets.pprof")
+	}
+	kb := float64(m1.RSSKB-m0.RSSKB) / float64(n)
+	extra := map[string]any{
+		"connections": n, "rss_before_kb": m0.RSSKB, "rss_after_kb": m1.RSSKB,
+		"heap_per_conn_kb":  float64(m1.HeapKB-m0.HeapKB) / float64(n),
+		"stack_per_conn_kb": float64(m1.StackKB-m0.StackKB) / float64(n),
+		"goroutines_added":  m1.Goroutines - m0.Goroutines,
+	}
+	return kb, extra, nil
+}
+
+// signedInUsers signs n users in (creating them in the first round) and
+// returns the growth of the appliance's resident memory per user. Each
+// signed-in browser then makes one request with its cookie.
+func (r *rig) signedInUsers(ctx context.Context, n int) (float64, map[string]any, error) {
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("mem%04d", i)
+	}
+	if err := r.app.ctl.call(ctx, http.MethodPost, "/users", usersRequest{Names: names}, nil); err != nil {
+		return 0, nil, err
+	}
+	m0, err := r.app.ctl.memory(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	t0 := time.Now()
+	var logins []login
+	if err := r.app.ctl.call(ctx, http.MethodPost, "/logins", loginsRequest{Names: names}, &logins); err != nil {
+		return 0, nil, err
+	}
+	signIn := time.Since(t0)
+	client := r.app.apiClient()
+	defer client.CloseIdleConnections()
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for _, l := range logins {
+		g.Go(func() error {
+			req, _ := http.NewRequestWithContext(gctx, http.MethodGet, r.app.httpsURL()+"/api/v1/me", nil)
+			req.AddCookie(&http.Cookie{Name: auth.CookieName, Value: l.Secret})
+			var me struct{ Name string }
+			if err := doJSON(client, req, http.StatusOK, &me); err != nil {
+				return err
+			}
+			if me.Name != l.Name {
+				return fmt.Errorf("signed in as %s, the appliance says %s", l.Name, me.Name)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return 0, nil, fmt.Errorf("requests of the signed-in users: %w", err)
+	}
+	client.CloseIdleConnections()
+	m1, err := r.app.ctl.memory(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := r.app.ctl.call(ctx, http.MethodPost, "/logouts", loginsRequest{Names: names}, nil); err != nil {
+		return 0, nil, err
+	}
+	kb := float64(m1.RSSKB-m0.RSSKB) / float64(n)
+	return kb, map[string]any{
+		"users": n, "rss_before_kb": m0.RSSKB, "rss_after_kb": m1.RSSKB,
+		"heap_per_user_kb":     float64(m1.HeapKB-m0.HeapKB) / float64(n),
+		"rss_file_per_user_kb": float64(m1.RSSFileKB-m0.RSSFileKB) / float64(n),
+		"sign_in_ms_each":      float64(signIn.Microseconds()) / 1000 / float64(n),
+	}, nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
