@@ -16,8 +16,6 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/go-connections/nat"
 
 	"github.com/simphony/simphony-remote/engine/docker"
 	"github.com/simphony/simphony-remote/engine/docker/dockertest"
@@ -27,100 +25,13 @@ import (
 
 const user = "alice"
 
-// session is a starter image running as the appliance starts it.
-type session struct {
-	id   string // the container's
-	addr string // 127.0.0.1:port
-	base string // /user/alice/containers/{url_id}/
-	c    *docker.Client
-}
+// session is a starter image running as the appliance runs it.
+type session struct{ *dockertest.Session }
 
-// workspace is a temporary directory owned by 1000:1000, as the
-// appliance's homes are.
-func workspace(t *testing.T) string {
+// start runs image for user with dir as its workspace.
+func start(t *testing.T, c *docker.Client, image, dir string, env map[string]string) session {
 	t.Helper()
-	dir := t.TempDir()
-	if err := os.Chown(dir, 1000, 1000); err != nil {
-		t.Skipf("SKIPPED: cannot chown the workspace to 1000:1000 (not root?): %v", err)
-	}
-	return dir
-}
-
-// start runs image like the appliance: init, no-new-privileges, port 8888
-// on 127.0.0.1 only, the protocol's environment, dir bound to /workspace.
-func start(t *testing.T, c *docker.Client, image, dir string, extraEnv ...string) *session {
-	t.Helper()
-	urlID := randomHex(16)
-	env := append([]string{
-		protocol.EnvJPYUser + "=" + user,
-		protocol.EnvBaseURL + "=" + protocol.BaseURL(user),
-		protocol.EnvUser + "=" + protocol.UnixUser(user),
-		protocol.EnvURLID + "=" + urlID,
-	}, extraEnv...)
-	port := nat.Port(fmt.Sprintf("%d/tcp", protocol.ContainerPort))
-	init := true
-	ctx := t.Context()
-	created, err := c.API().ContainerCreate(ctx,
-		&container.Config{Image: image, Env: env, ExposedPorts: nat.PortSet{port: {}}},
-		&container.HostConfig{
-			Init:         &init,
-			SecurityOpt:  []string{"no-new-privileges"},
-			PortBindings: nat.PortMap{port: {{HostIP: "127.0.0.1"}}},
-			Binds:        []string{dir + ":/workspace"},
-		}, nil, nil, "simphony-remote-images-test-"+randomHex(4))
-	if err != nil {
-		t.Fatalf("creating a container of %s: %v", image, err)
-	}
-	s := &session{id: created.ID, base: protocol.URLPath(user, urlID), c: c}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("logs of the %s container:\n%s", image, s.logs())
-		}
-		_ = c.API().ContainerRemove(context.Background(), s.id, container.RemoveOptions{Force: true})
-	})
-	if err := c.API().ContainerStart(ctx, s.id, container.StartOptions{}); err != nil {
-		t.Fatalf("starting the %s container: %v", image, err)
-	}
-	info, err := c.API().ContainerInspect(ctx, s.id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bindings := info.NetworkSettings.Ports[port]
-	if len(bindings) != 1 || bindings[0].HostIP != "127.0.0.1" || bindings[0].HostPort == "" {
-		t.Fatalf("port bindings %+v, want one on 127.0.0.1", bindings)
-	}
-	s.addr = "127.0.0.1:" + bindings[0].HostPort
-	return s
-}
-
-func (s *session) logs() string {
-	rc, err := s.c.API().ContainerLogs(context.Background(), s.id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Tail: "60"})
-	if err != nil {
-		return err.Error()
-	}
-	defer rc.Close()
-	var buf bytes.Buffer
-	_, _ = io.Copy(&buf, rc) // multiplexed: a few header bytes per line
-	return buf.String()
-}
-
-// poll calls f until it succeeds, the container stops, or timeout passes.
-func (s *session) poll(t *testing.T, what string, timeout time.Duration, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if info, ierr := s.c.API().ContainerInspect(t.Context(), s.id); ierr == nil && !info.State.Running {
-			t.Fatalf("%s: the container stopped (exit code %d): %v", what, info.State.ExitCode, err)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s: %v", what, timeout, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	return session{dockertest.StartSession(t, c, image, user, dir, env)}
 }
 
 var noRedirect = &http.Client{
@@ -130,8 +41,8 @@ var noRedirect = &http.Client{
 
 // get fetches path and checks its status, returning the body and the
 // Location header.
-func (s *session) get(path string, status int) (string, string, error) {
-	resp, err := noRedirect.Get("http://" + s.addr + path)
+func (s session) get(path string, status int) (string, string, error) {
+	resp, err := noRedirect.Get("http://" + s.Addr + path)
 	if err != nil {
 		return "", "", err
 	}
@@ -149,22 +60,22 @@ func (s *session) get(path string, status int) (string, string, error) {
 func TestFilesContainer(t *testing.T) {
 	c := dockertest.Require(t)
 	buildStarters(t, c)
-	dir := workspace(t)
+	dir := dockertest.Workspace(t)
 	hello := filepath.Join(dir, "hello.txt")
 	if err := os.WriteFile(hello, []byte("hello"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	_ = os.Chown(hello, 1000, 1000)
-	s := start(t, c, images.Files, dir)
+	s := start(t, c, images.Files, dir, nil)
 
-	s.poll(t, "the file list", 30*time.Second, func() error {
-		body, _, err := s.get(s.base, http.StatusOK)
+	s.Poll(t, "the file list", 30*time.Second, func() error {
+		body, _, err := s.get(s.Base, http.StatusOK)
 		if err == nil && !strings.Contains(body, ">hello.txt<") {
 			err = fmt.Errorf("the listing lacks hello.txt:\n%s", body)
 		}
 		return err
 	})
-	if body, _, err := s.get(s.base+"hello.txt", http.StatusOK); err != nil || body != "hello" {
+	if body, _, err := s.get(s.Base+"hello.txt", http.StatusOK); err != nil || body != "hello" {
 		t.Errorf("download: %q, %v", body, err)
 	}
 	if _, _, err := s.get("/user/bob/containers/x/", http.StatusNotFound); err != nil {
@@ -176,7 +87,7 @@ func TestFilesContainer(t *testing.T) {
 	fw, _ := mw.CreateFormFile("file", "uploaded.txt")
 	_, _ = fw.Write([]byte("sent through HTTP"))
 	_ = mw.Close()
-	resp, err := noRedirect.Post("http://"+s.addr+s.base+"?op=upload", mw.FormDataContentType(), &form)
+	resp, err := noRedirect.Post("http://"+s.Addr+s.Base+"?op=upload", mw.FormDataContentType(), &form)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,17 +109,18 @@ func TestFilesContainer(t *testing.T) {
 func TestDesktopContainer(t *testing.T) {
 	c := dockertest.Require(t)
 	buildStarters(t, c)
-	dir := workspace(t)
-	s := start(t, c, images.Desktop, dir,
-		protocol.EnvX11Width+"=1280", protocol.EnvX11Height+"=800", protocol.EnvX11Depth+"=24")
+	dir := dockertest.Workspace(t)
+	s := start(t, c, images.Desktop, dir, map[string]string{
+		protocol.EnvX11Width: "1280", protocol.EnvX11Height: "800", protocol.EnvX11Depth: "24",
+	})
 
-	s.poll(t, "noVNC's page", 90*time.Second, func() error {
-		_, _, err := s.get(s.base+"vnc.html", http.StatusOK)
+	s.Poll(t, "noVNC's page", 90*time.Second, func() error {
+		_, _, err := s.get(s.Base+"vnc.html", http.StatusOK)
 		return err
 	})
-	s.poll(t, "the desktop's readiness", 60*time.Second, func() error {
-		_, loc, err := s.get(s.base+"?view_only=1", http.StatusFound)
-		if err == nil && (!strings.HasPrefix(loc, s.base+"vnc.html?autoconnect=1&") || !strings.HasSuffix(loc, "&view_only=1")) {
+	s.Poll(t, "the desktop's readiness", 60*time.Second, func() error {
+		_, loc, err := s.get(s.Base+"?view_only=1", http.StatusFound)
+		if err == nil && (!strings.HasPrefix(loc, s.Base+"vnc.html?autoconnect=1&") || !strings.HasSuffix(loc, "&view_only=1")) {
 			err = fmt.Errorf("redirect to %q", loc)
 		}
 		return err
@@ -217,7 +129,7 @@ func TestDesktopContainer(t *testing.T) {
 	t.Run("RFB through the WebSocket", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 		defer cancel()
-		ws, _, err := websocket.Dial(ctx, "ws://"+s.addr+s.base+"websockify", &websocket.DialOptions{Subprotocols: []string{"binary"}})
+		ws, _, err := websocket.Dial(ctx, "ws://"+s.Addr+s.Base+"websockify", &websocket.DialOptions{Subprotocols: []string{"binary"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -234,8 +146,8 @@ func TestDesktopContainer(t *testing.T) {
 
 	t.Run("the desktop runs as the workspace's owner", func(t *testing.T) {
 		want := []string{"Xtigervnc", "openbox", "xterm", "mousepad", "simphony-remote"}
-		s.poll(t, "the desktop's processes", 60*time.Second, func() error {
-			top, err := c.API().ContainerTop(t.Context(), s.id, []string{"-o", "pid,uid,comm"})
+		s.Poll(t, "the desktop's processes", 60*time.Second, func() error {
+			top, err := c.API().ContainerTop(t.Context(), s.ID, []string{"-o", "pid,uid,comm"})
 			if err != nil {
 				return err
 			}

@@ -3,9 +3,7 @@ package images_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"image/png"
@@ -177,10 +175,4 @@ func mustLabels(t *testing.T, c *docker.Client, ref string) map[string]string {
 		t.Fatal(err)
 	}
 	return info.Config.Labels
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }

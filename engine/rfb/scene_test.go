@@ -68,7 +68,7 @@ func (s *scene) relayFront(filtered bool, served chan<- error) *httptest.Server 
 		user = "bob"
 	}
 	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != s.d.base+"websockify" || !wsrelay.IsUpgrade(r) {
+		if r.URL.Path != s.d.Base+"websockify" || !wsrelay.IsUpgrade(r) {
 			http.NotFound(w, r)
 			return
 		}
@@ -80,7 +80,7 @@ func (s *scene) relayFront(filtered bool, served chan<- error) *httptest.Server 
 		if filtered {
 			opts.Filter = rfb.NewViewOnly()
 		}
-		served <- wsrelay.Serve(r.Context(), w, r, s.d.addr, opts)
+		served <- wsrelay.Serve(r.Context(), w, r, s.d.Addr, opts)
 	}))
 	s.t.Cleanup(front.Close)
 	return front
@@ -92,7 +92,7 @@ func (s *scene) dial(front *httptest.Server, exclusive bool) *rfbtest.Conn {
 	s.t.Helper()
 	ctx, cancel := context.WithTimeout(s.t.Context(), 20*time.Second)
 	defer cancel()
-	url := "ws" + strings.TrimPrefix(front.URL, "http") + s.d.base + "websockify"
+	url := "ws" + strings.TrimPrefix(front.URL, "http") + s.d.Base + "websockify"
 	c, err := rfbtest.Dial(ctx, url, &rfbtest.Options{Exclusive: exclusive})
 	if err != nil {
 		s.t.Fatal(err)

@@ -31,7 +31,7 @@ func TestViewOnlyDesktop(t *testing.T) {
 	// dropped), and the owner's line comes after it.
 	s.focusTerminal()
 	send(t, "the owner", owner.c.TypeString("cat > /workspace/typed\n"))
-	d.poll(t, "cat in the terminal", 20*time.Second, func() error {
+	d.Poll(t, "cat in the terminal", 20*time.Second, func() error {
 		if !d.runs(t, "cat") {
 			return errors.New("cat is not running")
 		}
@@ -44,7 +44,7 @@ func TestViewOnlyDesktop(t *testing.T) {
 		v.Paste("touch /workspace/pwned-paste\n"))
 	viewer.updated(t, "the viewer, after typing")
 	send(t, "the owner", owner.c.TypeString("owner's line\n"), ctrl(owner.c, "d"))
-	d.poll(t, "cat's end", 20*time.Second, func() error {
+	d.Poll(t, "cat's end", 20*time.Second, func() error {
 		if d.runs(t, "cat") {
 			return errors.New("cat is still running")
 		}
