@@ -12,6 +12,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/docker/go-units"
 )
 
 // Errors returned by every Store, wrapped with what was being done.
@@ -47,6 +51,22 @@ type Limits struct {
 	Memory int64   // bytes
 	CPUs   float64 // number of CPUs, fractions allowed
 	Pids   int64   // processes
+}
+
+// String describes the limits for people: "memory 512MiB, cpus 2, pids
+// default" (0 is the configured default).
+func (l Limits) String() string {
+	mem, cpus, pids := "default", "default", "default"
+	if l.Memory > 0 {
+		mem = units.BytesSize(float64(l.Memory))
+	}
+	if l.CPUs > 0 {
+		cpus = strconv.FormatFloat(l.CPUs, 'g', -1, 64)
+	}
+	if l.Pids > 0 {
+		pids = strconv.FormatInt(l.Pids, 10)
+	}
+	return fmt.Sprintf("memory %s, cpus %s, pids %s", mem, cpus, pids)
 }
 
 // Volume is a host directory mounted into an application's container.

@@ -137,7 +137,7 @@ func (l *Local) mappingsOf(ctx context.Context, image string) ([]string, error) 
 
 // SetLimits implements Service.
 func (l *Local) SetLimits(ctx context.Context, image string, lim accounting.Limits) (_ accounting.Application, err error) {
-	defer func() { l.record(ctx, audit.ApplicationLimits, image, limitsDetail(lim), err) }()
+	defer func() { l.record(ctx, audit.ApplicationLimits, image, lim.String(), err) }()
 	if err := lim.Validate(); err != nil {
 		return accounting.Application{}, fmt.Errorf("setting the limits of %s: %w", image, err)
 	}

@@ -3,11 +3,8 @@ package admin
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
-
-	units "github.com/docker/go-units"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
 	"github.com/simphony/simphony-remote/engine/audit"
@@ -94,26 +91,11 @@ func userChangeDetail(c UserChange) string {
 }
 
 func newApplicationDetail(na NewApplication) string {
-	d := limitsDetail(na.Limits)
+	d := na.Limits.String()
 	if na.Verify {
 		d += "; image verified"
 	}
 	return d
-}
-
-// limitsDetail is "memory 512MiB, cpus 2, pids default".
-func limitsDetail(l accounting.Limits) string {
-	mem, cpus, pids := "default", "default", "default"
-	if l.Memory > 0 {
-		mem = units.BytesSize(float64(l.Memory))
-	}
-	if l.CPUs > 0 {
-		cpus = strconv.FormatFloat(l.CPUs, 'g', -1, 64)
-	}
-	if l.Pids > 0 {
-		pids = strconv.FormatInt(l.Pids, 10)
-	}
-	return fmt.Sprintf("memory %s, cpus %s, pids %s", mem, cpus, pids)
 }
 
 // policyDetail summarises a policy: "allow_home, volume /srv:/data:ro".

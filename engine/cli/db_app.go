@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"text/tabwriter"
 
 	"github.com/docker/go-units"
@@ -62,27 +61,13 @@ func (d *dbCmd) appLimitsCmd() *cobra.Command {
 				if _, err := svc.SetLimits(cmd.Context(), a[0], l); err != nil {
 					return err
 				}
-				_, err := fmt.Fprintf(cmd.OutOrStdout(), "set the limits of %s: %s\n", a[0], formatLimits(l))
+				_, err := fmt.Fprintf(cmd.OutOrStdout(), "set the limits of %s: %s\n", a[0], l.String())
 				return err
 			})
 		},
 	}
 	lf.add(cmd.Flags())
 	return cmd
-}
-
-func formatLimits(l accounting.Limits) string {
-	mem, cpus, pids := "default", "default", "default"
-	if l.Memory > 0 {
-		mem = units.BytesSize(float64(l.Memory))
-	}
-	if l.CPUs > 0 {
-		cpus = strconv.FormatFloat(l.CPUs, 'g', -1, 64)
-	}
-	if l.Pids > 0 {
-		pids = strconv.FormatInt(l.Pids, 10)
-	}
-	return fmt.Sprintf("memory %s, cpus %s, pids %s", mem, cpus, pids)
 }
 
 func (d *dbCmd) appCreateCmd() *cobra.Command {
@@ -162,7 +147,7 @@ func (d *dbCmd) appListCmd() *cobra.Command {
 				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "IMAGE\tLIMITS")
 				for _, a := range apps {
-					fmt.Fprintf(tw, "%s\t%s\n", a.Image, formatLimits(a.Limits))
+					fmt.Fprintf(tw, "%s\t%s\n", a.Image, a.Limits.String())
 				}
 				return tw.Flush()
 			})
