@@ -289,18 +289,22 @@ func (a *Appliance) serve(ctx context.Context, opts Options) error {
 			}
 		}()
 	}
-	events, unsubscribe := a.manager.Subscribe()
-	defer unsubscribe()
-	goRun("metrics", func(ctx context.Context) error { a.metrics.follow(ctx, events); return nil })
-	pageEvents, unsubscribePages := a.manager.Subscribe()
-	defer unsubscribePages()
-	goRun("pages", func(ctx context.Context) error { a.web.Follow(ctx, pageEvents); return nil })
+	// Each follower of session events has its own subscription, so that
+	// a slow one makes only itself miss events.
+	follow := func(name string, handle func(session.Event)) {
+		events, unsubscribe := a.manager.Subscribe()
+		goRun(name, func(ctx context.Context) error {
+			defer unsubscribe()
+			session.Each(ctx, events, handle)
+			return nil
+		})
+	}
+	follow("metrics", a.metrics.observe)
+	follow("pages", a.web.Observe)
+	follow("shares", func(e session.Event) { a.dropShares(ctx, e) })
 	goRun("sessions", a.manager.Run)
 	goRun("logins", a.logins.Run)
 	goRun("tokens", a.tokens.Run)
-	shareEvents, unsubscribeShares := a.manager.Subscribe()
-	defer unsubscribeShares()
-	goRun("shares", func(ctx context.Context) error { a.followShares(ctx, shareEvents); return nil })
 
 	sock, err := a.listenSocket()
 	if err != nil {
@@ -445,22 +449,13 @@ func (r revoker) RevokeUser(ctx context.Context, user string) (int, error) {
 	return n + m, errors.Join(err, err2, r.a.shares.DropUser(ctx, user))
 }
 
-// followShares drops the shares of sessions that end, until ctx ends.
-func (a *Appliance) followShares(ctx context.Context, events <-chan session.Event) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case e, ok := <-events:
-			if !ok {
-				return
-			}
-			if e.Kind == session.EventStopped && e.URLID != "" {
-				if err := a.shares.DropSession(ctx, e.URLID); err != nil {
-					a.log.Error().Err(err).Str("url_id", e.URLID).Msg("dropping the shares of an ended session")
-				}
-			}
-		}
+// dropShares drops the shares of a session that ended.
+func (a *Appliance) dropShares(ctx context.Context, e session.Event) {
+	if e.Kind != session.EventStopped || e.URLID == "" {
+		return
+	}
+	if err := a.shares.DropSession(ctx, e.URLID); err != nil {
+		a.log.Error().Err(err).Str("url_id", e.URLID).Msg("dropping the shares of an ended session")
 	}
 }
 

@@ -1,7 +1,6 @@
 package appliance
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 
@@ -63,25 +62,15 @@ func (m *metrics) observeProxy(status int) {
 	m.proxied.WithLabelValues(strconv.Itoa(status)).Inc()
 }
 
-// follow counts session events until ctx ends.
-func (m *metrics) follow(ctx context.Context, events <-chan session.Event) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case e, ok := <-events:
-			if !ok {
-				return
-			}
-			switch e.Kind {
-			case session.EventStarted:
-				m.starts.WithLabelValues("ok").Inc()
-				m.startDuration.Observe(e.Took.Seconds())
-			case session.EventFailed:
-				m.starts.WithLabelValues("failed").Inc()
-			case session.EventStopped:
-				m.stops.Inc()
-			}
-		}
+// observe counts a session event.
+func (m *metrics) observe(e session.Event) {
+	switch e.Kind {
+	case session.EventStarted:
+		m.starts.WithLabelValues("ok").Inc()
+		m.startDuration.Observe(e.Took.Seconds())
+	case session.EventFailed:
+		m.starts.WithLabelValues("failed").Inc()
+	case session.EventStopped:
+		m.stops.Inc()
 	}
 }

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -36,6 +37,22 @@ type Event struct {
 	Time      time.Time `json:"time"`
 	// Took is how long a start took (EventStarted and EventFailed).
 	Took time.Duration `json:"-"`
+}
+
+// Each calls handle with every event from events, in order, until ctx
+// ends or events is closed.
+func Each(ctx context.Context, events <-chan Event, handle func(Event)) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e, ok := <-events:
+			if !ok {
+				return
+			}
+			handle(e)
+		}
+	}
 }
 
 // eventBuffer is how many events a slow subscriber may lag behind before

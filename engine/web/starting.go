@@ -75,31 +75,17 @@ func (s *starts) get(key string) (startState, bool) {
 	return c, true
 }
 
-// followEvents records start progress for the pages, until ctx ends.
-func (h *Handler) followEvents(ctx context.Context, events <-chan session.Event) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case e, ok := <-events:
-			if !ok {
-				return
-			}
-			if e.Kind == session.EventProgress && e.Step != "" {
-				h.starts.update(startKey(e.User, e.MappingID), func(st *startState) {
-					if st.State == "starting" && (len(st.Steps) == 0 || st.Steps[len(st.Steps)-1] != e.Step) {
-						st.Steps = append(st.Steps, e.Step)
-					}
-				})
-			}
-		}
+// Observe records the progress of starts, for the pages, from a session
+// event.
+func (h *Handler) Observe(e session.Event) {
+	if e.Kind != session.EventProgress || e.Step == "" {
+		return
 	}
-}
-
-// Follow makes the handler follow session events (for the progress of
-// starts) until ctx ends.
-func (h *Handler) Follow(ctx context.Context, events <-chan session.Event) {
-	h.followEvents(ctx, events)
+	h.starts.update(startKey(e.User, e.MappingID), func(st *startState) {
+		if st.State == "starting" && (len(st.Steps) == 0 || st.Steps[len(st.Steps)-1] != e.Step) {
+			st.Steps = append(st.Steps, e.Step)
+		}
+	})
 }
 
 // startBackground runs a start that outlives the request that asked for it
@@ -122,7 +108,7 @@ func (h *Handler) startBackground(ctx context.Context, user, mappingID string, c
 				return
 			}
 			st.State, st.URL = "ready", r.URLPath
-			// The ready event may still be on its way to followEvents.
+			// The ready event may still be on its way to Observe.
 			if n := len(st.Steps); n == 0 || st.Steps[n-1] != session.StepReady {
 				st.Steps = append(st.Steps, session.StepReady)
 			}
