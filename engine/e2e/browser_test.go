@@ -202,15 +202,26 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`li[data-name="Desktop"] form button[type="submit"]`)),
 		chromedp.Click(chromedp.CSS(`li[data-name="Desktop"] form button[type="submit"]`)),
 	)
-	// The progress page opens the desktop once it is ready.
+	// The progress page opens the desktop once it is ready. Its script is
+	// one of the loads a network change can abort (see below); the page
+	// is then loaded again, at most twice, as a user would.
+	reloads := 0
 	for deadline := time.Now().Add(60 * time.Second); ; {
 		loc := get(t, ctx, chromedp.Location())
 		if strings.Contains(loc, "/vnc.html") {
 			break
 		}
+		if strings.Contains(loc, "/starting/") && reloads < 2 {
+			if failed := failures(); strings.Contains(failed, "ERR_NETWORK_CHANGED") {
+				reloads++
+				t.Logf("reloading the progress page after: %s", failed)
+				step(t, ctx, "reloading the progress page", chromedp.Reload())
+				continue
+			}
+		}
 		if time.Now().After(deadline) {
 			page := get(t, ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
-			t.Fatalf("the desktop did not open; at %s:\n%s", loc, page)
+			t.Fatalf("the desktop did not open; at %s:\n%s\nfailed loads: %s", loc, page, failures())
 		}
 		step(t, ctx, "waiting for the desktop", chromedp.Sleep(200*time.Millisecond))
 	}
