@@ -23,7 +23,7 @@ import (
 
 // Sessions is what the user API does with sessions.
 type Sessions interface {
-	Start(ctx context.Context, user, mappingID string, conf map[string]string) (routes.Route, error)
+	Start(ctx context.Context, user, mappingID string, conf map[string]string) (session.Started, error)
 	Stop(ctx context.Context, user, urlID string) error
 	StopAny(ctx context.Context, urlID, by string) error
 	Get(urlID string) (routes.Route, bool)

@@ -98,9 +98,16 @@ func (u *userAPI) startContainer(w http.ResponseWriter, r *http.Request, id auth
 		}
 		return err
 	}
-	u.d.Audit.Record(r.Context(), audit.SessionStart, rt.URLID, fmt.Sprintf("%s, image %s", detail, rt.Image), nil)
 	w.Header().Set("Location", Prefix+"/containers/"+rt.URLID)
-	writeJSON(w, http.StatusCreated, containerOf(r, rt))
+	if rt.Existing {
+		// Starting a grant that runs returns its session: only a stop
+		// ends a session.
+		u.d.Audit.Record(r.Context(), audit.SessionStart, rt.URLID, fmt.Sprintf("%s, image %s: already running", detail, rt.Image), nil)
+		writeJSON(w, http.StatusOK, containerOf(r, rt.Route))
+		return nil
+	}
+	u.d.Audit.Record(r.Context(), audit.SessionStart, rt.URLID, fmt.Sprintf("%s, image %s", detail, rt.Image), nil)
+	writeJSON(w, http.StatusCreated, containerOf(r, rt.Route))
 	return nil
 }
 

@@ -145,9 +145,13 @@ func open(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Optio
 	if a.docker, err = docker.New(cfg.Docker); err != nil {
 		return nil, err
 	}
+	installation, err := a.state.InstallationID()
+	if err != nil {
+		return nil, err
+	}
 	a.runtime = docker.NewRuntime(a.docker, cfg.Realm)
 	a.manager = session.New(a.accounts, a.runtime, routes.New(), session.Options{
-		Realm: cfg.Realm, HomesDir: filepath.Join(data, HomesDir),
+		Realm: cfg.Realm, Installation: installation, Base: ctx, HomesDir: filepath.Join(data, HomesDir),
 		HomeUID: int(cfg.Sessions.HomeUID), HomeGID: int(cfg.Sessions.HomeGID),
 		StartTimeout:    cfg.Sessions.StartTimeout.D(),
 		Limits:          accounting.Limits{Memory: int64(cfg.Sessions.Memory), CPUs: cfg.Sessions.CPUs, Pids: cfg.Sessions.Pids},

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -132,16 +133,22 @@ func (c *apiClient) send(ctx context.Context, method, path, contentType string, 
 }
 
 // call sends a JSON API request (in marshalled as its body unless nil) and
-// returns the answer's body when its status is want; any other status is
-// an *apiError.
-func (c *apiClient) call(ctx context.Context, method, path string, in any, want int) ([]byte, error) {
+// returns the answer's body when its status is one of want; any other
+// status is an *apiError.
+func (c *apiClient) call(ctx context.Context, method, path string, in any, want ...int) ([]byte, error) {
+	_, raw, err := c.callStatus(ctx, method, path, in, want...)
+	return raw, err
+}
+
+// callStatus is call, also returning the answer's status.
+func (c *apiClient) callStatus(ctx context.Context, method, path string, in any, want ...int) (int, []byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	var body []byte
 	if in != nil {
 		var err error
 		if body, err = json.Marshal(in); err != nil {
-			return nil, fmt.Errorf("encoding the request %s %s: %w", method, path, err)
+			return 0, nil, fmt.Errorf("encoding the request %s %s: %w", method, path, err)
 		}
 	}
 	resp, err := c.send(ctx, method, apiPath+path, "application/json", body, func(r *http.Request) {
@@ -151,26 +158,26 @@ func (c *apiClient) call(ctx context.Context, method, path string, in any, want 
 		}
 	})
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != want {
+	if !slices.Contains(want, resp.StatusCode) {
 		e := readAPIError(resp, c.base)
 		if e.Status == http.StatusUnauthorized {
 			e.hint = "sign in again: simphony-remote app login " + c.base
 		}
-		return nil, e
+		return 0, nil, e
 	}
 	out, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
 	if err != nil {
-		return nil, fmt.Errorf("reading the answer of %s %s: %w", method, apiPath+path, c.transportError(ctx, err))
+		return 0, nil, fmt.Errorf("reading the answer of %s %s: %w", method, apiPath+path, c.transportError(ctx, err))
 	}
-	return out, nil
+	return resp.StatusCode, out, nil
 }
 
 // callJSON is call, decoding the answer into out.
-func (c *apiClient) callJSON(ctx context.Context, method, path string, in, out any, want int) ([]byte, error) {
-	raw, err := c.call(ctx, method, path, in, want)
+func (c *apiClient) callJSON(ctx context.Context, method, path string, in, out any, want ...int) ([]byte, error) {
+	raw, err := c.call(ctx, method, path, in, want...)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"text/tabwriter"
@@ -85,17 +86,25 @@ policy allows it.`,
 			if err != nil {
 				return err
 			}
-			var ctr wire.Container
-			raw, err := c.callJSON(cmd.Context(), http.MethodPost, "/containers", req, &ctr, http.StatusCreated)
+			// 201: started; 200: it was already running (a start never
+			// replaces a running session).
+			status, raw, err := c.callStatus(cmd.Context(), http.MethodPost, "/containers", req, http.StatusCreated, http.StatusOK)
 			if err != nil {
 				return err
 			}
 			if asJSON {
 				return printJSON(cmd.OutOrStdout(), raw)
 			}
+			var ctr wire.Container
+			if err := json.Unmarshal(raw, &ctr); err != nil {
+				return fmt.Errorf("reading the answer of POST /containers: %w", err)
+			}
 			u := ctr.URL
 			if u == "" {
 				u = c.base + ctr.URLPath
+			}
+			if status == http.StatusOK {
+				fmt.Fprintf(cmd.ErrOrStderr(), "already running (started %s); stop it first for a fresh one: simphony-remote app stop %s\n", formatTime(ctr.Started), ctr.URLID)
 			}
 			_, err = fmt.Fprintln(cmd.OutOrStdout(), u)
 			return err

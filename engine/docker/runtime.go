@@ -163,6 +163,7 @@ func (r *Runtime) Inspect(ctx context.Context, id string) (session.Container, er
 	if info.State != nil {
 		c.Running = info.State.Running
 		c.ExitCode = info.State.ExitCode
+		c.Started, _ = time.Parse(time.RFC3339Nano, info.State.StartedAt)
 	}
 	if info.NetworkSettings != nil {
 		for _, b := range info.NetworkSettings.Ports[httpPort] {

@@ -242,6 +242,10 @@ func TestAppCommand(t *testing.T) {
 		t.Fatalf("start printed %q", url)
 	}
 	urlID := strings.Split(strings.TrimPrefix(url, s.URL), "/")[4]
+	// A second start prints the running session and says so.
+	if again, errOut, err := app("", "start", shareable); err != nil || strings.TrimSpace(again) != url || !strings.Contains(errOut, "already running") {
+		t.Errorf("second start: %v, printed %q (want %q), said %q", err, again, url, errOut)
+	}
 	if out := must("", "running"); !strings.Contains(out, urlID) {
 		t.Errorf("running:\n%s", out)
 	}

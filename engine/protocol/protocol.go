@@ -36,6 +36,9 @@ const (
 	LabelURLID     = Namespace + "runinfo.url_id"
 	LabelURLPath   = Namespace + "runinfo.urlpath"
 	LabelRealm     = Namespace + "runinfo.realm"
+	// LabelInstallation is the installation id of the accounting database
+	// of the appliance that started the container (not in the original).
+	LabelInstallation = Namespace + "runinfo.installation"
 )
 
 // Image types.
@@ -190,6 +193,8 @@ func (img Image) Configurables() []string {
 func BaseURL(user string) string { return "/user/" + user }
 
 // URLPath is where a session is served: /user/{name}/containers/{url_id}/.
+// Its container's runinfo.urlpath label is the same without the trailing
+// slash, as the original wrote it.
 func URLPath(user, urlID string) string {
 	return BaseURL(user) + "/containers/" + urlID + "/"
 }

@@ -50,6 +50,11 @@ func configurableEnv(img protocol.Image, p accounting.Policy, conf map[string]st
 		env[protocol.EnvX11Height] = strconv.Itoa(h)
 		env[protocol.EnvX11Depth] = DefaultDepth
 	}
+	if img.Declares(protocol.EnvStartupData) {
+		// Set, empty when not given, as the original did: images test it
+		// with ${STARTUPDATA} under `set -u`.
+		env[protocol.EnvStartupData] = ""
+	}
 	if data, ok := conf[protocol.ConfigStartupData]; ok && data != "" {
 		if !p.AllowStartupData {
 			return nil, fmt.Errorf("%w: configurable startupdata: the policy of this grant does not allow startup data", ErrInvalid)

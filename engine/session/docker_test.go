@@ -62,9 +62,14 @@ func newHarness(t *testing.T, tweak ...func(*session.Options)) *harness {
 		StartTimeout: 20 * time.Second, Limits: accounting.Limits{Memory: 256 << 20, CPUs: 1, Pids: 256},
 		NoNewPrivileges: true, Log: zerolog.New(zerolog.NewTestWriter(t)),
 	}
+	if h.opts.Installation, err = h.store.InstallationID(); err != nil {
+		t.Fatal(err)
+	}
 	for _, f := range tweak {
 		f(&h.opts)
 	}
+	h.realm = h.opts.Realm
+	h.rt = docker.NewRuntime(dc, h.realm)
 	h.mgr = session.New(h.store, h.rt, routes.New(), h.opts)
 	t.Cleanup(func() {
 		ctx := context.Background()
@@ -168,7 +173,7 @@ func TestStartInspectStop(t *testing.T) {
 	}
 
 	// What the application sees.
-	rep := fetchReport(t, r)
+	rep := fetchReport(t, r.Route)
 	wantEnv := map[string]string{
 		"JPY_USER": "alice@lab.org", "JPY_BASE_USER_URL": "/user/alice@lab.org", "USER": "alice", "URL_ID": r.URLID,
 		"X11_WIDTH": "1280", "X11_HEIGHT": "800", "X11_DEPTH": "24", "STARTUPDATA": "/workspace/x.dat", "APP_LICENSE": "LIC-1",
@@ -193,7 +198,8 @@ func TestStartInspectStop(t *testing.T) {
 	labels := info.Config.Labels
 	for k, v := range map[string]string{
 		protocol.LabelUser: "alice@lab.org", protocol.LabelMappingID: id, protocol.LabelURLID: r.URLID,
-		protocol.LabelURLPath: r.URLPath, protocol.LabelRealm: h.realm,
+		protocol.LabelURLPath: strings.TrimSuffix(r.URLPath, "/"), protocol.LabelRealm: h.realm,
+		protocol.LabelInstallation: h.opts.Installation,
 	} {
 		if labels[k] != v {
 			t.Errorf("label %s = %q, want %q", k, labels[k], v)
@@ -240,6 +246,11 @@ func TestStartInspectStop(t *testing.T) {
 	if st, err := os.Stat(home); err != nil || st.Mode().Perm() != 0o700 {
 		t.Errorf("home mode: %v, %v", st, err)
 	}
+	// An image may chmod /workspace 0777: the homes directory above it
+	// keeps other host users out.
+	if st, err := os.Stat(filepath.Dir(home)); err != nil || st.Mode().Perm() != 0o700 {
+		t.Errorf("homes directory mode: %v, %v; want 0700", st, err)
+	}
 
 	if err := h.mgr.Stop(t.Context(), "bob", r.URLID); !errors.Is(err, session.ErrNotFound) {
 		t.Errorf("another user's Stop = %v, want ErrNotFound", err)
@@ -262,20 +273,24 @@ func TestStartInspectStop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep = fetchReport(t, r2)
+	rep = fetchReport(t, r2.Route)
 	if strings.Join(rep.Workspace, ",") != "notes.txt" || rep.Env["X11_WIDTH"] != "1024" {
 		t.Errorf("second session: workspace %v, X11_WIDTH %q (want the default 1024)", rep.Workspace, rep.Env["X11_WIDTH"])
 	}
-	// Starting the same mapping again replaces the session.
-	r3, err := h.mgr.Start(t.Context(), "alice@lab.org", id, nil)
+	// Starting the same mapping again returns the running session: only a
+	// stop ends it.
+	r3, err := h.mgr.Start(t.Context(), "alice@lab.org", id, map[string]string{"resolution": "800x600"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cs := h.containers(); len(cs) != 1 || cs[0].ID != r3.ContainerID {
-		t.Errorf("after a restart: %d containers, want only the new one", len(cs))
+	if !r3.Existing || r3.URLID != r2.URLID || r3.ContainerID != r2.ContainerID {
+		t.Errorf("second start = %+v, want the running %s", r3, r2.URLID)
 	}
-	if _, ok := h.mgr.Get(r2.URLID); ok {
-		t.Error("the replaced session's route remains")
+	if cs := h.containers(); len(cs) != 1 || cs[0].ID != r2.ContainerID {
+		t.Errorf("after a second start: %d containers, want only the running one", len(cs))
+	}
+	if _, ok := h.mgr.Get(r2.URLID); !ok {
+		t.Error("the running session's route went")
 	}
 
 	// Progress was reported in order.
@@ -333,7 +348,6 @@ func TestFailedStartsLeaveNothing(t *testing.T) {
 	ready := dockertest.TestAppImage(t, h.dc, "ok-"+h.realm, nil)
 	never := dockertest.TestAppImage(t, h.dc, "never-"+h.realm, map[string]string{"TESTAPP_MODE": "never-ready"})
 	exits := dockertest.TestAppImage(t, h.dc, "exit-"+h.realm, map[string]string{"TESTAPP_MODE": "exit"})
-	slow := dockertest.TestAppImage(t, h.dc, "slow-"+h.realm, map[string]string{"TESTAPP_MODE": "slow", "TESTAPP_DELAY": "30s"})
 	bobsGrant := h.grant("bob", ready, accounting.Policy{})
 
 	tests := []struct {
@@ -341,7 +355,6 @@ func TestFailedStartsLeaveNothing(t *testing.T) {
 		user    string
 		mapping func() string
 		conf    map[string]string
-		ctx     func() (context.Context, context.CancelFunc)
 		want    error
 		msg     string
 	}{
@@ -349,18 +362,6 @@ func TestFailedStartsLeaveNothing(t *testing.T) {
 			want: session.ErrNotReady, msg: "503"},
 		{name: "exits at once", user: "dave", mapping: func() string { return h.grant("dave", exits, accounting.Policy{}) },
 			want: session.ErrContainerGone, msg: "exiting at once, as asked"},
-		{name: "caller's deadline while waiting", user: "dave", mapping: func() string { return h.grant("dave", slow, accounting.Policy{}) },
-			ctx: func() (context.Context, context.CancelFunc) {
-				return context.WithTimeout(t.Context(), 1500*time.Millisecond)
-			},
-			want: context.DeadlineExceeded},
-		{name: "cancelled while waiting", user: "dave", mapping: func() string { return h.grant("dave", slow, accounting.Policy{}) },
-			ctx: func() (context.Context, context.CancelFunc) {
-				ctx, cancel := context.WithCancel(t.Context())
-				time.AfterFunc(time.Second, cancel)
-				return ctx, cancel
-			},
-			want: context.Canceled},
 		{name: "image vanished", user: "dave", mapping: func() string { return h.grant("dave", "simphony-remote-test/vanished:1", accounting.Policy{}) },
 			want: session.ErrImageNotFound, msg: "vanished:1 is not in the Docker Engine"},
 		{name: "unknown mapping id", user: "dave", mapping: func() string { return accounting.NewMappingID() }, want: session.ErrNotFound},
@@ -389,14 +390,9 @@ func TestFailedStartsLeaveNothing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx, cancel := context.WithCancel(t.Context())
-			if tt.ctx != nil {
-				ctx, cancel = tt.ctx()
-			}
-			defer cancel()
 			events, done := h.mgr.Subscribe()
 			defer done()
-			_, err := h.mgr.Start(ctx, tt.user, tt.mapping(), tt.conf)
+			_, err := h.mgr.Start(t.Context(), tt.user, tt.mapping(), tt.conf)
 			if !errors.Is(err, tt.want) || !strings.Contains(err.Error(), tt.msg) {
 				t.Fatalf("Start error = %v, want %v containing %q", err, tt.want, tt.msg)
 			}
@@ -452,7 +448,7 @@ func TestReconcile(t *testing.T) {
 			t.Fatal(err)
 		}
 		if s.id == keep {
-			kept = r
+			kept = r.Route
 		}
 	}
 	if err := h.store.RevokeMapping(t.Context(), revoked); err != nil {
@@ -478,14 +474,21 @@ func TestReconcile(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// A fresh manager, as after a restart: an empty table.
-	fresh := session.New(h.store, h.rt, routes.New(), h.opts)
+	// A fresh manager, as after a restart an hour later: an empty table.
+	later := h.opts
+	later.Now = func() time.Time { return kept.Started.Add(time.Hour) }
+	fresh := session.New(h.store, h.rt, routes.New(), later)
 	if err := fresh.Reconcile(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	rs := fresh.Routes().List()
 	if len(rs) != 1 || rs[0].URLID != kept.URLID || rs[0].Upstream != kept.Upstream || rs[0].ContainerID != kept.ContainerID || rs[0].URLPath != kept.URLPath {
 		t.Fatalf("routes after reconcile = %+v, want only %+v", rs, kept)
+	}
+	// The restored session keeps the time its container started, not the
+	// time it was found again.
+	if d := kept.Started.Sub(rs[0].Started); d < 0 || d > 5*time.Second {
+		t.Errorf("restored session started at %s, want its container's start, just before %s", rs[0].Started, kept.Started)
 	}
 	if rep := fetchReport(t, rs[0]); rep.Env["URL_ID"] != kept.URLID {
 		t.Errorf("restored route reaches %q", rep.Env["URL_ID"])
@@ -548,5 +551,85 @@ func TestDockerEventsDropDeadSessions(t *testing.T) {
 			t.Fatalf("the dead container was not removed: %+v", h.containers())
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// Two appliances with their own databases on one Docker Engine, in the same
+// realm (the default one, for everybody), keep each other's sessions
+// through their reconciles, stops and starts.
+func TestTwoInstallationsShareARealm(t *testing.T) {
+	a := newHarness(t)
+	b := newHarness(t, func(o *session.Options) { o.Realm = a.realm })
+	if a.opts.Installation == b.opts.Installation {
+		t.Fatalf("two databases share the installation id %s", a.opts.Installation)
+	}
+	img := dockertest.TestAppImage(t, a.dc, "two-"+a.realm, nil)
+	ra, err := a.mgr.Start(t.Context(), "alice", a.grant("alice", img, accounting.Policy{}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, err := b.mgr.Start(t.Context(), "bob", b.grant("bob", img, accounting.Policy{}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		for _, h := range []*harness{a, b} {
+			if err := h.mgr.Reconcile(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			fresh := session.New(h.store, h.rt, routes.New(), h.opts) // as after a restart
+			if err := fresh.Reconcile(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			if n := fresh.Routes().Len(); n != 1 {
+				t.Errorf("after a restart, an appliance has %d routes, want its own 1", n)
+			}
+		}
+	}
+	for _, r := range []session.Started{ra, rb} {
+		if c, err := a.rt.Inspect(t.Context(), r.ContainerID); err != nil || !c.Running {
+			t.Errorf("session %s: %+v, %v; want it running", r.URLID, c, err)
+		}
+	}
+	if _, ok := a.mgr.Get(ra.URLID); !ok {
+		t.Error("appliance a lost its route")
+	}
+	if _, ok := b.mgr.Get(rb.URLID); !ok {
+		t.Error("appliance b lost its route")
+	}
+	if _, ok := a.mgr.Repair(t.Context(), rb.URLID); ok {
+		t.Error("appliance a took over b's session")
+	}
+}
+
+// A start whose caller gives up runs to its end and is listed; the
+// appliance shutting down cancels a start, and nothing of it remains.
+func TestStartsAndTheirCallers(t *testing.T) {
+	base, shutdown := context.WithCancel(t.Context())
+	defer shutdown()
+	h := newHarness(t, func(o *session.Options) { o.Base = base })
+	img := dockertest.TestAppImage(t, h.dc, "slow-"+h.realm, map[string]string{"TESTAPP_MODE": "slow", "TESTAPP_DELAY": "2s"})
+
+	ctx, cancel := context.WithCancel(t.Context())
+	time.AfterFunc(500*time.Millisecond, cancel)
+	r, err := h.mgr.Start(ctx, "ivy", h.grant("ivy", img, accounting.Policy{}), nil)
+	if err != nil {
+		t.Fatalf("a start whose caller left = %v, want it finished", err)
+	}
+	if l := h.mgr.List("ivy"); len(l) != 1 || l[0].URLID != r.URLID {
+		t.Errorf("listed = %+v, want the started session", l)
+	}
+
+	time.AfterFunc(500*time.Millisecond, shutdown)
+	if _, err := h.mgr.Start(t.Context(), "jo", h.grant("jo", img, accounting.Policy{}), nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("a start during shutdown = %v, want context.Canceled", err)
+	}
+	if l := h.mgr.List("jo"); len(l) != 0 {
+		t.Errorf("a cancelled start is listed: %+v", l)
+	}
+	for _, c := range h.containers() {
+		if c.Labels[protocol.LabelUser] == "jo" {
+			t.Errorf("a cancelled start left container %s", c.Name)
+		}
 	}
 }

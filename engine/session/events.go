@@ -21,7 +21,7 @@ const (
 	StepStarted   = "container started"
 	StepWaiting   = "waiting for HTTP"
 	StepReady     = "ready"
-	StepStopping  = "stopping previous session"
+	StepLeftover  = "removing a container that no longer ran"
 	StepCleanedUp = "cleaned up"
 )
 

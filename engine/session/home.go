@@ -51,13 +51,15 @@ func (m *Manager) HomeDir(user string) string {
 
 // ensureHome creates the user's home when missing, mode 0700, owned by
 // HomeUID:HomeGID when the appliance runs as root (else by the appliance's
-// own user). An existing home is left as it is.
+// own user). An existing home is left as it is. The homes directory above
+// it is the appliance's own, mode 0700: an image may chmod its /workspace
+// to 0777, and the home must not become writable by other host users.
 func (m *Manager) ensureHome(user string) (string, error) {
 	dir, err := filepath.Abs(m.HomeDir(user))
 	if err != nil {
 		return "", err
 	}
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+	if err := ensurePrivateDir(filepath.Dir(dir)); err != nil {
 		return "", fmt.Errorf("creating the homes directory: %w", err)
 	}
 	err = os.Mkdir(dir, 0o700)
@@ -75,4 +77,21 @@ func (m *Manager) ensureHome(user string) (string, error) {
 	}
 	m.opts.Log.Info().Str("user", user).Str("home", dir).Msg("created a persistent home")
 	return dir, nil
+}
+
+// ensurePrivateDir creates dir (and its parents) when missing and makes it
+// mode 0700: an existing, looser directory (from an older version) is
+// tightened.
+func ensurePrivateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if fi.Mode().Perm() != 0o700 {
+		return os.Chmod(dir, 0o700)
+	}
+	return nil
 }

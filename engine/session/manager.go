@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,6 +32,17 @@ type Accounts interface {
 type Options struct {
 	// Realm tags this appliance's containers.
 	Realm string
+	// Installation is the accounting database's installation id: every
+	// container carries it, and only containers carrying it (or, from
+	// before ids existed, none and a grant of this database) are ever
+	// removed, so that two appliances on one Docker Engine cannot harm
+	// each other's sessions.
+	Installation string
+	// Base is the appliance's lifetime. Starts and stops run on it rather
+	// than on their caller's context: once accepted, they run to their end
+	// (bounded by their own timeouts) whatever the client does. Nil means
+	// context.Background().
+	Base context.Context
 	// HomesDir holds the persistent homes, one directory per user.
 	HomesDir string
 	// HomeUID and HomeGID own new homes (when running as root).
@@ -64,8 +76,9 @@ type Manager struct {
 	events   broadcaster
 	http     *http.Client
 
-	mu   sync.Mutex
-	busy map[string]bool // user "/" mapping id → a start or stop is under way
+	mu      sync.Mutex
+	busy    map[string]bool // user "/" mapping id → a start or stop is under way
+	foreign map[string]bool // container ids of other installations, logged once
 
 	repairs *rate.Limiter // bounds Repair's lookups
 }
@@ -76,9 +89,12 @@ func New(accounts Accounts, rt Runtime, table *routes.Table, opts Options) *Mana
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Base == nil {
+		opts.Base = context.Background()
+	}
 	return &Manager{
 		opts: opts, accounts: accounts, rt: rt, routes: table,
-		busy:    map[string]bool{},
+		busy: map[string]bool{}, foreign: map[string]bool{},
 		repairs: rate.NewLimiter(5, 10),
 		http: &http.Client{
 			Timeout: 5 * time.Second,
@@ -164,6 +180,8 @@ func (m *Manager) stop(ctx context.Context, r routes.Route, by string) error {
 		return fmt.Errorf("stopping session %s: %w", r.URLID, ErrInProgress)
 	}
 	defer m.release(key)
+	ctx, cancel := m.detach(ctx)
+	defer cancel()
 	if err := m.rt.Remove(ctx, r.ContainerID); err != nil {
 		return fmt.Errorf("stopping session %s: %w", r.URLID, err)
 	}
@@ -174,49 +192,86 @@ func (m *Manager) stop(ctx context.Context, r routes.Route, by string) error {
 	return nil
 }
 
+// detach returns a context with ctx's values but not its cancellation nor
+// its deadline, ended only by the appliance's own lifetime (Options.Base).
+func (m *Manager) detach(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	unhook := context.AfterFunc(m.opts.Base, cancel)
+	return ctx, func() { unhook(); cancel() }
+}
+
+// Started is the outcome of a Start: the session, and whether it was
+// already running (then nothing was started, and conf was not used).
+type Started struct {
+	routes.Route
+	Existing bool
+}
+
 // Start starts the application of mappingID for user and returns the
-// session once its application answers HTTP. A start or stop of the same
-// user and mapping already under way fails at once with ErrInProgress. On
-// any failure, cancellation or timeout, nothing of the attempt remains.
-func (m *Manager) Start(ctx context.Context, user, mappingID string, conf map[string]string) (routes.Route, error) {
+// session once its application answers HTTP. When the grant already runs,
+// Start returns that session (Existing): a running session is only ever
+// replaced by an explicit stop. A start or stop of the same user and
+// mapping already under way fails at once with ErrInProgress. Once
+// accepted, a start runs to its end whatever ctx does (a client that went
+// away still finds the session listed); on any failure or timeout, nothing
+// of the attempt remains.
+func (m *Manager) Start(ctx context.Context, user, mappingID string, conf map[string]string) (Started, error) {
 	key := sessionKey(user, mappingID)
 	if !m.acquire(key) {
-		return routes.Route{}, fmt.Errorf("starting %s: %w", mappingID, ErrInProgress)
+		return Started{}, fmt.Errorf("starting %s: %w", mappingID, ErrInProgress)
 	}
 	defer m.release(key)
 
+	ctx, cancelDetached := m.detach(ctx)
+	defer cancelDetached()
 	ctx, cancel := context.WithTimeoutCause(ctx, m.opts.StartTimeout, errStartTimeout)
 	defer cancel()
 	began := m.opts.Now()
-	r, err := m.start(ctx, user, mappingID, conf)
+	r, existing, err := m.start(ctx, user, mappingID, conf)
+	if err == nil && existing {
+		m.opts.Log.Info().Str("user", user).Str("mapping_id", mappingID).Str("url_id", r.URLID).Msg("session already running: returned it")
+		return Started{Route: r, Existing: true}, nil
+	}
 	if err != nil {
 		if context.Cause(ctx) == errStartTimeout && !errors.Is(err, ErrNotReady) {
 			err = fmt.Errorf("%w within %s: %w", ErrNotReady, m.opts.StartTimeout, err)
 		}
 		m.publish(Event{Kind: EventFailed, User: user, MappingID: mappingID, Message: err.Error(), Took: m.opts.Now().Sub(began)})
 		m.opts.Log.Warn().Err(err).Str("user", user).Str("mapping_id", mappingID).Msg("session start failed")
-		return routes.Route{}, fmt.Errorf("starting %s: %w", mappingID, err)
+		return Started{}, fmt.Errorf("starting %s: %w", mappingID, err)
 	}
 	m.publish(Event{Kind: EventStarted, User: user, MappingID: mappingID, URLID: r.URLID, Took: m.opts.Now().Sub(began)})
 	m.opts.Log.Info().Str("user", user).Str("mapping_id", mappingID).Str("url_id", r.URLID).
 		Str("image", r.Image).Dur("took", m.opts.Now().Sub(began)).Msg("session started")
-	return r, nil
+	return Started{Route: r}, nil
 }
 
-func (m *Manager) start(ctx context.Context, user, mappingID string, conf map[string]string) (routes.Route, error) {
+// start starts a session, or returns the one of the grant that runs
+// already (existing).
+func (m *Manager) start(ctx context.Context, user, mappingID string, conf map[string]string) (r routes.Route, existing bool, err error) {
 	progress := func(step, urlID string) {
 		m.publish(Event{Kind: EventProgress, User: user, MappingID: mappingID, URLID: urlID, Step: step})
 	}
 	if !accounting.IsMappingID(mappingID) {
-		return routes.Route{}, fmt.Errorf("%w: %q is not a mapping id", ErrNotFound, mappingID)
+		return routes.Route{}, false, fmt.Errorf("%w: %q is not a mapping id", ErrNotFound, mappingID)
 	}
 	grant, err := m.accounts.GrantByID(ctx, mappingID)
 	if errors.Is(err, accounting.ErrNotFound) || err == nil && grant.User != user {
-		return routes.Route{}, fmt.Errorf("%w: user %s has no grant %s", ErrNotFound, user, mappingID)
+		return routes.Route{}, false, fmt.Errorf("%w: user %s has no grant %s", ErrNotFound, user, mappingID)
 	}
 	if err != nil {
-		return routes.Route{}, err
+		return routes.Route{}, false, err
 	}
+	if r, ok, err := m.running(ctx, user, mappingID, progress); err != nil || ok {
+		return r, ok, err
+	}
+	r, err = m.create(ctx, user, grant, conf, progress)
+	return r, false, err
+}
+
+// create creates and runs a new container for grant.
+func (m *Manager) create(ctx context.Context, user string, grant accounting.Grant, conf map[string]string, progress func(step, urlID string)) (routes.Route, error) {
+	mappingID := grant.MappingID
 	app, err := m.accounts.Application(ctx, grant.Image)
 	if err != nil {
 		return routes.Route{}, err
@@ -234,9 +289,6 @@ func (m *Manager) start(ctx context.Context, user, mappingID string, conf map[st
 	if err != nil {
 		return routes.Route{}, err
 	}
-	if err := m.stopPrevious(ctx, user, mappingID, progress); err != nil {
-		return routes.Route{}, err
-	}
 
 	urlID := randomHex(16)
 	urlPath := protocol.URLPath(user, urlID)
@@ -252,11 +304,12 @@ func (m *Manager) start(ctx context.Context, user, mappingID string, conf map[st
 		Image: grant.Image,
 		Env:   env,
 		Labels: map[string]string{
-			protocol.LabelUser:      user,
-			protocol.LabelMappingID: mappingID,
-			protocol.LabelURLID:     urlID,
-			protocol.LabelURLPath:   urlPath,
-			protocol.LabelRealm:     m.opts.Realm,
+			protocol.LabelUser:         user,
+			protocol.LabelMappingID:    mappingID,
+			protocol.LabelURLID:        urlID,
+			protocol.LabelURLPath:      strings.TrimSuffix(urlPath, "/"),
+			protocol.LabelRealm:        m.opts.Realm,
+			protocol.LabelInstallation: m.opts.Installation,
 		},
 		Mounts:          mounts,
 		Limits:          mergeLimits(app.Limits, m.opts.Limits),
@@ -312,27 +365,35 @@ func (m *Manager) cleanup(ctx context.Context, id, user, mappingID, urlID string
 	m.publish(Event{Kind: EventProgress, User: user, MappingID: mappingID, URLID: urlID, Step: StepCleanedUp})
 }
 
-// stopPrevious removes the containers of an earlier session of the same
-// user and mapping: a start always gives a fresh container.
-func (m *Manager) stopPrevious(ctx context.Context, user, mappingID string, progress func(step, urlID string)) error {
+// running returns the grant's session when one runs: from the route
+// table, or (after a restart, before reconciling) from a container of
+// this installation, whose route it restores. Containers of the grant that
+// do not run (left over by a crash) are removed on the way.
+func (m *Manager) running(ctx context.Context, user, mappingID string, progress func(step, urlID string)) (routes.Route, bool, error) {
+	for _, r := range m.List(user) {
+		if r.MappingID == mappingID {
+			return r, true, nil
+		}
+	}
 	cs, err := m.rt.List(ctx)
 	if err != nil {
-		return err
+		return routes.Route{}, false, err
 	}
 	for _, c := range cs {
-		if c.Labels[protocol.LabelUser] != user || c.Labels[protocol.LabelMappingID] != mappingID {
+		if c.Labels[protocol.LabelUser] != user || c.Labels[protocol.LabelMappingID] != mappingID || !m.ours(ctx, c) {
 			continue
 		}
+		if m.keepReason(ctx, c) == "" {
+			return m.restore(ctx, c), true, nil
+		}
 		urlID := c.Labels[protocol.LabelURLID]
-		progress(StepStopping, urlID)
+		progress(StepLeftover, urlID)
 		if err := m.rt.Remove(ctx, c.ID); err != nil {
-			return err
+			return routes.Route{}, false, err
 		}
-		if _, ok := m.routes.DeleteIf(urlID, c.ID); ok {
-			m.publish(Event{Kind: EventStopped, User: user, MappingID: mappingID, URLID: urlID, Message: "replaced by a new start"})
-		}
+		m.opts.Log.Info().Str("container", c.Name).Str("user", user).Str("url_id", urlID).Msg("removed a container of the grant that no longer ran")
 	}
-	return nil
+	return routes.Route{}, false, nil
 }
 
 // waitReady polls url until it answers 2xx or 3xx, backing off up to one

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
@@ -11,12 +12,13 @@ import (
 	"github.com/simphony/simphony-remote/engine/routes"
 )
 
-// Reconcile makes the route table match the realm's containers: a running
-// container whose user and grant still exist gets its route back (from its
-// labels: nothing else is needed after a restart); any other container of
-// the realm (stopped, never started, orphaned by a crash, or whose user or
-// grant is gone) is removed; a route whose container is not running goes.
-// Containers of a start or stop under way are left alone.
+// Reconcile makes the route table match this installation's containers: a
+// running container whose user and grant still exist gets its route back
+// (from its labels: nothing else is needed after a restart); any other
+// container of this installation (stopped, never started, orphaned by a
+// crash, or whose user or grant is gone) is removed; a route whose
+// container is not running goes. Containers of a start or stop under way
+// are left alone, and so are those of other installations in the realm.
 func (m *Manager) Reconcile(ctx context.Context) error {
 	cs, err := m.rt.List(ctx)
 	if err != nil {
@@ -28,6 +30,9 @@ func (m *Manager) Reconcile(ctx context.Context) error {
 		user, mapping, urlID := c.Labels[protocol.LabelUser], c.Labels[protocol.LabelMappingID], c.Labels[protocol.LabelURLID]
 		if m.isBusy(sessionKey(user, mapping)) {
 			running[urlID] = true
+			continue
+		}
+		if !m.ours(ctx, c) {
 			continue
 		}
 		reason := m.keepReason(ctx, c)
@@ -43,13 +48,8 @@ func (m *Manager) Reconcile(ctx context.Context) error {
 		if r, ok := m.routes.Get(urlID); ok && r.ContainerID == c.ID {
 			continue
 		}
-		m.routes.Put(routes.Route{
-			URLID: urlID, User: user, MappingID: mapping, Image: c.Image, ContainerID: c.ID,
-			Upstream: fmt.Sprintf("127.0.0.1:%d", c.HostPort), URLPath: c.Labels[protocol.LabelURLPath],
-			Started: m.opts.Now(),
-		})
+		m.restore(ctx, c)
 		restored++
-		m.opts.Log.Info().Str("container", c.Name).Str("user", user).Str("url_id", urlID).Msg("restored the route of a running session")
 	}
 	var dropped int
 	for _, r := range m.routes.List() {
@@ -66,6 +66,49 @@ func (m *Manager) Reconcile(ctx context.Context) error {
 	return nil
 }
 
+// ours says whether a container of the realm belongs to this installation:
+// it carries this installation's id or, started before installations had
+// ids, none and a grant of this installation's database (mapping ids are
+// random: another database does not hold the same one). Another
+// installation's container is logged once and left alone.
+func (m *Manager) ours(ctx context.Context, c Container) bool {
+	switch id := c.Labels[protocol.LabelInstallation]; id {
+	case m.opts.Installation:
+		return true
+	case "":
+		g, err := m.accounts.GrantByID(ctx, c.Labels[protocol.LabelMappingID])
+		if err == nil && g.User == c.Labels[protocol.LabelUser] || err != nil && !errors.Is(err, accounting.ErrNotFound) {
+			return true // ours, or the database cannot tell: nothing is removed on a guess
+		}
+	}
+	m.mu.Lock()
+	first := !m.foreign[c.ID]
+	m.foreign[c.ID] = true
+	m.mu.Unlock()
+	if first {
+		m.opts.Log.Warn().Str("container", c.Name).Str("installation", c.Labels[protocol.LabelInstallation]).
+			Str("realm", m.opts.Realm).Msg("a container of this realm belongs to another installation (another appliance on this Docker Engine, with another database): left alone")
+	}
+	return false
+}
+
+// restore puts the route of a running container of this installation back
+// into the table, with the time its container started.
+func (m *Manager) restore(ctx context.Context, c Container) routes.Route {
+	user, urlID := c.Labels[protocol.LabelUser], c.Labels[protocol.LabelURLID]
+	started := m.opts.Now()
+	if full, err := m.rt.Inspect(ctx, c.ID); err == nil && !full.Started.IsZero() {
+		started = full.Started
+	}
+	r := routes.Route{
+		URLID: urlID, User: user, MappingID: c.Labels[protocol.LabelMappingID], Image: c.Image, ContainerID: c.ID,
+		Upstream: fmt.Sprintf("127.0.0.1:%d", c.HostPort), URLPath: protocol.URLPath(user, urlID), Started: started,
+	}
+	m.routes.Put(r)
+	m.opts.Log.Info().Str("container", c.Name).Str("user", user).Str("url_id", urlID).Time("started", started).Msg("restored the route of a running session")
+	return r
+}
+
 // keepReason says why a container must go, or "" when it may stay.
 func (m *Manager) keepReason(ctx context.Context, c Container) string {
 	user, mapping, urlID := c.Labels[protocol.LabelUser], c.Labels[protocol.LabelMappingID], c.Labels[protocol.LabelURLID]
@@ -74,7 +117,7 @@ func (m *Manager) keepReason(ctx context.Context, c Container) string {
 		return "not running"
 	case c.HostPort == 0:
 		return "no published port"
-	case !accounting.IsMappingID(urlID) || c.Labels[protocol.LabelURLPath] != protocol.URLPath(user, urlID):
+	case !accounting.IsMappingID(urlID) || strings.TrimSuffix(c.Labels[protocol.LabelURLPath], "/") != strings.TrimSuffix(protocol.URLPath(user, urlID), "/"):
 		return "malformed runinfo labels"
 	}
 	if _, err := m.accounts.User(ctx, user); errors.Is(err, accounting.ErrNotFound) {
@@ -175,16 +218,10 @@ func (m *Manager) Repair(ctx context.Context, urlID string) (routes.Route, bool)
 			continue
 		}
 		user, mapping := c.Labels[protocol.LabelUser], c.Labels[protocol.LabelMappingID]
-		if m.isBusy(sessionKey(user, mapping)) || m.keepReason(ctx, c) != "" {
+		if m.isBusy(sessionKey(user, mapping)) || !m.ours(ctx, c) || m.keepReason(ctx, c) != "" {
 			return routes.Route{}, false
 		}
-		r := routes.Route{
-			URLID: urlID, User: user, MappingID: mapping, Image: c.Image, ContainerID: c.ID,
-			Upstream: fmt.Sprintf("127.0.0.1:%d", c.HostPort), URLPath: c.Labels[protocol.LabelURLPath], Started: m.opts.Now(),
-		}
-		m.routes.Put(r)
-		m.opts.Log.Info().Str("user", user).Str("url_id", urlID).Msg("repaired the route of a running session")
-		return r, true
+		return m.restore(ctx, c), true
 	}
 	return routes.Route{}, false
 }

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
 	"github.com/simphony/simphony-remote/engine/protocol"
@@ -57,6 +58,9 @@ type Container struct {
 	// HostPort is the host port (on 127.0.0.1) of the container's HTTP
 	// port, 0 when not published or not running.
 	HostPort int
+	// Started is when the container last started (Inspect only; zero
+	// when unknown).
+	Started time.Time
 	// ExitCode and Output describe a container that is not running:
 	// its exit code and the last lines it wrote.
 	ExitCode int

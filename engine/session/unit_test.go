@@ -8,6 +8,8 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,9 +35,11 @@ func TestConfigurableEnv(t *testing.T) {
 		want    map[string]string
 		wantErr string
 	}{
-		{"defaults", vnc, allow, nil, map[string]string{"X11_WIDTH": "1024", "X11_HEIGHT": "768", "X11_DEPTH": "24"}, ""},
-		{"resolution", vnc, allow, map[string]string{"resolution": "1920x1080"}, map[string]string{"X11_WIDTH": "1920", "X11_HEIGHT": "1080", "X11_DEPTH": "24"}, ""},
-		{"bounds", vnc, allow, map[string]string{"resolution": "7680x4320"}, map[string]string{"X11_WIDTH": "7680", "X11_HEIGHT": "4320", "X11_DEPTH": "24"}, ""},
+		// STARTUPDATA is set, empty, when the image declares it.
+		{"defaults", vnc, allow, nil, map[string]string{"X11_WIDTH": "1024", "X11_HEIGHT": "768", "X11_DEPTH": "24", "STARTUPDATA": ""}, ""},
+		{"resolution", vnc, allow, map[string]string{"resolution": "1920x1080"}, map[string]string{"X11_WIDTH": "1920", "X11_HEIGHT": "1080", "X11_DEPTH": "24", "STARTUPDATA": ""}, ""},
+		{"bounds", vnc, allow, map[string]string{"resolution": "7680x4320"}, map[string]string{"X11_WIDTH": "7680", "X11_HEIGHT": "4320", "X11_DEPTH": "24", "STARTUPDATA": ""}, ""},
+		{"empty startup data, policy without it", vnc, accounting.Policy{}, map[string]string{"startupdata": ""}, map[string]string{"X11_WIDTH": "1024", "X11_HEIGHT": "768", "X11_DEPTH": "24", "STARTUPDATA": ""}, ""},
 		{"too wide", vnc, allow, map[string]string{"resolution": "7681x800"}, nil, "width must be 320 to 7680"},
 		{"zero", vnc, allow, map[string]string{"resolution": "0x0"}, nil, "width must be"},
 		{"negative", vnc, allow, map[string]string{"resolution": "-1x800"}, nil, "want WIDTHxHEIGHT"},
@@ -98,8 +102,9 @@ type fakeRuntime struct {
 	containers map[string]*Container
 	servers    map[string]*httptest.Server
 	n          int
-	// startGate, when set, is waited on inside Start.
-	startGate chan struct{}
+	// startGate and removeGate, when set, are waited on inside Start and
+	// Remove (which give up when their context ends, as Docker calls do).
+	startGate, removeGate chan struct{}
 }
 
 func newFakeRuntime() *fakeRuntime {
@@ -147,7 +152,14 @@ func (f *fakeRuntime) Inspect(_ context.Context, id string) (Container, error) {
 	return *c, nil
 }
 
-func (f *fakeRuntime) Remove(_ context.Context, id string) error {
+func (f *fakeRuntime) Remove(ctx context.Context, id string) error {
+	if f.removeGate != nil {
+		select {
+		case <-f.removeGate:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if s, ok := f.servers[id]; ok {
@@ -228,5 +240,155 @@ func TestReconcileSparesStartsUnderWay(t *testing.T) {
 	}
 	if m.Routes().Len() != 1 {
 		t.Error("no route after the start")
+	}
+}
+
+func newUnitManager(t *testing.T, rt *fakeRuntime) (*Manager, string) {
+	t.Helper()
+	id := accounting.NewMappingID()
+	acc := fakeAccounts{grants: map[string]accounting.Grant{id: {MappingID: id, User: "alice", Image: "img"}}}
+	return New(acc, rt, routes.New(), Options{Realm: "r", Installation: "i1", StartTimeout: 10 * time.Second, Log: zerolog.Nop(), HomesDir: t.TempDir()}), id
+}
+
+// waitFor polls cond until it holds or a few seconds passed.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// A second start of a running grant returns the running session; it never
+// replaces it.
+func TestStartReturnsTheRunningSession(t *testing.T) {
+	rt := newFakeRuntime()
+	m, id := newUnitManager(t, rt)
+	first, err := m.Start(t.Context(), "alice", id, nil)
+	if err != nil || first.Existing {
+		t.Fatalf("first start: %+v, %v", first, err)
+	}
+	again, err := m.Start(t.Context(), "alice", id, map[string]string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.Existing || again.URLID != first.URLID || again.ContainerID != first.ContainerID {
+		t.Errorf("second start = %+v, want the running session %s, marked existing", again, first.URLID)
+	}
+	if cs, _ := rt.List(t.Context()); len(cs) != 1 {
+		t.Errorf("%d containers after two starts, want 1", len(cs))
+	}
+}
+
+// A stop, once accepted, runs to its end even when its caller goes away
+// (a browser that dropped the connection).
+func TestStopOutlivesItsCaller(t *testing.T) {
+	rt := newFakeRuntime()
+	m, id := newUnitManager(t, rt)
+	r, err := m.Start(t.Context(), "alice", id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt.removeGate = make(chan struct{})
+	ctx, cancel := context.WithCancel(t.Context())
+	stopped := make(chan error, 1)
+	go func() { stopped <- m.Stop(ctx, "alice", r.URLID) }()
+	waitFor(t, "the stop to begin", func() bool { return m.isBusy(sessionKey("alice", id)) })
+	cancel() // the client goes away while Docker stops the container
+	close(rt.removeGate)
+	if err := <-stopped; err != nil {
+		t.Fatalf("Stop = %v, want it to finish although its caller left", err)
+	}
+	if _, ok := m.Get(r.URLID); ok {
+		t.Error("the route remains after the stop")
+	}
+	if cs, _ := rt.List(t.Context()); len(cs) != 0 {
+		t.Errorf("%d containers remain after the stop", len(cs))
+	}
+}
+
+// A start whose caller goes away finishes, and its session is listed.
+func TestStartOutlivesItsCaller(t *testing.T) {
+	rt := newFakeRuntime()
+	rt.startGate = make(chan struct{})
+	m, id := newUnitManager(t, rt)
+	ctx, cancel := context.WithCancel(t.Context())
+	started := make(chan error, 1)
+	go func() {
+		_, err := m.Start(ctx, "alice", id, nil)
+		started <- err
+	}()
+	waitFor(t, "the container to be created", func() bool { cs, _ := rt.List(t.Context()); return len(cs) == 1 })
+	cancel()
+	close(rt.startGate)
+	if err := <-started; err != nil {
+		t.Fatalf("Start = %v, want it to finish although its caller left", err)
+	}
+	if l := m.List("alice"); len(l) != 1 {
+		t.Errorf("sessions listed: %+v, want the started one", l)
+	}
+}
+
+// Containers of the realm that another installation started are left
+// alone; unlabeled ones (from before installation ids) are ours when their
+// grant is.
+func TestReconcileLeavesOtherInstallationsAlone(t *testing.T) {
+	rt := newFakeRuntime()
+	m, id := newUnitManager(t, rt)
+	foreignGrant := accounting.NewMappingID()
+	add := func(installation, mapping string) string {
+		labels := map[string]string{
+			protocol.LabelUser: "alice", protocol.LabelMappingID: mapping, protocol.LabelURLID: accounting.NewMappingID(),
+		}
+		labels[protocol.LabelURLPath] = protocol.URLPath("alice", labels[protocol.LabelURLID])
+		if installation != "" {
+			labels[protocol.LabelInstallation] = installation
+		}
+		c, _ := rt.Create(t.Context(), Spec{Image: "img", Labels: labels})
+		if _, err := rt.Start(t.Context(), c.ID); err != nil {
+			t.Fatal(err)
+		}
+		return c.ID
+	}
+	other := add("i2", foreignGrant)  // another installation's session
+	otherOld := add("", foreignGrant) // an unlabeled one, whose grant we do not know
+	ours := add("i1", foreignGrant)   // ours, but its grant is gone: removed
+	oursOld := add("", id)            // unlabeled, with our grant: restored
+	stale, _ := rt.Create(t.Context(), Spec{Image: "img", Labels: map[string]string{protocol.LabelInstallation: "i2"}})
+	if err := m.Reconcile(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	cs, _ := rt.List(t.Context())
+	for _, c := range cs {
+		have[c.ID] = true
+	}
+	for _, keep := range []string{other, otherOld, oursOld, stale.ID} {
+		if !have[keep] {
+			t.Errorf("container %s was removed", keep)
+		}
+	}
+	if have[ours] {
+		t.Error("our container whose grant is gone was kept")
+	}
+	if l := m.List("alice"); len(l) != 1 || l[0].ContainerID != oursOld {
+		t.Errorf("routes = %+v, want only the unlabeled container of our grant", l)
+	}
+}
+
+// An existing homes directory from an older version, readable by all, is
+// tightened to 0700 when a home is made in it.
+func TestHomesDirectoryIsPrivate(t *testing.T) {
+	homes := filepath.Join(t.TempDir(), "homes")
+	if err := os.Mkdir(homes, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	m := New(fakeAccounts{}, newFakeRuntime(), routes.New(), Options{HomesDir: homes, HomeUID: os.Getuid(), HomeGID: os.Getgid(), Log: zerolog.Nop()})
+	if _, err := m.ensureHome("alice"); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(homes); err != nil || st.Mode().Perm() != 0o700 {
+		t.Errorf("homes directory: %v, %v; want mode 0700", st, err)
 	}
 }

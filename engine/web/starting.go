@@ -94,11 +94,14 @@ func (h *Handler) startBackground(ctx context.Context, user, mappingID string, c
 	key := startKey(user, mappingID)
 	go func() {
 		r, err := h.d.Sessions.Start(context.WithoutCancel(ctx), user, mappingID, conf)
-		target := mappingID
+		target, detail := mappingID, "mapping "+mappingID+", from the portal"
 		if err == nil {
 			target = r.URLID
 		}
-		h.d.Audit.Record(context.WithoutCancel(ctx), audit.SessionStart, target, "mapping "+mappingID+", from the portal", err)
+		if r.Existing {
+			detail += ": already running"
+		}
+		h.d.Audit.Record(context.WithoutCancel(ctx), audit.SessionStart, target, detail, err)
 		now := h.d.Now()
 		h.starts.update(key, func(st *startState) {
 			st.ended = now

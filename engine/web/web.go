@@ -18,6 +18,7 @@ import (
 	"github.com/simphony/simphony-remote/engine/auth"
 	"github.com/simphony/simphony-remote/engine/protocol"
 	"github.com/simphony/simphony-remote/engine/routes"
+	"github.com/simphony/simphony-remote/engine/session"
 	"github.com/simphony/simphony-remote/engine/shares"
 	"github.com/simphony/simphony-remote/frontend"
 )
@@ -29,7 +30,7 @@ type Accounts interface {
 
 // Sessions is what the pages do with sessions.
 type Sessions interface {
-	Start(ctx context.Context, user, mappingID string, conf map[string]string) (routes.Route, error)
+	Start(ctx context.Context, user, mappingID string, conf map[string]string) (session.Started, error)
 	Stop(ctx context.Context, user, urlID string) error
 	List(user string) []routes.Route
 	Get(urlID string) (routes.Route, bool)

@@ -36,6 +36,7 @@ var migrations = []migration{
 		_, err := tx.CreateBucket(bucketShares)
 		return err
 	}},
+	{"give the database an installation id", newInstallationID},
 }
 
 // SchemaVersion is the schema version this build writes.
