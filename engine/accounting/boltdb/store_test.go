@@ -240,6 +240,12 @@ func TestBackup(t *testing.T) {
 	if err := b.Check(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// The copy is the same installation (a restore brings it back).
+	if id, err := s.InstallationID(); err != nil || len(id) != 16 {
+		t.Errorf("installation id %q, %v", id, err)
+	} else if bid, err := b.InstallationID(); bid != id {
+		t.Errorf("the backup's installation id is %q (%v), want %q", bid, err, id)
+	}
 	users, _ := b.Users(ctx)
 	grants, _ := b.Grants(ctx, "alice")
 	b.Close()
@@ -278,5 +284,55 @@ func TestCheckFindsBrokenIndexes(t *testing.T) {
 				t.Fatal("check passed on a file with a missing index entry")
 			}
 		})
+	}
+}
+
+// Each database is its own installation, from its creation or, for a file
+// of an older version, from its first open; the id then never changes.
+func TestInstallationID(t *testing.T) {
+	a, err := Init(filepath.Join(t.TempDir(), "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Init(filepath.Join(t.TempDir(), "b.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ida, _ := a.InstallationID()
+	idb, _ := b.InstallationID()
+	if ida == "" || ida == idb {
+		t.Fatalf("installation ids %q and %q, want two different ones", ida, idb)
+	}
+	path := a.Path()
+	a.Close()
+	// As written by the previous schema version: no id yet.
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = db.Update(func(tx *bolt.Tx) error {
+		var v [8]byte
+		binary.BigEndian.PutUint64(v[:], SchemaVersion-1)
+		if err := tx.Bucket(bucketMeta).Put(keySchemaVersion, v[:]); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMeta).Delete(keyInstallation)
+	})
+	db.Close()
+	opened := func() string {
+		s, err := Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		id, err := s.InstallationID()
+		if err != nil || len(id) != 16 {
+			t.Fatalf("after the upgrade: installation id %q, %v", id, err)
+		}
+		return id
+	}
+	if first, second := opened(), opened(); first != second {
+		t.Errorf("installation id changed from %q to %q between two opens", first, second)
 	}
 }
