@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
+	"github.com/simphony/simphony-remote/engine/api/wire"
 	"github.com/simphony/simphony-remote/engine/appliance/appliancetest"
 	"github.com/simphony/simphony-remote/engine/auth"
 	"github.com/simphony/simphony-remote/engine/docker/dockertest"
@@ -188,11 +189,11 @@ func TestLegacyVNCImage(t *testing.T) {
 	defer cancel()
 	bobFailures := watchFailures(bctx)
 	signIn(t, bctx, s, "bob", "password-bob")
-	link := get(t, bctx, chromedp.AttributeValue(chromedp.CSS(`li.shared a.button`), "href")).Value
+	link := get(t, bctx, chromedp.AttributeValue(chromedp.CSS(`li.shared[data-name="Legacy desktop"] a.button`), "href")).Value
 	if link != path+"?view_only=1&resize=scale" {
 		t.Errorf("bob's link is %q, want the owner's page, view only", link)
 	}
-	step(t, bctx, "opening the share link", chromedp.Click(chromedp.CSS(`li.shared a.button`)))
+	step(t, bctx, "opening the share link", chromedp.Click(chromedp.CSS(`li.shared[data-name="Legacy desktop"] a.button`)))
 	ws = legacyConnected(t, bctx, bobFailures, "bob")
 	if !strings.HasSuffix(ws, "/"+path+"websockify") {
 		t.Errorf("bob's WebSocket is %s", ws)
@@ -201,4 +202,44 @@ func TestLegacyVNCImage(t *testing.T) {
 		t.Errorf("bob's page is not view-only: %q", status)
 	}
 	screenshot(t, bctx, "legacyvnc-viewer")
+
+	// The same kind of link opens a noVNC 1.x desktop (the starter's)
+	// view-only as well: its base URL redirects to vnc.html, keeping the
+	// query.
+	if err := st.CreateApplication(t.Context(), accounting.Application{Image: images.Desktop}); err != nil {
+		t.Fatal(err)
+	}
+	desktop, err := st.Grant(t.Context(), "alice", images.Desktop, accounting.Policy{AllowView: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := tokenFor(t, s, "alice", "password-alice")
+	var starter wire.Container
+	api.json("POST", "/api/v1/containers", wire.StartRequest{MappingID: desktop}, http.StatusCreated, &starter)
+	api.json("POST", "/api/v1/containers/"+starter.URLID+"/shares", wire.ShareRequest{User: "bob", Mode: "view"}, http.StatusCreated, nil)
+	stepNet(t, bctx, "opening the starter desktop's share link",
+		chromedp.Navigate(s.URL+"/"),
+		chromedp.Click(chromedp.CSS(`li.shared[data-name="Desktop"] a.button`)),
+	)
+	reloads, seen := 0, bobFailures()
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		pctx, cancel := context.WithTimeout(bctx, 15*time.Second)
+		ok, err := chromedp.Run(pctx, chromedp.Poll[bool](`document.documentElement.classList.contains("noVNC_connected")`, chromedp.WithPollingTimeout(10*time.Second)))
+		cancel()
+		if err == nil && ok {
+			break
+		}
+		if failed := bobFailures(); reloads < 2 && failed != seen && strings.Contains(strings.TrimPrefix(failed, seen), "ERR_NETWORK_CHANGED") {
+			reloads, seen = reloads+1, failed
+			step(t, bctx, "reloading the starter desktop", chromedp.Reload())
+			continue
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the starter desktop's share link did not connect: %v; at %s", err, get(t, bctx, chromedp.Location()))
+		}
+	}
+	if loc := get(t, bctx, chromedp.Location()); !strings.Contains(loc, starter.URLPath+"vnc.html?") || !strings.Contains(loc, "view_only=1") {
+		t.Errorf("the starter desktop's share link opened %s", loc)
+	}
+	screenshot(t, bctx, "starter-viewer")
 }
