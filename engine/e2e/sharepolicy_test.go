@@ -5,6 +5,9 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -40,5 +43,23 @@ func TestSharingNotAllowedByPolicy(t *testing.T) {
 	page := html.UnescapeString(appliancetest.ReadBody(resp))
 	if resp.StatusCode != http.StatusForbidden || !strings.Contains(page, "Not shared: "+want+".") || strings.Contains(page, "invalid session") {
 		t.Errorf("sharing from the portal: %d\n%s", resp.StatusCode, page)
+	}
+
+	// The app command says what the API says.
+	cfg := t.TempDir()
+	app := func(stdin string, args ...string) (string, error) {
+		t.Helper()
+		cmd := exec.Command(binary(t), append([]string{"app"}, args...)...)
+		cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+cfg)
+		cmd.Stdin = strings.NewReader(stdin)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	ca := filepath.Join(s.Config.DataDir, "caddy", "pki", "authorities", "local", "root.crt")
+	if out, err := app("password-alice\n", "login", s.URL, "--username", "alice", "--password-stdin", "--ca", ca); err != nil {
+		t.Fatalf("app login: %v\n%s", err, out)
+	}
+	if out, err := app("", "share", session.URLID, "bob", "--view"); err == nil || !strings.Contains(out, want) {
+		t.Errorf("app share: %v\n%s", err, out)
 	}
 }
