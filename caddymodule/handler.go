@@ -104,8 +104,28 @@ func (h *Handler) Validate() error {
 // Cleanup implements caddy.CleanerUpper.
 func (h *Handler) Cleanup() error { return nil }
 
-// sessionPath matches /user/{name}/containers/{url_id} and what follows.
-var sessionPath = regexp.MustCompile(`^/user/([^/]+)/containers/([^/]+)(/.*)?$`)
+// sessionPath matches /user/{name}/containers/{url_id} and what follows,
+// taking a run of slashes before {url_id}'s end as one: noVNC 0.4, in the
+// images written for simphony-remote, asks for '/' + path where its path
+// starts with a slash (//user/...). cleanSessionPath then gives the
+// request the clean path, so that the proxy, the redirects and the
+// application all read the same one.
+var sessionPath = regexp.MustCompile(`^/+user/+([^/]+)/+containers/+([^/]+)(/.*)?$`)
+
+// cleanSessionPath rewrites a session path that sessionPath matched (m) as
+// /user/{name}/containers/{url_id} and what follows, its raw form too.
+func cleanSessionPath(u *url.URL, m []string) {
+	clean := "/user/" + m[1] + "/containers/" + m[2] + m[3]
+	if u.Path == clean {
+		return
+	}
+	u.Path = clean
+	if rm := sessionPath.FindStringSubmatch(u.RawPath); rm != nil {
+		u.RawPath = "/user/" + rm[1] + "/containers/" + rm[2] + rm[3]
+	} else {
+		u.RawPath = ""
+	}
+}
 
 // ServeHTTP implements caddyhttp.MiddlewareHandler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
@@ -115,6 +135,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return nil
 	}
 	name, urlID, rest := m[1], m[2], m[3]
+	cleanSessionPath(r.URL, m)
 	if badPath(r) {
 		http.Error(w, "bad path: encoded slashes and . or .. segments are not allowed", http.StatusBadRequest)
 		return nil

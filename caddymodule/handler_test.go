@@ -224,3 +224,89 @@ func TestProvisionNeedsAnEngine(t *testing.T) {
 		t.Errorf("Provision with an engine = %v", err)
 	}
 }
+
+// relayBackend also notes the path a shared user's WebSocket is relayed to.
+type relayBackend struct {
+	*fakeBackend
+	relayedURI string
+}
+
+func (b *relayBackend) Relay(w http.ResponseWriter, r *http.Request, id auth.Identity, rt routes.Route, a Access) {
+	b.relayedURI = r.URL.RequestURI()
+	b.fakeBackend.Relay(w, r, id, rt, a)
+}
+
+// TestRepeatedSlashes: noVNC 0.4 asks for //user/{name}/containers/{id}/websockify.
+// Such a path reaches the session, authorised exactly as the clean one, and
+// the session, the relay and the redirects see the clean path.
+func TestRepeatedSlashes(t *testing.T) {
+	clean := "/user/alice/containers/" + urlID + "/"
+	route := routes.Route{URLID: urlID, User: "alice", Upstream: "127.0.0.1:32768"}
+	upgrade := http.Header{"Upgrade": {"websocket"}, "Connection": {"Upgrade"}}
+	tests := []struct {
+		name, user, target string
+		header             http.Header
+		wantStatus         int
+		wantServed         bool
+		wantURI            string // what the session (or the relay) is asked for
+		wantLocation       string
+	}{
+		{name: "owner's noVNC 0.4 WebSocket", user: "alice", target: "/" + clean + "websockify", header: upgrade,
+			wantStatus: http.StatusSwitchingProtocols, wantURI: clean + "websockify"},
+		{name: "slashes everywhere", user: "alice", target: "//user//alice///containers//" + urlID + "/x?y=1",
+			wantStatus: http.StatusOK, wantURI: clean + "x?y=1"},
+		{name: "slashes after the url id are the application's", user: "alice", target: "/" + clean + "/x",
+			wantStatus: http.StatusOK, wantURI: clean + "/x"},
+		{name: "an escaped path stays escaped", user: "alice", target: "/" + clean + "a%3Bb%20c",
+			wantStatus: http.StatusOK, wantURI: clean + "a%3Bb%20c"},
+		{name: "viewer's noVNC 0.4 WebSocket", user: "viewer", target: "/" + clean + "websockify", header: upgrade,
+			wantStatus: http.StatusSwitchingProtocols, wantURI: clean + "websockify"},
+		{name: "another user", user: "bob", target: "/" + clean + "websockify", header: upgrade, wantStatus: http.StatusNotFound},
+		{name: "another user naming himself", user: "bob", target: "//user/bob/containers/" + urlID + "/", wantStatus: http.StatusNotFound},
+		{name: "no such session", user: "alice", target: "//user/alice/containers/" + strings.Repeat("f", 32) + "/", wantStatus: http.StatusNotFound},
+		{name: "anonymous browser", target: "/" + clean + "x", header: http.Header{"Accept": {"text/html"}},
+			wantStatus: http.StatusFound, wantLocation: "/login?next=%2Fuser%2Falice%2Fcontainers%2F" + urlID + "%2Fx"},
+		{name: "no trailing slash redirects to the clean path, not to host user", user: "alice", target: "//user/alice/containers/" + urlID,
+			wantStatus: http.StatusMovedPermanently, wantLocation: clean},
+		{name: "dot-dot segment", user: "alice", target: "/" + clean + "../x", wantStatus: http.StatusBadRequest},
+		{name: "encoded slash", user: "alice", target: "/" + clean + "a%2Fb", wantStatus: http.StatusBadRequest},
+		{name: "not a session", user: "alice", target: "//user/alice/", wantServed: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := &relayBackend{fakeBackend: &fakeBackend{routes: map[string]routes.Route{urlID: route}, user: tt.user}}
+			req := httptest.NewRequest(http.MethodGet, "https://appliance.test"+tt.target, nil)
+			for k, v := range tt.header {
+				req.Header[k] = v
+			}
+			req = req.WithContext(context.WithValue(req.Context(), caddyhttp.VarsCtxKey, map[string]any{}))
+			var proxied string
+			next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+				proxied = r.URL.RequestURI()
+				if tt.header.Get("Upgrade") != "" {
+					w.WriteHeader(http.StatusSwitchingProtocols)
+				}
+				return nil
+			})
+			w := httptest.NewRecorder()
+			if err := (&Handler{b: b}).ServeHTTP(w, req, next); err != nil {
+				t.Fatal(err)
+			}
+			if b.served != tt.wantServed {
+				t.Fatalf("served by the engine: %v, want %v (status %d)", b.served, tt.wantServed, w.Code)
+			}
+			if tt.wantStatus != 0 && w.Code != tt.wantStatus {
+				t.Fatalf("status = %d, want %d (%s)", w.Code, tt.wantStatus, w.Body)
+			}
+			if got := proxied + b.relayedURI; got != tt.wantURI {
+				t.Errorf("the session was asked for %q, want %q", got, tt.wantURI)
+			}
+			if loc := w.Header().Get("Location"); loc != tt.wantLocation {
+				t.Errorf("Location = %q, want %q", loc, tt.wantLocation)
+			}
+			if tt.user == "viewer" && b.relayed != ViewAccess {
+				t.Errorf("relayed with %v, want view access", b.relayed)
+			}
+		})
+	}
+}

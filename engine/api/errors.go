@@ -56,6 +56,8 @@ func classify(err error) (status int, typ string) {
 		return http.StatusServiceUnavailable, wire.TypeUnavailable
 	case errors.Is(err, session.ErrNotFound), errors.Is(err, shares.ErrNotFound), errors.Is(err, auth.ErrTokenNotFound):
 		return http.StatusNotFound, wire.TypeNotFound
+	case errors.Is(err, shares.ErrNotAllowed):
+		return http.StatusForbidden, wire.TypeForbidden
 	case errors.Is(err, session.ErrInvalid), errors.Is(err, session.ErrVolume):
 		return http.StatusBadRequest, wire.TypeInvalid
 	case errors.Is(err, session.ErrInProgress):

@@ -5,14 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
 	"github.com/simphony/simphony-remote/engine/api/wire"
 	"github.com/simphony/simphony-remote/engine/audit"
 	"github.com/simphony/simphony-remote/engine/auth"
-	"github.com/simphony/simphony-remote/engine/protocol"
 	"github.com/simphony/simphony-remote/engine/routes"
 	"github.com/simphony/simphony-remote/engine/session"
 	"github.com/simphony/simphony-remote/engine/shares"
@@ -33,9 +31,8 @@ func (u *userAPI) shareable(r *http.Request, id auth.Identity) (routes.Route, er
 	if err != nil {
 		return routes.Route{}, err
 	}
-	if !g.Policy.AllowView {
-		return routes.Route{}, &accounting.InvalidError{What: "session", Value: rt.URLID,
-			Rule: "the policy of its grant does not allow sharing (allow_view)"}
+	if err := shares.Allowed(g.Policy); err != nil {
+		return routes.Route{}, err
 	}
 	return rt, nil
 }
@@ -87,9 +84,8 @@ func Share(ctx context.Context, d ShareDeps, owner, urlID string, req wire.Share
 	if err != nil {
 		return shares.Share{}, err
 	}
-	if !g.Policy.AllowView {
-		return shares.Share{}, &accounting.InvalidError{What: "session", Value: rt.URLID,
-			Rule: "the policy of its grant does not allow sharing (allow_view)"}
+	if err := shares.Allowed(g.Policy); err != nil {
+		return shares.Share{}, err
 	}
 	if err := required("user", req.User, "mode", req.Mode); err != nil {
 		return shares.Share{}, err
@@ -135,12 +131,6 @@ func (u *userAPI) unshare(w http.ResponseWriter, r *http.Request, id auth.Identi
 	return nil
 }
 
-// ViewOnlyPath is where a view-only share of a vncapp opens noVNC.
-func ViewOnlyPath(urlPath string) string {
-	return urlPath + "vnc.html?autoconnect=1&reconnect=1&resize=scale&view_only=1&path=" +
-		strings.TrimPrefix(urlPath, "/") + "websockify"
-}
-
 func (u *userAPI) shared(w http.ResponseWriter, r *http.Request, id auth.Identity) error {
 	out := []wire.SharedSession{}
 	for _, s := range u.d.Shares.With(id.User) {
@@ -151,10 +141,7 @@ func (u *userAPI) shared(w http.ResponseWriter, r *http.Request, id auth.Identit
 		img, _ := u.imageOf(r, rt.Image)
 		ss := wire.SharedSession{
 			URLID: rt.URLID, Owner: rt.User, Image: rt.Image, UIName: img.UIName, Type: img.Type,
-			Mode: string(s.Mode), Expires: utc(s.Expires), URLPath: rt.URLPath, URL: baseURL(r) + rt.URLPath,
-		}
-		if img.Type == protocol.TypeVNC && s.Mode == shares.View {
-			ss.URL = baseURL(r) + ViewOnlyPath(rt.URLPath)
+			Mode: string(s.Mode), Expires: utc(s.Expires), URLPath: rt.URLPath, URL: baseURL(r) + shares.OpenPath(rt.URLPath, img.Type, s.Mode),
 		}
 		out = append(out, ss)
 	}

@@ -248,7 +248,7 @@ func TestSessionsAndSharesAPI(t *testing.T) {
 	// A grant without allow_view cannot be shared.
 	var plain wire.Container
 	m.alice.json("POST", "/api/v1/containers", wire.StartRequest{MappingID: m.spare}, 201, &plain)
-	if code, body, _ := m.alice.do("POST", "/api/v1/containers/"+plain.URLID+"/shares", wire.ShareRequest{User: "bob", Mode: "view"}); code != 400 || !strings.Contains(string(body), "does not allow sharing") {
+	if code, body, _ := m.alice.do("POST", "/api/v1/containers/"+plain.URLID+"/shares", wire.ShareRequest{User: "bob", Mode: "view"}); code != 403 || !strings.Contains(string(body), "sharing is not allowed by this application's policy") {
 		t.Errorf("sharing a grant without allow_view: %d %s", code, body)
 	}
 

@@ -4,14 +4,12 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
 	"github.com/simphony/simphony-remote/engine/api/wire"
 	"github.com/simphony/simphony-remote/engine/audit"
 	"github.com/simphony/simphony-remote/engine/auth"
-	"github.com/simphony/simphony-remote/engine/protocol"
 	"github.com/simphony/simphony-remote/engine/routes"
 	"github.com/simphony/simphony-remote/engine/shares"
 )
@@ -54,10 +52,7 @@ func (h *Handler) sharedWith(r *http.Request, user string, get func(string) (rou
 			if img.UIName != "" {
 				v.Name = img.UIName
 			}
-			if img.Type == protocol.TypeVNC && s.Mode == shares.View {
-				v.URL = rt.URLPath + "vnc.html?autoconnect=1&reconnect=1&resize=scale&view_only=1&path=" +
-					strings.TrimPrefix(rt.URLPath, "/") + "websockify"
-			}
+			v.URL = shares.OpenPath(rt.URLPath, img.Type, s.Mode)
 		}
 		out = append(out, v)
 	}
@@ -85,6 +80,10 @@ func (h *Handler) share(w http.ResponseWriter, r *http.Request) {
 		var inv *accounting.InvalidError
 		if errors.As(err, &inv) {
 			h.renderPortal(w, r, id, http.StatusBadRequest, "Not shared: "+inv.Rule+" ("+inv.What+" "+inv.Value+").")
+			return
+		}
+		if errors.Is(err, shares.ErrNotAllowed) {
+			h.renderPortal(w, r, id, http.StatusForbidden, "Not shared: "+shares.ErrNotAllowed.Error()+".")
 			return
 		}
 		status, msg := sessionError(err)

@@ -7,9 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -33,27 +30,7 @@ var (
 // testappBinary builds testdata/testapp statically, once per test process.
 func testappBinary() ([]byte, error) {
 	testappOnce.Do(func() {
-		out, err := exec.Command("go", "env", "GOMOD").Output()
-		if err != nil {
-			testappErr = fmt.Errorf("finding the module root: %w", err)
-			return
-		}
-		root := filepath.Dir(strings.TrimSpace(string(out)))
-		dir, err := os.MkdirTemp("", "testapp")
-		if err != nil {
-			testappErr = err
-			return
-		}
-		defer os.RemoveAll(dir)
-		bin := filepath.Join(dir, "testapp")
-		cmd := exec.Command("go", "build", "-trimpath", "-o", bin, "./testdata/testapp")
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			testappErr = fmt.Errorf("building testdata/testapp: %v\n%s", err, out)
-			return
-		}
-		testappBin, testappErr = os.ReadFile(bin)
+		testappBin, testappErr = goBuild("./testdata/testapp")
 	})
 	return testappBin, testappErr
 }

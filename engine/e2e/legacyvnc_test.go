@@ -1,0 +1,245 @@
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/simphony/simphony-remote/engine/accounting"
+	"github.com/simphony/simphony-remote/engine/api/wire"
+	"github.com/simphony/simphony-remote/engine/appliance/appliancetest"
+	"github.com/simphony/simphony-remote/engine/auth"
+	"github.com/simphony/simphony-remote/engine/docker/dockertest"
+	"github.com/simphony/simphony-remote/engine/images"
+)
+
+// stepNet runs browser actions like step, again (at most twice) when
+// Chromium aborted a load because a container's network came up on this
+// machine (net::ERR_NETWORK_CHANGED, see TestBrowser).
+func stepNet(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	for attempt := 0; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, 90*time.Second)
+		err := chromedp.Do(actx, actions...)
+		cancel()
+		if err == nil {
+			return
+		}
+		if attempt == 2 || !strings.Contains(err.Error(), "ERR_NETWORK_CHANGED") {
+			t.Fatalf("%s: %v", what, err)
+		}
+		t.Logf("%s again after: %v", what, err)
+	}
+}
+
+// signIn signs user in from the sign-in page, in Chromium.
+func signIn(t *testing.T, ctx context.Context, s *appliancetest.Server, user, password string) {
+	t.Helper()
+	for attempt := 0; ; attempt++ {
+		stepNet(t, ctx, "opening the portal", chromedp.Navigate(s.URL+"/"))
+		if get(t, ctx, chromedp.Evaluate[bool](`document.querySelector("ul.apps") !== null`)) {
+			return // signed in by an attempt whose page load was aborted
+		}
+		actx, cancel := context.WithTimeout(ctx, 90*time.Second)
+		err := chromedp.Do(actx,
+			chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
+			chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), user),
+			chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), password),
+			chromedp.Click(chromedp.CSS(`form[action="/login"] button`)),
+			chromedp.WaitVisible(chromedp.CSS(`ul.apps`)),
+		)
+		cancel()
+		if err == nil {
+			return
+		}
+		if attempt == 2 || !strings.Contains(err.Error(), "ERR_NETWORK_CHANGED") {
+			t.Fatalf("signing in as %s: %v", user, err)
+		}
+	}
+}
+
+// legacyConnected waits until the legacy noVNC page at the current location
+// is connected, loading it again (at most twice) when Chromium aborted its
+// loads because a container's network came up (see TestBrowser), and
+// returns the WebSocket address it used.
+func legacyConnected(t *testing.T, ctx context.Context, failures func() string, who string) string {
+	t.Helper()
+	reloads, seen := 0, failures()
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		// A poll also ends in an error when the page is (re)loaded under it.
+		pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		ok, err := chromedp.Run(pctx, chromedp.Poll[bool](`document.documentElement.dataset.state === "connected"`, chromedp.WithPollingTimeout(10*time.Second)))
+		cancel()
+		if err == nil && ok {
+			break
+		}
+		failed := failures()
+		if reloads < 2 && failed != seen && strings.Contains(strings.TrimPrefix(failed, seen), "ERR_NETWORK_CHANGED") {
+			reloads, seen = reloads+1, failed
+			t.Logf("reloading %s's desktop after: %s", who, failed)
+			step(t, ctx, "reloading the desktop", chromedp.Reload())
+			continue
+		}
+		if time.Now().After(deadline) {
+			status := get(t, ctx, chromedp.Evaluate[string](`location.href + " | " + (document.getElementById("noVNC_status") || document.body).textContent`))
+			t.Fatalf("%s's legacy noVNC did not connect: %v; page: %s; failed loads: %s", who, err, status, failed)
+		}
+	}
+	return get(t, ctx, chromedp.Evaluate[string](`document.documentElement.dataset.websocket`))
+}
+
+// screenshot saves the page as NAME.png in $SIMPHONY_REMOTE_SCREENSHOTS, if set.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("SIMPHONY_REMOTE_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	step(t, ctx, "letting the desktop draw", chromedp.Sleep(2*time.Second))
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), get(t, ctx, chromedp.FullScreenshot(100)), 0o644); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestLegacyVNCImage runs an image that behaves like those written for
+// simphony-remote (testdata/legacyvnc: noVNC 0.4's page at the base URL, no
+// vnc.html, a WebSocket asked for as '/' + path, i.e. //user/...) and opens
+// its desktop in Chromium from the owner's portal and from a view-only
+// share link.
+func TestLegacyVNCImage(t *testing.T) {
+	requireStarters(t)
+	dc := dockertest.Require(t)
+	image := dockertest.BuildImage(t, dc, "legacyvnc", "testdata/legacyvnc",
+		map[string]string{"legacyvnc-front": "./testdata/legacyvnc/front"}, map[string]string{"BASE": images.Desktop})
+	s := appliancetest.Start(t)
+	t.Cleanup(func() {
+		for _, r := range s.App.Sessions().Routes().List() {
+			_ = s.App.Sessions().StopAny(context.Background(), r.URLID, "test")
+		}
+	})
+	st := s.App.Store()
+	if err := st.CreateApplication(t.Context(), accounting.Application{Image: image}); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"alice", "bob"} {
+		hash, _ := auth.HashPassword("password-" + u)
+		if err := st.CreateUser(t.Context(), accounting.User{Name: u, PasswordHash: hash}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.Grant(t.Context(), "alice", image, accounting.Policy{AllowView: true}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Alice starts it from the portal, which opens the image's base URL.
+	ctx := newChromium(t, s)
+	failures := watchFailures(ctx)
+	signIn(t, ctx, s, "alice", "password-alice")
+	step(t, ctx, "starting the legacy desktop",
+		chromedp.Click(chromedp.CSS(`li[data-name="Legacy desktop"] form button[type="submit"]`)))
+	base := regexp.MustCompile(`^` + regexp.QuoteMeta(s.URL) + `(/user/alice/containers/[0-9a-f]{32}/)$`)
+	var path string
+	for deadline := time.Now().Add(90 * time.Second); path == ""; {
+		loc := get(t, ctx, chromedp.Location())
+		if m := base.FindStringSubmatch(loc); m != nil {
+			path = m[1]
+			break
+		}
+		if time.Now().After(deadline) {
+			page := get(t, ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+			t.Fatalf("the legacy desktop did not open; at %s:\n%s\nfailed loads: %s", loc, page, failures())
+		}
+		if strings.Contains(loc, "/starting/") && strings.Contains(failures(), "ERR_NETWORK_CHANGED") {
+			step(t, ctx, "reloading the progress page", chromedp.Reload())
+		}
+		step(t, ctx, "waiting for the desktop", chromedp.Sleep(200*time.Millisecond))
+	}
+	ws := legacyConnected(t, ctx, failures, "alice")
+	if want := "//" + strings.TrimPrefix(s.URL, "https://") + "/" + path + "websockify"; !strings.HasSuffix(ws, want) {
+		t.Errorf("the page's WebSocket is %s; want one ending in %s (noVNC 0.4's doubled slash)", ws, want)
+	}
+	if size := get(t, ctx, chromedp.Evaluate[string](`(c => c ? c.width + "x" + c.height : "no canvas")(document.querySelector("#noVNC_screen canvas"))`)); size != "1366x768" {
+		t.Errorf("the desktop drawn is %s, want the 1366x768 chosen on the portal", size)
+	}
+	screenshot(t, ctx, "legacyvnc-owner")
+	// Like simphony-remote's images, it has no vnc.html.
+	owner := s.Login("alice", "password-alice")
+	if resp := owner.Do("GET", path+"vnc.html", nil, nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("the legacy image serves vnc.html: %d", resp.StatusCode)
+	}
+
+	// Alice shares it with bob, view only, from the portal.
+	stepNet(t, ctx, "sharing with bob",
+		chromedp.Navigate(s.URL+"/"),
+		chromedp.Click(chromedp.CSS(`li[data-name="Legacy desktop"] details.sharing summary`)),
+		chromedp.SendKeys(chromedp.CSS(`li[data-name="Legacy desktop"] form.share-form input[name="user"]`), "bob"),
+		chromedp.Click(chromedp.CSS(`li[data-name="Legacy desktop"] form.share-form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`li[data-name="Legacy desktop"] form.share-row`)),
+	)
+
+	// Bob opens the link on his portal, in a browser context of his own.
+	bctx, cancel := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
+	defer cancel()
+	bobFailures := watchFailures(bctx)
+	signIn(t, bctx, s, "bob", "password-bob")
+	link := get(t, bctx, chromedp.AttributeValue(chromedp.CSS(`li.shared[data-name="Legacy desktop"] a.button`), "href")).Value
+	if link != path+"?view_only=1&resize=scale" {
+		t.Errorf("bob's link is %q, want the owner's page, view only", link)
+	}
+	step(t, bctx, "opening the share link", chromedp.Click(chromedp.CSS(`li.shared[data-name="Legacy desktop"] a.button`)))
+	ws = legacyConnected(t, bctx, bobFailures, "bob")
+	if !strings.HasSuffix(ws, "/"+path+"websockify") {
+		t.Errorf("bob's WebSocket is %s", ws)
+	}
+	if status := get(t, bctx, chromedp.Text(chromedp.CSS(`#noVNC_status`))); !strings.Contains(status, "(view only)") {
+		t.Errorf("bob's page is not view-only: %q", status)
+	}
+	screenshot(t, bctx, "legacyvnc-viewer")
+
+	// The same kind of link opens a noVNC 1.x desktop (the starter's)
+	// view-only as well: its base URL redirects to vnc.html, keeping the
+	// query.
+	if err := st.CreateApplication(t.Context(), accounting.Application{Image: images.Desktop}); err != nil {
+		t.Fatal(err)
+	}
+	desktop, err := st.Grant(t.Context(), "alice", images.Desktop, accounting.Policy{AllowView: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := tokenFor(t, s, "alice", "password-alice")
+	var starter wire.Container
+	api.json("POST", "/api/v1/containers", wire.StartRequest{MappingID: desktop}, http.StatusCreated, &starter)
+	api.json("POST", "/api/v1/containers/"+starter.URLID+"/shares", wire.ShareRequest{User: "bob", Mode: "view"}, http.StatusCreated, nil)
+	stepNet(t, bctx, "opening the starter desktop's share link",
+		chromedp.Navigate(s.URL+"/"),
+		chromedp.Click(chromedp.CSS(`li.shared[data-name="Desktop"] a.button`)),
+	)
+	reloads, seen := 0, bobFailures()
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		pctx, cancel := context.WithTimeout(bctx, 15*time.Second)
+		ok, err := chromedp.Run(pctx, chromedp.Poll[bool](`document.documentElement.classList.contains("noVNC_connected")`, chromedp.WithPollingTimeout(10*time.Second)))
+		cancel()
+		if err == nil && ok {
+			break
+		}
+		if failed := bobFailures(); reloads < 2 && failed != seen && strings.Contains(strings.TrimPrefix(failed, seen), "ERR_NETWORK_CHANGED") {
+			reloads, seen = reloads+1, failed
+			step(t, bctx, "reloading the starter desktop", chromedp.Reload())
+			continue
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the starter desktop's share link did not connect: %v; at %s", err, get(t, bctx, chromedp.Location()))
+		}
+	}
+	if loc := get(t, bctx, chromedp.Location()); !strings.Contains(loc, starter.URLPath+"vnc.html?") || !strings.Contains(loc, "view_only=1") {
+		t.Errorf("the starter desktop's share link opened %s", loc)
+	}
+	screenshot(t, bctx, "starter-viewer")
+}
