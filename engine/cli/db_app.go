@@ -151,9 +151,9 @@ func (d *dbCmd) appRemoveCmd() *cobra.Command {
 }
 
 func (d *dbCmd) appListCmd() *cobra.Command {
-	var asJSON bool
+	var asJSON, bare bool
 	cmd := &cobra.Command{
-		Use:   "list [--json]",
+		Use:   "list [--json | --no-decoration]",
 		Short: "List applications",
 		Long:  `List applications and their limits. --json prints a list of {"image", "limits": {"memory_bytes", "cpus", "pids"}} objects, 0 meaning the appliance default.`,
 		Args:  args(),
@@ -163,11 +163,17 @@ func (d *dbCmd) appListCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if asJSON {
+				switch {
+				case asJSON:
 					if apps == nil {
 						apps = []accounting.Application{}
 					}
 					return writeJSON(cmd.OutOrStdout(), apps)
+				case bare:
+					for _, a := range apps {
+						fmt.Fprintln(cmd.OutOrStdout(), a.Image)
+					}
+					return nil
 				}
 				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "IMAGE\tLIMITS")
@@ -179,6 +185,8 @@ func (d *dbCmd) appListCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&bare, "no-decoration", false, "print the images alone, one a line")
+	cmd.MarkFlagsMutuallyExclusive("json", "no-decoration")
 	return cmd
 }
 

@@ -223,13 +223,15 @@ type userListing struct {
 }
 
 func (d *dbCmd) userListCmd() *cobra.Command {
-	var showApps, asJSON bool
+	var showApps, asJSON, bare bool
 	cmd := &cobra.Command{
-		Use:   "list [--show-apps] [--json]",
+		Use:   "list [--show-apps] [--json | --no-decoration]",
 		Short: "List users, and with --show-apps the applications each may run",
 		Long: `List users. With --show-apps, also each user's grants: mapping id, image and
 policy. --json prints a list of {"name", "admin"} objects, with --show-apps an
-"applications" list of {"mapping_id", "user", "image", "policy"} in each.`,
+"applications" list of {"mapping_id", "user", "image", "policy"} in each.
+--no-decoration prints the names alone, one a line, as the original did
+(with --show-apps: the table's rows without heading, tab-separated).`,
 		Args: args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return d.withService(cmd, func(svc admin.Service, _ location) error {
@@ -249,8 +251,11 @@ policy. --json prints a list of {"name", "admin"} objects, with --show-apps an
 					}
 					list = append(list, l)
 				}
-				if asJSON {
+				switch {
+				case asJSON:
 					return writeJSON(cmd.OutOrStdout(), list)
+				case bare:
+					return printBareUsers(cmd.OutOrStdout(), list, showApps)
 				}
 				return printUsers(cmd.OutOrStdout(), list, showApps)
 			})
@@ -258,7 +263,24 @@ policy. --json prints a list of {"name", "admin"} objects, with --show-apps an
 	}
 	cmd.Flags().BoolVar(&showApps, "show-apps", false, "show the applications each user may run")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&bare, "no-decoration", false, "print the names alone, without heading or alignment")
+	cmd.MarkFlagsMutuallyExclusive("json", "no-decoration")
 	return cmd
+}
+
+// printBareUsers prints the names, one a line; with showApps one line per
+// grant: name, mapping id, image (a user without grants: the name alone).
+func printBareUsers(w io.Writer, list []userListing, showApps bool) error {
+	for _, u := range list {
+		if !showApps || len(*u.Applications) == 0 {
+			fmt.Fprintln(w, u.Name)
+			continue
+		}
+		for _, g := range *u.Applications {
+			fmt.Fprintf(w, "%s\t%s\t%s\n", u.Name, g.MappingID, g.Image)
+		}
+	}
+	return nil
 }
 
 func yesNo(b bool) string {
