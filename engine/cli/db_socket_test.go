@@ -113,10 +113,28 @@ func TestThroughAdminSocket(t *testing.T) {
 	c.ok("db", "init")
 	a := startAppliance(t, data)
 
-	// The file is held: opening it directly fails.
+	// The file is held: commands that name it, from anywhere, go through
+	// the socket next to it.
 	other := shortDir(t)
+	c.ok("db", "--db", db, "user", "create", "dora")
 	c.env = []string{"SIMPHONY_REMOTE_DATA_DIR=" + other, "SIMPHONY_REMOTE_ACCOUNTING_PATH=" + db}
-	c.fails(1, []string{"in use by another process"}, "db", "user", "list")
+	if out := c.ok("db", "user", "list", "--no-decoration"); out != "dora\n" {
+		t.Errorf("user list with another data dir = %q", out)
+	}
+	c.env = nil
+	if out := c.ok("db", "--db", db, "user", "list", "--no-decoration"); out != "dora\n" {
+		t.Errorf("user list --db = %q", out)
+	}
+	if out := c.ok("db", db, "user", "list", "--no-decoration"); out != "dora\n" {
+		t.Errorf("user list with the database first = %q", out)
+	}
+	if u, err := a.store.User(t.Context(), "dora"); err != nil || u.Name != "dora" {
+		t.Errorf("the appliance's store lacks dora: %+v, %v", u, err)
+	}
+	c.ok("db", "--db", db, "user", "remove", "dora")
+	if got := a.signOuts.take(); !slices.Equal(got, []string{"dora"}) {
+		t.Errorf("removing dora through the socket signed out %q", got)
+	}
 	c.env = []string{"SIMPHONY_REMOTE_DATA_DIR=" + data}
 
 	// Users.
