@@ -189,7 +189,7 @@ func TestThroughAdminSocket(t *testing.T) {
 	}
 
 	// The new user commands.
-	if r := c.runIn("a new secret\n", "db", "user", "set-password", "alice"); r.code != 0 || !strings.Contains(r.stdout, "set the password of alice") {
+	if r := c.runIn("a new secret\n", "db", "user", "set-password", "alice", "--password-stdin"); r.code != 0 || !strings.Contains(r.stdout, "set the password of alice") {
 		t.Errorf("set-password: exit %d, %q %q", r.code, r.stdout, r.stderr)
 	}
 	c.ok("db", "user", "disable", "bob")
@@ -259,16 +259,21 @@ func TestUserCommandsOnFile(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if r := c.runIn("short\n", "db", "--db", db, "user", "set-password", "alice"); r.code != 1 || !strings.Contains(r.stderr, "use at least 8") {
+	// Without a terminal, the password comes only with --password-stdin.
+	if r := c.runIn("correct horse battery\n", "db", "--db", db, "user", "set-password", "alice"); r.code != 2 || !strings.Contains(r.stderr, "standard input is not a terminal to ask for the password: pipe it in with --password-stdin") {
+		t.Errorf("no terminal, no --password-stdin: exit %d, %s", r.code, r.stderr)
+	}
+	c.fails(2, []string{"none of the others can be"}, "db", "--db", db, "user", "set-password", "alice", "--remove", "--password-stdin")
+	if r := c.runIn("short\n", "db", "--db", db, "user", "set-password", "alice", "--password-stdin"); r.code != 1 || !strings.Contains(r.stderr, "use at least 8") {
 		t.Errorf("short password: exit %d, %s", r.code, r.stderr)
 	}
-	if r := c.runIn("", "db", "--db", db, "user", "set-password", "alice"); r.code != 1 || !strings.Contains(r.stderr, "set-password: standard input is empty") {
+	if r := c.runIn("", "db", "--db", db, "user", "set-password", "alice", "--password-stdin"); r.code != 1 || !strings.Contains(r.stderr, "--password-stdin: standard input is empty") {
 		t.Errorf("empty stdin: exit %d, %s", r.code, r.stderr)
 	}
-	if r := c.runIn("x\n", "db", "--db", db, "user", "set-password", "nobody"); r.code != 1 || !strings.Contains(r.stderr, "user nobody: not found") {
+	if r := c.runIn("x\n", "db", "--db", db, "user", "set-password", "nobody", "--password-stdin"); r.code != 1 || !strings.Contains(r.stderr, "user nobody: not found") {
 		t.Errorf("unknown user: exit %d, %s", r.code, r.stderr)
 	}
-	r := c.runIn("correct horse battery\n", "db", "--db", db, "user", "set-password", "alice")
+	r := c.runIn("correct horse battery\n", "db", "--db", db, "user", "set-password", "alice", "--password-stdin")
 	if r.code != 0 || r.stdout != "set the password of alice; they are signed out everywhere\n" || strings.Contains(r.stdout+r.stderr, "correct horse") {
 		t.Fatalf("set-password: exit %d, %q %q", r.code, r.stdout, r.stderr)
 	}

@@ -93,7 +93,7 @@ func TestCLIThroughTheSocket(t *testing.T) {
 	path := s.start(t, carol, id)
 
 	// A new password signs her out everywhere...
-	must("another password\n", "db", "user", "set-password", "carol")
+	must("another password\n", "db", "user", "set-password", "carol", "--password-stdin")
 	resp := carol.Do("GET", "/", nil, nil)
 	resp.Body.Close()
 	if resp.StatusCode != 303 {
