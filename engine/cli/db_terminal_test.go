@@ -20,8 +20,8 @@ import (
 
 // onTerminal runs the binary with a terminal as its standard streams,
 // answering each prompt, once it shows with echo off, with its answer. It
-// returns the exit error and what the terminal showed.
-func onTerminal(t *testing.T, c *cli, dialogue [][2]string, args ...string) (error, string) {
+// returns what the terminal showed and the exit error.
+func onTerminal(t *testing.T, c *cli, dialogue [][2]string, args ...string) (string, error) {
 	t.Helper()
 	master, slave := openPTY(t)
 	defer master.Close()
@@ -73,7 +73,7 @@ func onTerminal(t *testing.T, c *cli, dialogue [][2]string, args ...string) (err
 	}
 	slave.Close()
 	<-copied
-	return err, out.String()
+	return out.String(), err
 }
 
 // TestPasswordPrompts: on a terminal, set-password (without a flag) and
@@ -98,7 +98,7 @@ func TestPasswordPrompts(t *testing.T) {
 		return u.PasswordHash
 	}
 
-	err, shown := onTerminal(t, c, [][2]string{{"Password: ", "correct horse battery"}, {"Password again: ", "correct horse batteyr"}},
+	shown, err := onTerminal(t, c, [][2]string{{"Password: ", "correct horse battery"}, {"Password again: ", "correct horse batteyr"}},
 		"db", "--db", db, "user", "set-password", "alice")
 	if err == nil || !strings.Contains(shown, "the two passwords differ; nothing changed") {
 		t.Errorf("different answers: %v; the terminal showed %q", err, shown)
@@ -107,7 +107,7 @@ func TestPasswordPrompts(t *testing.T) {
 		t.Errorf("different answers set a password: %q", h)
 	}
 
-	err, shown = onTerminal(t, c, [][2]string{{"Password: ", "correct horse battery"}, {"Password again: ", "correct horse battery"}},
+	shown, err = onTerminal(t, c, [][2]string{{"Password: ", "correct horse battery"}, {"Password again: ", "correct horse battery"}},
 		"db", "--db", db, "user", "set-password", "alice")
 	if err != nil || !strings.Contains(shown, "set the password of alice") || strings.Contains(shown, "correct horse") {
 		t.Errorf("set-password on a terminal: %v; it showed %q", err, shown)
@@ -116,7 +116,7 @@ func TestPasswordPrompts(t *testing.T) {
 		t.Errorf("the password set on a terminal does not verify: %v", err)
 	}
 
-	err, shown = onTerminal(t, c, [][2]string{{"Password: ", "another good one"}, {"Password again: ", "another good one"}},
+	shown, err = onTerminal(t, c, [][2]string{{"Password: ", "another good one"}, {"Password again: ", "another good one"}},
 		"db", "--db", db, "user", "create", "bob", "--password-stdin")
 	if err != nil || !strings.Contains(shown, "created user bob") || strings.Contains(shown, "another good") {
 		t.Errorf("create --password-stdin on a terminal: %v; it showed %q", err, shown)
