@@ -116,3 +116,54 @@ func TestUnknownCommandsFail(t *testing.T) {
 		}
 	}
 }
+
+// TestImageSpellingsAndPartialLimits: the README's example, with the image
+// spelt several ways, and limits changed one at a time.
+func TestImageSpellingsAndPartialLimits(t *testing.T) {
+	c := newCLI(t)
+	db := filepath.Join(c.dir, "x.db")
+	c.ok("db", "--db", db, "init")
+	c.ok("db", "--db", db, "user", "create", "alice")
+	c.ok("db", "--db", db, "app", "create", "simphony-remote/desktop", "--no-verify")
+	for _, dup := range []string{"simphony-remote/desktop:latest", "docker.io/simphony-remote/desktop"} {
+		c.fails(1, []string{"creating application " + dup + ": application already exists as simphony-remote/desktop"},
+			"db", "--db", db, "app", "create", dup, "--no-verify")
+	}
+	id := c.ok("db", "--db", db, "app", "grant", "simphony-remote/desktop:latest", "alice", "--allow-home")
+	if again := c.ok("db", "--db", db, "app", "grant", "docker.io/simphony-remote/desktop", "alice", "--allow-home"); again != id {
+		t.Errorf("granting under another spelling printed %q, want the same grant %q", again, id)
+	}
+	if g := (*c.users(db)[0].Applications)[0]; g.Image != "simphony-remote/desktop" {
+		t.Errorf("the grant names %q", g.Image)
+	}
+
+	limits := func() string {
+		t.Helper()
+		var apps []map[string]any
+		if err := json.Unmarshal([]byte(c.ok("db", "--db", db, "app", "list", "--json")), &apps); err != nil || len(apps) != 1 {
+			t.Fatalf("app list --json: %v, %v", apps, err)
+		}
+		b, _ := json.Marshal(apps[0]["limits"])
+		return string(b)
+	}
+	c.ok("db", "--db", db, "app", "limits", "simphony-remote/desktop", "--memory", "2GiB", "--cpus", "2", "--pids", "100")
+	if out := c.ok("db", "--db", db, "app", "limits", "simphony-remote/desktop:latest", "--memory", "1GiB"); out != "the limits of simphony-remote/desktop are now: memory 1GiB, cpus 2, pids 100\n" {
+		t.Errorf("limits --memory printed %q", out)
+	}
+	if got, want := limits(), `{"cpus":2,"memory_bytes":1073741824,"pids":100}`; got != want {
+		t.Errorf("after --memory alone: %s, want %s", got, want)
+	}
+	c.ok("db", "--db", db, "app", "limits", "docker.io/simphony-remote/desktop", "--pids", "0")
+	if got, want := limits(), `{"cpus":2,"memory_bytes":1073741824,"pids":0}`; got != want {
+		t.Errorf("after --pids 0: %s, want %s", got, want)
+	}
+	c.fails(2, []string{"name the limits to change"}, "db", "--db", db, "app", "limits", "simphony-remote/desktop")
+
+	if out := c.ok("db", "--db", db, "app", "revoke", "docker.io/simphony-remote/desktop:latest", "alice", "--revoke-all"); !strings.Contains(out, "revoked 1 grant(s)") {
+		t.Errorf("revoke under another spelling printed %q", out)
+	}
+	c.ok("db", "--db", db, "app", "remove", "simphony-remote/desktop:latest")
+	if out := c.ok("db", "--db", db, "app", "list", "--no-decoration"); out != "" {
+		t.Errorf("after remove: %q", out)
+	}
+}
