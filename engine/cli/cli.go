@@ -85,6 +85,7 @@ then command-line flags.`,
 	root.PersistentFlags().String("config", "", "configuration file (TOML); default: $"+config.EnvConfigFile+", else built-in defaults")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newServe(e), newDB(e), newApp(e), newConsole(e), newImage(e), newVersion())
+	root.InitDefaultCompletionCmd() // now, rather than when run, so that strictGroups sees it
 	strictGroups(root)
 	// The original's spellings (--allow_home, --no_verify, ...) are the
 	// same flags; help shows only the dashed ones.
@@ -102,7 +103,7 @@ func strictGroups(c *cobra.Command) {
 	if c.HasSubCommands() && c.Run == nil && c.RunE == nil {
 		c.Args = cobra.ArbitraryArgs
 		c.RunE = func(cmd *cobra.Command, a []string) error {
-			if len(a) == 0 {
+			if len(a) == 0 || len(a) == 1 && a[0] == "help" {
 				return cmd.Help()
 			}
 			msg := fmt.Sprintf("unknown command %q for %q", a[0], cmd.CommandPath())

@@ -99,6 +99,8 @@ func TestUnknownCommandsFail(t *testing.T) {
 		{[]string{"db", "app", "foo", "bar"}, `unknown command "foo" for "simphony-remote db app"`},
 		{[]string{"app", "foo"}, `unknown command "foo" for "simphony-remote app"`},
 		{[]string{"image", "foo"}, `unknown command "foo" for "simphony-remote image"`},
+		{[]string{"completion", "foo"}, `unknown command "foo" for "simphony-remote completion"`},
+		{[]string{"db", "help", "foo"}, `unknown command "help" for "simphony-remote db"`},
 		{[]string{"db", "user", "list", "stray"}, "expects no arguments, got 1"},
 		{[]string{"db", "app", "list", "stray"}, "expects no arguments, got 1"},
 		{[]string{"db", "init", "stray"}, "expects no arguments, got 1"},
@@ -110,7 +112,7 @@ func TestUnknownCommandsFail(t *testing.T) {
 		}
 	}
 	// A group without arguments still shows its help.
-	for _, g := range [][]string{{"db"}, {"db", "user"}, {"app"}, {"image"}} {
+	for _, g := range [][]string{{"db"}, {"db", "user"}, {"app"}, {"image"}, {"db", "help"}, {"db", "app", "help"}} {
 		if out := c.ok(g...); !strings.Contains(out, "Available Commands:") {
 			t.Errorf("%v printed %q", g, out)
 		}
