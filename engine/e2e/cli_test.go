@@ -176,6 +176,10 @@ func TestCLIDatabaseFlagWhileServing(t *testing.T) {
 		t.Errorf("limits after changing pids alone: %+v, %v", a, err)
 	}
 
+	if out := cli("", "db", "--db", db, "audit", "--limit", "50"); !strings.Contains(out, "erin") || !strings.Contains(out, "admin.sock") {
+		t.Errorf("db --db FILE audit while serving:\n%s", out)
+	}
+
 	s.Stop()
 	if out := cli("", "db", "--db", db, "user", "list", "--no-decoration"); out != "admin\nerin\n" {
 		t.Errorf("user list from the file = %q", out)
