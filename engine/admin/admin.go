@@ -53,8 +53,9 @@ type Service interface {
 	// RemoveApplication removes the application and every grant of it, and
 	// stops the sessions those grants started.
 	RemoveApplication(ctx context.Context, image string) error
-	// SetLimits replaces the resource limits of an application's sessions.
-	SetLimits(ctx context.Context, image string, l accounting.Limits) (accounting.Application, error)
+	// SetLimits changes the resource limits of an application's sessions
+	// that c names; the others stay as they are.
+	SetLimits(ctx context.Context, image string, c LimitsChange) (accounting.Application, error)
 
 	// Grant lets user run image with p and returns the mapping id; the same
 	// grant again returns the same id.
@@ -114,6 +115,36 @@ type UserChange struct {
 
 // IsZero reports whether c changes nothing.
 func (c UserChange) IsZero() bool { return c.Admin == nil && c.Disabled == nil && c.Password == nil }
+
+// LimitsChange lists the resource limits to change; nil fields stay. A
+// field set to 0 returns that limit to the appliance's default.
+type LimitsChange struct {
+	Memory *int64 // bytes
+	CPUs   *float64
+	Pids   *int64
+}
+
+// AllLimits is the change that sets every limit to l's.
+func AllLimits(l accounting.Limits) LimitsChange {
+	return LimitsChange{Memory: &l.Memory, CPUs: &l.CPUs, Pids: &l.Pids}
+}
+
+// Apply returns l with the limits c names changed.
+func (c LimitsChange) Apply(l accounting.Limits) accounting.Limits {
+	if c.Memory != nil {
+		l.Memory = *c.Memory
+	}
+	if c.CPUs != nil {
+		l.CPUs = *c.CPUs
+	}
+	if c.Pids != nil {
+		l.Pids = *c.Pids
+	}
+	return l
+}
+
+// IsZero reports whether c changes nothing.
+func (c LimitsChange) IsZero() bool { return c.Memory == nil && c.CPUs == nil && c.Pids == nil }
 
 // NewApplication describes an application to register.
 type NewApplication struct {

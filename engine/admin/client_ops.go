@@ -151,15 +151,15 @@ func (c *Client) RemoveApplication(ctx context.Context, image string) error {
 	return c.do(ctx, http.MethodDelete, p, nil, nil, nil, http.StatusNoContent)
 }
 
-// SetLimits implements Service.
-func (c *Client) SetLimits(ctx context.Context, image string, l accounting.Limits) (accounting.Application, error) {
+// SetLimits implements Service: it sends only the limits ch names.
+func (c *Client) SetLimits(ctx context.Context, image string, ch LimitsChange) (accounting.Application, error) {
 	p := imagePath(image)
 	if p == "" {
 		return accounting.Application{}, fmt.Errorf("setting the limits of %s: application %s: %w", image, image, accounting.ErrNotFound)
 	}
-	lj := limitsJSON(l)
+	lc := wire.LimitsChange{MemoryBytes: ch.Memory, CPUs: ch.CPUs, Pids: ch.Pids}
 	var w wire.Application
-	if err := c.do(ctx, http.MethodPatch, p, nil, wire.UpdateApplication{Limits: &lj}, &w, http.StatusOK); err != nil {
+	if err := c.do(ctx, http.MethodPatch, p, nil, wire.UpdateApplication{Limits: &lc}, &w, http.StatusOK); err != nil {
 		return accounting.Application{}, err
 	}
 	return w.Application(), nil

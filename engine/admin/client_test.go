@@ -193,13 +193,13 @@ func TestClientMatchesLocal(t *testing.T) {
 			return s.Application(ctx, "nope")
 		}},
 		{"limits", func(ctx context.Context, s admin.Service, _ map[string]string) (any, error) {
-			return s.SetLimits(ctx, "lab/tool:2.1", accounting.Limits{Memory: 1 << 30, CPUs: 1.5})
+			return s.SetLimits(ctx, "lab/tool:2.1", admin.AllLimits(accounting.Limits{Memory: 1 << 30, CPUs: 1.5}))
 		}},
 		{"limits of nothing", func(ctx context.Context, s admin.Service, _ map[string]string) (any, error) {
-			return s.SetLimits(ctx, "nope", accounting.Limits{})
+			return s.SetLimits(ctx, "nope", admin.AllLimits(accounting.Limits{}))
 		}},
 		{"bad limits", func(ctx context.Context, s admin.Service, _ map[string]string) (any, error) {
-			return s.SetLimits(ctx, "img", accounting.Limits{Pids: -1})
+			return s.SetLimits(ctx, "img", admin.AllLimits(accounting.Limits{Pids: -1}))
 		}},
 		{"applications", func(ctx context.Context, s admin.Service, _ map[string]string) (any, error) {
 			return s.Applications(ctx)
@@ -292,7 +292,7 @@ func TestClientMatchesLocal(t *testing.T) {
 				_, err4 := s.UpdateUser(ctx, name, admin.UserChange{Password: ptr("short")})
 				_, err5 := s.Application(ctx, name)
 				err6 := s.RemoveApplication(ctx, name)
-				_, err7 := s.SetLimits(ctx, name, accounting.Limits{})
+				_, err7 := s.SetLimits(ctx, name, admin.AllLimits(accounting.Limits{}))
 				err8 := s.RevokeMapping(ctx, name)
 				_, err9 := s.Grants(ctx, name)
 				for _, err := range []error{err1, err2, err3, err4, err5, err6, err7, err8, err9} {

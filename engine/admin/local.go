@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
 	"github.com/simphony/simphony-remote/engine/audit"
@@ -46,6 +47,9 @@ type Options struct {
 type Local struct {
 	store accounting.Store
 	opts  Options
+
+	// limitsMu makes SetLimits' read, change and write one step.
+	limitsMu sync.Mutex
 }
 
 // NewLocal returns the Service on store. It does not close the store.

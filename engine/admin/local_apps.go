@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
 	"github.com/simphony/simphony-remote/engine/audit"
@@ -85,8 +86,10 @@ func (l *Local) CreateApplication(ctx context.Context, na NewApplication) (_ acc
 	}
 	a := accounting.Application{Image: na.Image, Limits: na.Limits}
 	if na.Verify {
-		_, err := l.store.Application(ctx, na.Image)
+		existing, err := l.store.Application(ctx, na.Image)
 		switch {
+		case err == nil && existing.Image != na.Image:
+			return accounting.Application{}, fmt.Errorf("creating application %s: application %w as %s", na.Image, accounting.ErrExists, existing.Image)
 		case err == nil:
 			return accounting.Application{}, fmt.Errorf("creating application %s: application %w", na.Image, accounting.ErrExists)
 		case !errors.Is(err, accounting.ErrNotFound):
@@ -118,8 +121,17 @@ func (l *Local) RemoveApplication(ctx context.Context, image string) (err error)
 	return followUp("removed application "+image, l.stopMappings(ctx, ids))
 }
 
-// mappingsOf lists the mapping ids of every grant of image.
+// mappingsOf lists the mapping ids of every grant of image, under any
+// spelling.
 func (l *Local) mappingsOf(ctx context.Context, image string) ([]string, error) {
+	app, err := l.store.Application(ctx, image)
+	switch {
+	case errors.Is(err, accounting.ErrNotFound):
+		return nil, nil // the removal itself reports it
+	case err != nil:
+		return nil, err
+	}
+	image = app.Image // the spelling grants are stored with
 	users, err := l.Users(ctx, true)
 	if err != nil {
 		return nil, err
@@ -135,16 +147,49 @@ func (l *Local) mappingsOf(ctx context.Context, image string) ([]string, error) 
 	return ids, nil
 }
 
-// SetLimits implements Service.
-func (l *Local) SetLimits(ctx context.Context, image string, lim accounting.Limits) (_ accounting.Application, err error) {
-	defer func() { l.record(ctx, audit.ApplicationLimits, image, lim.String(), err) }()
-	if err := lim.Validate(); err != nil {
+// SetLimits implements Service: the limits c does not name keep their
+// values.
+func (l *Local) SetLimits(ctx context.Context, image string, c LimitsChange) (app accounting.Application, err error) {
+	defer func() {
+		detail := limitsChangeDetail(c)
+		if err == nil {
+			detail = app.Limits.String()
+		}
+		l.record(ctx, audit.ApplicationLimits, image, detail, err)
+	}()
+	// The values themselves are checked before the application is looked up.
+	if err := c.Apply(accounting.Limits{}).Validate(); err != nil {
 		return accounting.Application{}, fmt.Errorf("setting the limits of %s: %w", image, err)
 	}
-	if err := l.store.SetLimits(ctx, image, lim); err != nil {
+	l.limitsMu.Lock()
+	defer l.limitsMu.Unlock()
+	app, err = l.store.Application(ctx, image)
+	if err != nil {
+		return accounting.Application{}, fmt.Errorf("setting the limits of %s: %w", image, err)
+	}
+	if c.IsZero() {
+		return app, nil
+	}
+	if err := l.store.SetLimits(ctx, app.Image, c.Apply(app.Limits)); err != nil {
 		return accounting.Application{}, err
 	}
-	return l.store.Application(ctx, image)
+	return l.store.Application(ctx, app.Image)
+}
+
+// limitsChangeDetail describes a change of limits for the audit log: the
+// limits it names, as accounting.Limits.String shows them.
+func limitsChangeDetail(c LimitsChange) string {
+	all := strings.Split(c.Apply(accounting.Limits{}).String(), ", ") // memory, cpus, pids
+	var parts []string
+	for i, named := range []bool{c.Memory != nil, c.CPUs != nil, c.Pids != nil} {
+		if named {
+			parts = append(parts, all[i])
+		}
+	}
+	if len(parts) == 0 {
+		return "no change"
+	}
+	return strings.Join(parts, ", ")
 }
 
 // snapshotter is a store that can copy itself consistently:

@@ -89,11 +89,11 @@ func TestLocalRecords(t *testing.T) {
 			return err
 		}, "application.create", "absent:1", "failed", `.*; image verified; the Docker Engine at .* has no image absent:1.*`},
 		{"set limits", func() error {
-			_, err := l.SetLimits(ctx, "img", accounting.Limits{Pids: 100})
+			_, err := l.SetLimits(ctx, "img", admin.AllLimits(accounting.Limits{Pids: 100}))
 			return err
 		}, "application.limits", "img", "ok", `memory default, cpus default, pids 100`},
 		{"set limits of nothing", func() error {
-			_, err := l.SetLimits(ctx, "nope", accounting.Limits{})
+			_, err := l.SetLimits(ctx, "nope", admin.AllLimits(accounting.Limits{}))
 			return err
 		}, "application.limits", "nope", "failed", `.*application nope: not found`},
 		{"grant", func() (err error) {

@@ -28,13 +28,17 @@ func (l *Local) grantIDs(ctx context.Context, user, image string, match func(acc
 	if l.opts.Sessions == nil {
 		return nil
 	}
-	grants, err := l.store.Grants(ctx, user)
+	app, err := l.store.Application(ctx, image)
 	if err != nil {
 		return nil // the revocation itself reports it
 	}
+	grants, err := l.store.Grants(ctx, user)
+	if err != nil {
+		return nil
+	}
 	var ids []string
 	for _, g := range grants {
-		if g.Image == image && match(g) {
+		if g.Image == app.Image && match(g) {
 			ids = append(ids, g.MappingID)
 		}
 	}

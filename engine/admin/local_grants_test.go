@@ -67,9 +67,15 @@ func TestLocalGrants(t *testing.T) {
 			accounting.ErrNotFound, []string{"grant " + strings.Repeat("a", 32) + ": not found"}},
 		{"grants of unknown user", func() error { _, err := l.Grants(ctx, "nobody"); return err },
 			accounting.ErrNotFound, []string{"user nobody: not found"}},
-		{"limits of unknown application", func() error { _, err := l.SetLimits(ctx, "nope", accounting.Limits{Pids: 5}); return err },
+		{"limits of unknown application", func() error {
+			_, err := l.SetLimits(ctx, "nope", admin.AllLimits(accounting.Limits{Pids: 5}))
+			return err
+		},
 			accounting.ErrNotFound, []string{"application nope: not found"}},
-		{"bad limits", func() error { _, err := l.SetLimits(ctx, "img", accounting.Limits{CPUs: -2}); return err },
+		{"bad limits", func() error {
+			_, err := l.SetLimits(ctx, "img", admin.AllLimits(accounting.Limits{CPUs: -2}))
+			return err
+		},
 			accounting.ErrInvalid, []string{"cpus must be from 0"}},
 	}
 	for _, tt := range tests {
@@ -85,7 +91,7 @@ func TestLocalGrants(t *testing.T) {
 	if err != nil || len(users) != 1 || len(users[0].Grants) != 1 {
 		t.Fatalf("Users(with grants) = %+v, %v", users, err)
 	}
-	app, err := l.SetLimits(ctx, "img", accounting.Limits{Memory: 512 << 20, CPUs: 0.5})
+	app, err := l.SetLimits(ctx, "img", admin.AllLimits(accounting.Limits{Memory: 512 << 20, CPUs: 0.5}))
 	if err != nil || app.Limits.Memory != 512<<20 || app.Limits.CPUs != 0.5 {
 		t.Errorf("SetLimits = %+v, %v", app, err)
 	}

@@ -32,7 +32,7 @@ type adminAPI struct {
 //	GET    /applications                [{"image","limits":{"memory_bytes","cpus","pids"}}]
 //	POST   /applications                {"image","verify"(default true),"limits"} → 201 application
 //	GET    /applications/{image}        application
-//	PATCH  /applications/{image}        {"limits"} → application
+//	PATCH  /applications/{image}        {"limits":{"memory_bytes"?,"cpus"?,"pids"?}} → application (only the limits given change)
 //	DELETE /applications/{image}        → 204
 //	GET    /grants?user=NAME            [{"mapping_id","user","image","policy"}]
 //	POST   /grants                      {"user","image","policy"} → 201 {"mapping_id"}

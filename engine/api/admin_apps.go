@@ -56,7 +56,8 @@ func (a *adminAPI) updateApplication(w http.ResponseWriter, r *http.Request) err
 	if in.Limits == nil {
 		return &accounting.InvalidError{What: "field", Value: "limits", Rule: "it is required"}
 	}
-	app, err := a.svc.SetLimits(r.Context(), r.PathValue("image"), limitsOf(*in.Limits))
+	c := admin.LimitsChange{Memory: in.Limits.MemoryBytes, CPUs: in.Limits.CPUs, Pids: in.Limits.Pids}
+	app, err := a.svc.SetLimits(r.Context(), r.PathValue("image"), c)
 	if err != nil {
 		return err
 	}

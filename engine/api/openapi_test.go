@@ -255,6 +255,7 @@ func TestOpenAPIMatchesWire(t *testing.T) {
 		{"AdminApplication", wire.Application{}, true},
 		{"CreateApplication", wire.CreateApplication{}, false},
 		{"UpdateApplication", wire.UpdateApplication{}, false},
+		{"LimitsChange", wire.LimitsChange{}, false},
 		{"Grant", wire.Grant{}, true},
 		{"CreateGrant", wire.CreateGrant{}, false},
 		{"RevokeGrants", wire.RevokeGrants{}, false},

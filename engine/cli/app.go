@@ -17,6 +17,9 @@ import (
 // that `app login` stores.
 type appCmd struct {
 	env *env
+	// credFile is --credentials-file: where the sign-in is kept instead
+	// of the user's configuration directory.
+	credFile string
 }
 
 func newApp(e *env) *cobra.Command {
@@ -28,7 +31,11 @@ func newApp(e *env) *cobra.Command {
 
 "app login URL" signs in once and stores an API token in
 $XDG_CONFIG_HOME/simphony-remote/client.json (~/.config/... by default, mode
-0600); the other commands use it. "app logout" revokes it.`,
+0600); the other commands use it. "app logout" revokes it.
+
+--credentials-file FILE keeps the sign-in in FILE instead, on every app
+command: one file per appliance (or per account) lets one user work with
+several.`,
 		Example: `  simphony-remote app login https://lab.example:8443 --ca root.crt
   simphony-remote app available
   simphony-remote app start 3f2b8c0e9a4d4c1b8e6f0a1b2c3d4e5f --resolution 1280x800
@@ -36,6 +43,7 @@ $XDG_CONFIG_HOME/simphony-remote/client.json (~/.config/... by default, mode
   simphony-remote app share 0f3a9c5d2b7e4f1a8c6d0e9b3a5f7c21 bob --expires 2h
   simphony-remote app stop 0f3a9c5d2b7e4f1a8c6d0e9b3a5f7c21`,
 	}
+	cmd.PersistentFlags().StringVar(&a.credFile, "credentials-file", "", "the file that keeps the sign-in (default $XDG_CONFIG_HOME/simphony-remote/client.json)")
 	cmd.AddCommand(a.loginCmd(), a.logoutCmd(), a.availableCmd(), a.startCmd(), a.runningCmd(), a.stopCmd(),
 		a.shareCmd(), a.unshareCmd(), a.sharesCmd())
 	return cmd
@@ -44,7 +52,7 @@ $XDG_CONFIG_HOME/simphony-remote/client.json (~/.config/... by default, mode
 // client returns a client of the appliance the stored sign-in names,
 // authenticated with its token.
 func (a *appCmd) client(cmd *cobra.Command, timeout time.Duration) (*apiClient, clientConfig, error) {
-	conf, _, err := loadClientConfig(a.env, func(w string) { fmt.Fprintln(cmd.ErrOrStderr(), "Warning: "+w) })
+	conf, _, err := a.loadClientConfig(func(w string) { fmt.Fprintln(cmd.ErrOrStderr(), "Warning: "+w) })
 	if err != nil {
 		return nil, conf, err
 	}

@@ -50,18 +50,34 @@ func clientConfigPath(e *env) (string, error) {
 	return filepath.Join(home, ".config", clientConfigFile), nil
 }
 
+// credentialsPath is where the sign-in is kept: --credentials-file, else
+// clientConfigPath.
+func (a *appCmd) credentialsPath() (string, error) {
+	if a.credFile == "" {
+		return clientConfigPath(a.env)
+	}
+	p, err := filepath.Abs(a.credFile)
+	if err != nil {
+		return "", fmt.Errorf("--credentials-file %s: %w", a.credFile, err)
+	}
+	return p, nil
+}
+
 // errNotLoggedIn says that there is no stored token.
 var errNotLoggedIn = errors.New("not logged in: run simphony-remote app login URL first")
 
 // loadClientConfig reads the stored sign-in; errNotLoggedIn when there is
 // none. warn receives a warning for a file others may read.
-func loadClientConfig(e *env, warn func(string)) (clientConfig, string, error) {
-	path, err := clientConfigPath(e)
+func (a *appCmd) loadClientConfig(warn func(string)) (clientConfig, string, error) {
+	path, err := a.credentialsPath()
 	if err != nil {
 		return clientConfig{}, "", err
 	}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
+		if a.credFile != "" {
+			return clientConfig{}, path, fmt.Errorf("%w (no sign-in in %s: run simphony-remote app login URL --credentials-file %s)", errNotLoggedIn, path, a.credFile)
+		}
 		return clientConfig{}, path, errNotLoggedIn
 	}
 	if err != nil {
@@ -81,15 +97,19 @@ func loadClientConfig(e *env, warn func(string)) (clientConfig, string, error) {
 }
 
 // saveClientConfig writes c to path atomically (a temporary file renamed
-// over it), mode 0600 in a directory of mode 0700.
-func saveClientConfig(path string, c clientConfig) error {
+// over it), mode 0600. ownDir says the directory is the program's own
+// (the default place): it is then made mode 0700; a directory chosen with
+// --credentials-file is left as it is.
+func saveClientConfig(path string, c clientConfig, ownDir bool) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("storing the API token: %w", err)
 	}
 	// The directory is ours: keep it private even if it existed.
-	if err := os.Chmod(dir, 0o700); err != nil {
-		return fmt.Errorf("storing the API token: %w", err)
+	if ownDir {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return fmt.Errorf("storing the API token: %w", err)
+		}
 	}
 	data, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {

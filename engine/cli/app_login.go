@@ -35,13 +35,14 @@ type loginOptions struct {
 func (a *appCmd) loginCmd() *cobra.Command {
 	var o loginOptions
 	cmd := &cobra.Command{
-		Use:   "login URL [--username U] [--password-stdin] [--insecure | --ca FILE] [--token-name NAME]",
+		Use:   "login URL [--username U] [--password-stdin] [--insecure | --ca FILE] [--token-name NAME] [--credentials-file FILE]",
 		Short: "Sign in to an appliance and store an API token",
 		Long: `Sign in to the appliance at URL (https://HOST[:PORT]) with a user name and
 password, create an API token, and store it for the other app commands in
-$XDG_CONFIG_HOME/simphony-remote/client.json (~/.config/... by default), mode
-0600. The browser session used to create it is signed out again. A token
-stored before is revoked.
+$XDG_CONFIG_HOME/simphony-remote/client.json (~/.config/... by default), or
+in --credentials-file FILE, mode 0600. The browser session used to create it
+is signed out again. A token stored before in the same file is revoked; other
+files, e.g. the sign-ins to other appliances, stay as they are.
 
 The password is asked for without echo on a terminal; with --password-stdin
 it is read from standard input (then --username is needed).
@@ -51,6 +52,7 @@ An appliance with its own certificate authority (the default) needs
 on its machine, or URL/ca.crt (check its fingerprint against the sign-in
 page's). --insecure skips the check.`,
 		Example: `  simphony-remote app login https://lab.example:8443 --ca root.crt
+  simphony-remote app login https://other.example:8443 --ca other.crt --credentials-file ~/.other-lab.json
   printf '%s\n' "$PASSWORD" | simphony-remote app login https://localhost:8443 --username alice --password-stdin --ca data/caddy/pki/authorities/local/root.crt`,
 		Args: args("URL"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
@@ -105,7 +107,7 @@ func (a *appCmd) login(cmd *cobra.Command, rawURL string, o loginOptions) error 
 	if err != nil {
 		return fmt.Errorf("--ca: %w", err)
 	}
-	path, err := clientConfigPath(a.env)
+	path, err := a.credentialsPath()
 	if err != nil {
 		return err
 	}
@@ -123,7 +125,7 @@ func (a *appCmd) login(cmd *cobra.Command, rawURL string, o loginOptions) error 
 			tokenName = tokenName[:maxTokenName]
 		}
 	}
-	previous, _, prevErr := loadClientConfig(a.env, func(string) {})
+	previous, _, prevErr := a.loadClientConfig(func(string) {})
 
 	c := &apiClient{hc: hc, base: base, timeout: requestTimeout, certHint: caHint(base)}
 	ctx := cmd.Context()
@@ -134,7 +136,7 @@ func (a *appCmd) login(cmd *cobra.Command, rawURL string, o loginOptions) error 
 	// From here on the browser session exists: sign it out whatever happens.
 	me, tok, err := s.createToken(ctx, tokenName)
 	if err == nil {
-		err = saveClientConfig(path, clientConfig{URL: base, User: me.Name, Token: tok.Secret, TokenID: tok.ID, CA: ca, Insecure: o.insecure})
+		err = saveClientConfig(path, clientConfig{URL: base, User: me.Name, Token: tok.Secret, TokenID: tok.ID, CA: ca, Insecure: o.insecure}, a.credFile == "")
 		if err != nil {
 			if rerr := s.revokeToken(ctx, tok.ID); rerr != nil {
 				err = fmt.Errorf("%w (and revoking the new token %s failed: %v)", err, tok.ID, rerr)
@@ -340,7 +342,7 @@ it. With --local the file is removed without asking the appliance (its token
 stays valid until revoked from the portal).`,
 		Args: args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			conf, path, err := loadClientConfig(a.env, func(string) {})
+			conf, path, err := a.loadClientConfig(func(string) {})
 			if err != nil {
 				return err
 			}

@@ -324,7 +324,7 @@ func TestDatabaseInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	c.fails(1, []string{"in use by another process", "is the appliance running"}, "db", "--db", db, "user", "list")
+	c.fails(1, []string{"in use by another process", "no appliance answers on admin.sock next to it"}, "db", "--db", db, "user", "list")
 }
 
 func TestCSVBackend(t *testing.T) {

@@ -47,8 +47,12 @@ CSV format, read-only), else the configuration's accounting file (by default
 DATA_DIR/simphony-remote.db).
 
 While the appliance runs, it holds that database: the commands then go through
-its admin socket, DATA_DIR/admin.sock (which only its user and group may use).
-Otherwise they open the file themselves.`,
+its admin socket, DATA_DIR/admin.sock (which only its user and group may use),
+also when --db names the file it holds (the socket next to it). Otherwise they
+open the file themselves.
+
+As with the original remoteappdb, the database may come first:
+"db PATH user list" is "db --db PATH user list".`,
 	}
 	cmd.PersistentFlags().StringVar(&d.dbFlag, "db", "", "accounting database file (a .csv file opens the read-only CSV backend)")
 	cmd.AddCommand(d.initCmd(), d.userCmd(), d.appCmd(), d.backupCmd(), d.auditCmd())
@@ -76,14 +80,39 @@ func (d *dbCmd) locate(cmd *cobra.Command) (location, error) {
 	return location{path: cfg.AccountingPath(), csv: cfg.Accounting.Backend == "csv", cfg: cfg}, nil
 }
 
-// appliance returns the admin socket of an appliance running on loc, or ""
-// when there is none: --db names another file, or nobody listens on the
-// socket (a stale socket file is ignored).
+// appliance returns the admin socket of an appliance running on the
+// configured data dir, or "" when there is none: --db names another file,
+// or nobody listens on the socket (a stale socket file is ignored).
 func (d *dbCmd) appliance(loc location) (string, error) {
 	if d.dbFlag != "" && !sameFile(d.dbFlag, loc.cfg.AccountingPath()) {
 		return "", nil
 	}
-	sock := filepath.Join(loc.cfg.DataDir, appliance.SocketName)
+	return dialable(filepath.Join(loc.cfg.DataDir, appliance.SocketName))
+}
+
+// open opens the accounting store at loc. When another process holds the
+// file and an appliance answers on the admin socket next to it
+// (DIR/admin.sock for DIR/simphony-remote.db, whatever the configuration
+// says), it returns that socket instead, so that --db FILE works whether
+// or not the appliance runs.
+func (d *dbCmd) open(loc location) (accounting.Store, string, error) {
+	store, err := openFile(loc)
+	if !errors.Is(err, boltdb.ErrLocked) {
+		return store, "", err
+	}
+	sock, derr := dialable(filepath.Join(filepath.Dir(loc.path), appliance.SocketName))
+	switch {
+	case derr != nil:
+		return nil, "", derr
+	case sock == "":
+		return nil, "", fmt.Errorf("%w: no appliance answers on %s next to it; stop the program that holds it", err, appliance.SocketName)
+	}
+	return nil, sock, nil
+}
+
+// dialable returns sock when an appliance answers on it, "" when nobody
+// does.
+func dialable(sock string) (string, error) {
 	conn, err := net.DialTimeout("unix", sock, 2*time.Second)
 	switch {
 	case err == nil:
@@ -118,13 +147,15 @@ func (d *dbCmd) connect(cmd *cobra.Command) (svc admin.Service, loc location, cl
 	if loc.socket, err = d.appliance(loc); err != nil {
 		return nil, loc, nil, err
 	}
+	var store accounting.Store
+	if loc.socket == "" {
+		if store, loc.socket, err = d.open(loc); err != nil {
+			return nil, loc, nil, err
+		}
+	}
 	if loc.socket != "" {
 		c := admin.DialSocket(loc.socket)
 		return c, loc, func() error { c.CloseIdleConnections(); return nil }, nil
-	}
-	store, err := openFile(loc)
-	if err != nil {
-		return nil, loc, nil, err
 	}
 	images := &dockerImages{cfg: loc.cfg.Docker}
 	opts := admin.Options{Images: images}
@@ -153,8 +184,6 @@ func openFile(loc location) (accounting.Store, error) {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("no accounting database at %s: create one with 'simphony-remote db init' (or choose another with --db)", loc.path)
-	case errors.Is(err, boltdb.ErrLocked):
-		return nil, fmt.Errorf("%w: is the appliance running on it? Stop it first", err)
 	case err != nil:
 		return nil, err
 	}

@@ -35,6 +35,28 @@ func (l *limitFlags) add(fs *pflag.FlagSet) {
 	fs.Int64Var(&l.pids, "pids", 0, "process limit of each session (0: the appliance default)")
 }
 
+// change is the change of limits that the flags given on cmd name.
+func (l *limitFlags) change(cmd *cobra.Command) (admin.LimitsChange, error) {
+	lim, err := l.limits()
+	if err != nil {
+		return admin.LimitsChange{}, err
+	}
+	var c admin.LimitsChange
+	if cmd.Flags().Changed("memory") {
+		c.Memory = &lim.Memory
+	}
+	if cmd.Flags().Changed("cpus") {
+		c.CPUs = &lim.CPUs
+	}
+	if cmd.Flags().Changed("pids") {
+		c.Pids = &lim.Pids
+	}
+	if c.IsZero() {
+		return c, usageError{errors.New("name the limits to change: --memory, --cpus and/or --pids")}
+	}
+	return c, nil
+}
+
 func (l *limitFlags) limits() (accounting.Limits, error) {
 	mem, err := units.RAMInBytes(l.memory)
 	if err != nil {
@@ -47,21 +69,24 @@ func (l *limitFlags) limits() (accounting.Limits, error) {
 func (d *dbCmd) appLimitsCmd() *cobra.Command {
 	var lf limitFlags
 	cmd := &cobra.Command{
-		Use:     "limits IMAGE [--memory SIZE] [--cpus N] [--pids N]",
-		Short:   "Set the resource limits of an application's sessions",
-		Long:    "Set the resource limits of each session of IMAGE. A limit left at 0 takes the appliance's default ([sessions] in the configuration).",
-		Example: "  simphony-remote db app limits simphony-remote/desktop:latest --memory 8GiB --cpus 4",
+		Use:   "limits IMAGE [--memory SIZE] [--cpus N] [--pids N]",
+		Short: "Change the resource limits of an application's sessions",
+		Long: `Change the resource limits of each session of IMAGE: only the limits named
+change, the others keep their values. A limit set to 0 takes the appliance's
+default again ([sessions] in the configuration).`,
+		Example: "  simphony-remote db app limits simphony-remote/desktop:latest --memory 8GiB --cpus 4\n  simphony-remote db app limits simphony-remote/desktop:latest --pids 0",
 		Args:    args("IMAGE"),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			l, err := lf.limits()
+			c, err := lf.change(cmd)
 			if err != nil {
 				return err
 			}
 			return d.withService(cmd, func(svc admin.Service, _ location) error {
-				if _, err := svc.SetLimits(cmd.Context(), a[0], l); err != nil {
+				app, err := svc.SetLimits(cmd.Context(), a[0], c)
+				if err != nil {
 					return err
 				}
-				_, err := fmt.Fprintf(cmd.OutOrStdout(), "set the limits of %s: %s\n", a[0], l.String())
+				_, err = fmt.Fprintf(cmd.OutOrStdout(), "the limits of %s are now: %s\n", app.Image, app.Limits.String())
 				return err
 			})
 		},
@@ -126,9 +151,9 @@ func (d *dbCmd) appRemoveCmd() *cobra.Command {
 }
 
 func (d *dbCmd) appListCmd() *cobra.Command {
-	var asJSON bool
+	var asJSON, bare bool
 	cmd := &cobra.Command{
-		Use:   "list [--json]",
+		Use:   "list [--json | --no-decoration]",
 		Short: "List applications",
 		Long:  `List applications and their limits. --json prints a list of {"image", "limits": {"memory_bytes", "cpus", "pids"}} objects, 0 meaning the appliance default.`,
 		Args:  args(),
@@ -138,11 +163,17 @@ func (d *dbCmd) appListCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if asJSON {
+				switch {
+				case asJSON:
 					if apps == nil {
 						apps = []accounting.Application{}
 					}
 					return writeJSON(cmd.OutOrStdout(), apps)
+				case bare:
+					for _, a := range apps {
+						fmt.Fprintln(cmd.OutOrStdout(), a.Image)
+					}
+					return nil
 				}
 				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "IMAGE\tLIMITS")
@@ -154,6 +185,8 @@ func (d *dbCmd) appListCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&bare, "no-decoration", false, "print the images alone, one a line")
+	cmd.MarkFlagsMutuallyExclusive("json", "no-decoration")
 	return cmd
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/simphony/simphony-remote/engine/accounting"
 	"github.com/simphony/simphony-remote/engine/admin"
 	"github.com/simphony/simphony-remote/engine/api/wire"
 	"github.com/simphony/simphony-remote/engine/audit"
@@ -81,20 +82,22 @@ func (d *dbCmd) withAudit(cmd *cobra.Command, fn func(svc admin.Service) error) 
 	if loc.socket, err = d.appliance(loc); err != nil {
 		return err
 	}
+	var store accounting.Store
+	if loc.socket == "" {
+		if loc.csv {
+			if d.dbFlag != "" {
+				return fmt.Errorf("%s is a CSV file: it keeps no audit log; the appliance keeps one in its bbolt database", loc.path)
+			}
+			loc = location{path: filepath.Join(loc.cfg.DataDir, config.DatabaseFile), cfg: loc.cfg}
+		}
+		if store, loc.socket, err = d.open(loc); err != nil {
+			return err
+		}
+	}
 	if loc.socket != "" {
 		c := admin.DialSocket(loc.socket)
 		defer c.CloseIdleConnections()
 		return fn(c)
-	}
-	if loc.csv {
-		if d.dbFlag != "" {
-			return fmt.Errorf("%s is a CSV file: it keeps no audit log; the appliance keeps one in its bbolt database", loc.path)
-		}
-		loc = location{path: filepath.Join(loc.cfg.DataDir, config.DatabaseFile), cfg: loc.cfg}
-	}
-	store, err := openFile(loc)
-	if err != nil {
-		return err
 	}
 	as, ok := store.(audit.Store)
 	if !ok {

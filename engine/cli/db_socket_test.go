@@ -113,10 +113,28 @@ func TestThroughAdminSocket(t *testing.T) {
 	c.ok("db", "init")
 	a := startAppliance(t, data)
 
-	// The file is held: opening it directly fails.
+	// The file is held: commands that name it, from anywhere, go through
+	// the socket next to it.
 	other := shortDir(t)
+	c.ok("db", "--db", db, "user", "create", "dora")
 	c.env = []string{"SIMPHONY_REMOTE_DATA_DIR=" + other, "SIMPHONY_REMOTE_ACCOUNTING_PATH=" + db}
-	c.fails(1, []string{"in use by another process"}, "db", "user", "list")
+	if out := c.ok("db", "user", "list", "--no-decoration"); out != "dora\n" {
+		t.Errorf("user list with another data dir = %q", out)
+	}
+	c.env = nil
+	if out := c.ok("db", "--db", db, "user", "list", "--no-decoration"); out != "dora\n" {
+		t.Errorf("user list --db = %q", out)
+	}
+	if out := c.ok("db", db, "user", "list", "--no-decoration"); out != "dora\n" {
+		t.Errorf("user list with the database first = %q", out)
+	}
+	if u, err := a.store.User(t.Context(), "dora"); err != nil || u.Name != "dora" {
+		t.Errorf("the appliance's store lacks dora: %+v, %v", u, err)
+	}
+	c.ok("db", "--db", db, "user", "remove", "dora")
+	if got := a.signOuts.take(); !slices.Equal(got, []string{"dora"}) {
+		t.Errorf("removing dora through the socket signed out %q", got)
+	}
 	c.env = []string{"SIMPHONY_REMOTE_DATA_DIR=" + data}
 
 	// Users.
@@ -171,7 +189,7 @@ func TestThroughAdminSocket(t *testing.T) {
 	}
 
 	// The new user commands.
-	if r := c.runIn("a new secret\n", "db", "user", "set-password", "alice"); r.code != 0 || !strings.Contains(r.stdout, "set the password of alice") {
+	if r := c.runIn("a new secret\n", "db", "user", "set-password", "alice", "--password-stdin"); r.code != 0 || !strings.Contains(r.stdout, "set the password of alice") {
 		t.Errorf("set-password: exit %d, %q %q", r.code, r.stdout, r.stderr)
 	}
 	c.ok("db", "user", "disable", "bob")
@@ -241,16 +259,21 @@ func TestUserCommandsOnFile(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if r := c.runIn("short\n", "db", "--db", db, "user", "set-password", "alice"); r.code != 1 || !strings.Contains(r.stderr, "use at least 8") {
+	// Without a terminal, the password comes only with --password-stdin.
+	if r := c.runIn("correct horse battery\n", "db", "--db", db, "user", "set-password", "alice"); r.code != 2 || !strings.Contains(r.stderr, "standard input is not a terminal to ask for the password: pipe it in with --password-stdin") {
+		t.Errorf("no terminal, no --password-stdin: exit %d, %s", r.code, r.stderr)
+	}
+	c.fails(2, []string{"none of the others can be"}, "db", "--db", db, "user", "set-password", "alice", "--remove", "--password-stdin")
+	if r := c.runIn("short\n", "db", "--db", db, "user", "set-password", "alice", "--password-stdin"); r.code != 1 || !strings.Contains(r.stderr, "use at least 8") {
 		t.Errorf("short password: exit %d, %s", r.code, r.stderr)
 	}
-	if r := c.runIn("", "db", "--db", db, "user", "set-password", "alice"); r.code != 1 || !strings.Contains(r.stderr, "set-password: standard input is empty") {
+	if r := c.runIn("", "db", "--db", db, "user", "set-password", "alice", "--password-stdin"); r.code != 1 || !strings.Contains(r.stderr, "--password-stdin: standard input is empty") {
 		t.Errorf("empty stdin: exit %d, %s", r.code, r.stderr)
 	}
-	if r := c.runIn("x\n", "db", "--db", db, "user", "set-password", "nobody"); r.code != 1 || !strings.Contains(r.stderr, "user nobody: not found") {
+	if r := c.runIn("x\n", "db", "--db", db, "user", "set-password", "nobody", "--password-stdin"); r.code != 1 || !strings.Contains(r.stderr, "user nobody: not found") {
 		t.Errorf("unknown user: exit %d, %s", r.code, r.stderr)
 	}
-	r := c.runIn("correct horse battery\n", "db", "--db", db, "user", "set-password", "alice")
+	r := c.runIn("correct horse battery\n", "db", "--db", db, "user", "set-password", "alice", "--password-stdin")
 	if r.code != 0 || r.stdout != "set the password of alice; they are signed out everywhere\n" || strings.Contains(r.stdout+r.stderr, "correct horse") {
 		t.Fatalf("set-password: exit %d, %q %q", r.code, r.stdout, r.stderr)
 	}

@@ -46,7 +46,7 @@ argon2id hash. ` + accounting.UserNameRule + `.`,
 			}
 			u := admin.NewUser{Name: name, Admin: isAdmin}
 			if passwordStdin {
-				pw, err := readPassword(d.env.stdin, cmd.ErrOrStderr(), "--password-stdin", "simphony-remote db user create NAME --password-stdin")
+				pw, err := readPassword(d.env.stdin, cmd.ErrOrStderr(), true, "simphony-remote db user create NAME --password-stdin")
 				if err != nil {
 					return err
 				}
@@ -70,10 +70,23 @@ argon2id hash. ` + accounting.UserNameRule + `.`,
 	return cmd
 }
 
-// readPassword reads a password from in: prompted twice without echo when
-// in is a terminal, else all of it minus one trailing line break. what and
-// example name the option or command in the message for an empty input.
-func readPassword(in io.Reader, prompt io.Writer, what, example string) (string, error) {
+// isTerminal reports whether in is a terminal.
+func isTerminal(in io.Reader) bool {
+	f, ok := in.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// errNoTerminal refuses to read a password from a pipe without
+// --password-stdin; example shows how to pipe it in.
+func errNoTerminal(example string) error {
+	return usageError{fmt.Errorf("standard input is not a terminal to ask for the password: pipe it in with --password-stdin, e.g. printf '%%s\\n' \"$PASSWORD\" | %s", example)}
+}
+
+// readPassword reads a password from in: on a terminal it is asked for
+// twice, without echo, and both must match; else, with fromStdin
+// (--password-stdin), it is all of in minus one trailing line break, and
+// without it an error. example shows the command with --password-stdin.
+func readPassword(in io.Reader, prompt io.Writer, fromStdin bool, example string) (string, error) {
 	if f, ok := in.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		fmt.Fprint(prompt, "Password: ")
 		a, err := term.ReadPassword(int(f.Fd()))
@@ -88,9 +101,12 @@ func readPassword(in io.Reader, prompt io.Writer, what, example string) (string,
 			return "", fmt.Errorf("reading the password: %w", err)
 		}
 		if string(a) != string(b) {
-			return "", errors.New("the two passwords differ")
+			return "", errors.New("the two passwords differ; nothing changed")
 		}
 		return string(a), auth.CheckPassword(string(a))
+	}
+	if !fromStdin {
+		return "", errNoTerminal(example)
 	}
 	data, err := io.ReadAll(io.LimitReader(in, auth.MaxPasswordLen+3))
 	if err != nil {
@@ -98,7 +114,7 @@ func readPassword(in io.Reader, prompt io.Writer, what, example string) (string,
 	}
 	pw := strings.TrimSuffix(strings.TrimSuffix(string(data), "\n"), "\r")
 	if pw == "" {
-		return "", fmt.Errorf("%s: standard input is empty; pipe the password in, e.g. printf '%%s\\n' \"$PASSWORD\" | %s", what, example)
+		return "", fmt.Errorf("--password-stdin: standard input is empty; pipe the password in, e.g. printf '%%s\\n' \"$PASSWORD\" | %s", example)
 	}
 	return pw, auth.CheckPassword(pw)
 }
@@ -121,19 +137,24 @@ func (d *dbCmd) userRemoveCmd() *cobra.Command {
 }
 
 func (d *dbCmd) userSetPasswordCmd() *cobra.Command {
-	var remove bool
+	var remove, passwordStdin bool
+	const example = "simphony-remote db user set-password NAME --password-stdin"
 	cmd := &cobra.Command{
-		Use:   "set-password NAME [--remove]",
+		Use:   "set-password NAME [--password-stdin | --remove]",
 		Short: "Set (or with --remove, remove) a user's local password; signs them out",
-		Long: `Set a user's local password, read from standard input (asked twice, without
-echo, on a terminal), stored as an argon2id hash. With --remove the user has no
-password any more. Either way the user is signed out of every browser.`,
+		Long: `Set a user's local password, stored as an argon2id hash: asked for twice,
+without echo, on a terminal; with --password-stdin read from standard input
+(for scripts). With --remove the user has no password any more. Either way the
+user is signed out of every browser.`,
 		Example: `  simphony-remote db user set-password alice
-  printf '%s\n' "$PASSWORD" | simphony-remote db user set-password alice
+  printf '%s\n' "$PASSWORD" | simphony-remote db user set-password alice --password-stdin
   simphony-remote db user set-password alice --remove`,
 		Args: args("NAME"),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			name := a[0]
+			if !remove && !passwordStdin && !isTerminal(d.env.stdin) {
+				return errNoTerminal(example)
+			}
 			return d.withService(cmd, func(svc admin.Service, _ location) error {
 				// Ask for a password only for a user that exists.
 				if _, err := svc.User(cmd.Context(), name); err != nil {
@@ -142,7 +163,7 @@ password any more. Either way the user is signed out of every browser.`,
 				pw := ""
 				if !remove {
 					var err error
-					if pw, err = readPassword(d.env.stdin, cmd.ErrOrStderr(), "set-password", "simphony-remote db user set-password NAME"); err != nil {
+					if pw, err = readPassword(d.env.stdin, cmd.ErrOrStderr(), passwordStdin, example); err != nil {
 						return err
 					}
 				}
@@ -159,6 +180,8 @@ password any more. Either way the user is signed out of every browser.`,
 		},
 	}
 	cmd.Flags().BoolVar(&remove, "remove", false, "remove the password instead of setting one")
+	cmd.Flags().BoolVar(&passwordStdin, "password-stdin", false, "read the password from standard input")
+	cmd.MarkFlagsMutuallyExclusive("remove", "password-stdin")
 	return cmd
 }
 
@@ -223,13 +246,15 @@ type userListing struct {
 }
 
 func (d *dbCmd) userListCmd() *cobra.Command {
-	var showApps, asJSON bool
+	var showApps, asJSON, bare bool
 	cmd := &cobra.Command{
-		Use:   "list [--show-apps] [--json]",
+		Use:   "list [--show-apps] [--json | --no-decoration]",
 		Short: "List users, and with --show-apps the applications each may run",
 		Long: `List users. With --show-apps, also each user's grants: mapping id, image and
 policy. --json prints a list of {"name", "admin"} objects, with --show-apps an
-"applications" list of {"mapping_id", "user", "image", "policy"} in each.`,
+"applications" list of {"mapping_id", "user", "image", "policy"} in each.
+--no-decoration prints the names alone, one a line, as the original did
+(with --show-apps: the table's rows without heading, tab-separated).`,
 		Args: args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return d.withService(cmd, func(svc admin.Service, _ location) error {
@@ -249,8 +274,11 @@ policy. --json prints a list of {"name", "admin"} objects, with --show-apps an
 					}
 					list = append(list, l)
 				}
-				if asJSON {
+				switch {
+				case asJSON:
 					return writeJSON(cmd.OutOrStdout(), list)
+				case bare:
+					return printBareUsers(cmd.OutOrStdout(), list, showApps)
 				}
 				return printUsers(cmd.OutOrStdout(), list, showApps)
 			})
@@ -258,7 +286,24 @@ policy. --json prints a list of {"name", "admin"} objects, with --show-apps an
 	}
 	cmd.Flags().BoolVar(&showApps, "show-apps", false, "show the applications each user may run")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&bare, "no-decoration", false, "print the names alone, without heading or alignment")
+	cmd.MarkFlagsMutuallyExclusive("json", "no-decoration")
 	return cmd
+}
+
+// printBareUsers prints the names, one a line; with showApps one line per
+// grant: name, mapping id, image (a user without grants: the name alone).
+func printBareUsers(w io.Writer, list []userListing, showApps bool) error {
+	for _, u := range list {
+		if !showApps || len(*u.Applications) == 0 {
+			fmt.Fprintln(w, u.Name)
+			continue
+		}
+		for _, g := range *u.Applications {
+			fmt.Fprintf(w, "%s\t%s\t%s\n", u.Name, g.MappingID, g.Image)
+		}
+	}
+	return nil
 }
 
 func yesNo(b bool) string {

@@ -93,7 +93,7 @@ func TestCLIThroughTheSocket(t *testing.T) {
 	path := s.start(t, carol, id)
 
 	// A new password signs her out everywhere...
-	must("another password\n", "db", "user", "set-password", "carol")
+	must("another password\n", "db", "user", "set-password", "carol", "--password-stdin")
 	resp := carol.Do("GET", "/", nil, nil)
 	resp.Body.Close()
 	if resp.StatusCode != 303 {
@@ -127,6 +127,62 @@ func TestCLIThroughTheSocket(t *testing.T) {
 	// Errors come through with their message and exit code.
 	if _, errOut, err := run(t, s.Server, "", "db", "user", "create", "Bad/Name"); err == nil || !strings.Contains(errOut, `invalid user name "Bad/Name"`) {
 		t.Errorf("a bad name through the socket: %v %s", err, errOut)
+	}
+}
+
+// TestCLIDatabaseFlagWhileServing: "db --db DATA/simphony-remote.db ...",
+// run from another directory with none of the appliance's configuration,
+// goes through the admin socket next to the file while the appliance
+// serves it (it said "the database is in use by another process"), and
+// opens the file once the appliance has stopped. The database may also
+// come first, as remoteappdb took it, and images are found under any
+// spelling.
+func TestCLIDatabaseFlagWhileServing(t *testing.T) {
+	s := appliancetest.Start(t)
+	db := s.Config.AccountingPath()
+	elsewhere := t.TempDir()
+	cli := func(stdin string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(binary(t), args...)
+		cmd.Dir = elsewhere
+		for _, kv := range os.Environ() {
+			if !strings.HasPrefix(kv, "SIMPHONY_REMOTE_") {
+				cmd.Env = append(cmd.Env, kv)
+			}
+		}
+		cmd.Stdin = strings.NewReader(stdin)
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, errb.String())
+		}
+		return out.String()
+	}
+	cli("a good password\n", "db", "--db", db, "user", "create", "erin", "--password-stdin")
+	if u, err := s.App.Store().User(t.Context(), "erin"); err != nil || u.PasswordHash == "" {
+		t.Fatalf("the appliance does not know erin: %+v, %v", u, err)
+	}
+	s.Login("erin", "a good password") // at once, through the appliance
+	if out := cli("", "db", db, "user", "list", "--no-decoration"); out != "admin\nerin\n" {
+		t.Errorf("db PATH user list = %q", out)
+	}
+	cli("", "db", "--db", db, "app", "create", "lab/e2e-tool", "--no-verify", "--memory", "1GiB", "--cpus", "2")
+	id := strings.TrimSpace(cli("", "db", "--db", db, "app", "grant", "docker.io/lab/e2e-tool:latest", "erin", "--allow_home"))
+	if g, err := s.App.Store().GrantByID(t.Context(), id); err != nil || g.Image != "lab/e2e-tool" || !g.Policy.AllowHome {
+		t.Errorf("the grant in the appliance: %+v, %v", g, err)
+	}
+	cli("", "db", "--db", db, "app", "limits", "lab/e2e-tool:latest", "--pids", "50")
+	if a, err := s.App.Store().Application(t.Context(), "lab/e2e-tool"); err != nil || a.Limits != (accounting.Limits{Memory: 1 << 30, CPUs: 2, Pids: 50}) {
+		t.Errorf("limits after changing pids alone: %+v, %v", a, err)
+	}
+
+	if out := cli("", "db", "--db", db, "audit", "--limit", "50"); !strings.Contains(out, "erin") || !strings.Contains(out, "admin.sock") {
+		t.Errorf("db --db FILE audit while serving:\n%s", out)
+	}
+
+	s.Stop()
+	if out := cli("", "db", "--db", db, "user", "list", "--no-decoration"); out != "admin\nerin\n" {
+		t.Errorf("user list from the file = %q", out)
 	}
 }
 

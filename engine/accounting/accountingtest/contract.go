@@ -44,15 +44,19 @@ type Backend struct {
 func Run(t *testing.T, b Backend) {
 	t.Run("Read", func(t *testing.T) { testRead(t, b) })
 	t.Run("StableIDs", func(t *testing.T) { testStableIDs(t, b) })
-	t.Run("Writes", func(t *testing.T) { testWrites(t, b) })
+	t.Run("Writes", func(t *testing.T) { testWrites(t, b, Fixture, writeCases) })
+	t.Run("ImageSpellings", func(t *testing.T) {
+		testSpellingReads(t, b)
+		testWrites(t, b, SpellingFixture, spellingCases)
+	})
 }
 
-func open(t *testing.T, b Backend) (accounting.Store, []string) {
+func open(t *testing.T, b Backend, fixture []FixtureGrant) (accounting.Store, []string) {
 	t.Helper()
-	s := b.Open(t, b.Create(t, Fixture))
+	s := b.Open(t, b.Create(t, fixture))
 	t.Cleanup(func() { _ = s.Close() })
-	ids := make([]string, len(Fixture))
-	for i, f := range Fixture {
+	ids := make([]string, len(fixture))
+	for i, f := range fixture {
 		ids[i] = idOf(t, s, f)
 	}
 	return s, ids
@@ -76,7 +80,7 @@ func idOf(t *testing.T, s accounting.Store, f FixtureGrant) string {
 
 func testRead(t *testing.T, b Backend) {
 	ctx := t.Context()
-	s, ids := open(t, b)
+	s, ids := open(t, b, Fixture)
 
 	users, err := s.Users(ctx)
 	if err != nil {
@@ -529,10 +533,10 @@ var writeCases = []writeCase{
 	},
 }
 
-func testWrites(t *testing.T, b Backend) {
-	for _, tc := range writeCases {
+func testWrites(t *testing.T, b Backend, fixture []FixtureGrant, cases []writeCase) {
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			s, ids := open(t, b)
+			s, ids := open(t, b, fixture)
 			before := take(t, s)
 			err := tc.do(t.Context(), s, ids)
 			wantErr := tc.wantErr

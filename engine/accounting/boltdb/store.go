@@ -322,7 +322,27 @@ func (s *Store) Users(ctx context.Context) ([]accounting.User, error) {
 	return users, err
 }
 
-// CreateApplication implements accounting.Store.
+// findApp returns the name under which the application of image is stored
+// (accounting.FindImage: any spelling of the image finds it) and its
+// record; nil when there is none.
+func findApp(tx *bolt.Tx, image string) (string, []byte) {
+	b := tx.Bucket(bucketApplications)
+	if v := b.Get([]byte(image)); v != nil {
+		return image, v
+	}
+	name, ok := accounting.FindImage(image, func(yield func(string) bool) {
+		c := b.Cursor()
+		for k, _ := c.First(); k != nil && yield(string(k)); k, _ = c.Next() {
+		}
+	})
+	if !ok {
+		return "", nil
+	}
+	return name, b.Get([]byte(name))
+}
+
+// CreateApplication implements accounting.Store. An image that exists
+// under another spelling is refused, naming it.
 func (s *Store) CreateApplication(ctx context.Context, a accounting.Application) error {
 	if err := accounting.ValidateImage(a.Image); err != nil {
 		return fmt.Errorf("creating application: %w", err)
@@ -336,25 +356,27 @@ func (s *Store) CreateApplication(ctx context.Context, a accounting.Application)
 		return fmt.Errorf("creating application %s: %w", a.Image, err)
 	}
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketApplications)
-		if b.Get([]byte(a.Image)) != nil {
+		if name, v := findApp(tx, a.Image); v != nil {
+			if name != a.Image {
+				return fmt.Errorf("creating application %s: application %w as %s", a.Image, accounting.ErrExists, name)
+			}
 			return fmt.Errorf("creating application %s: application %w", a.Image, accounting.ErrExists)
 		}
-		return b.Put([]byte(a.Image), rec)
+		return tx.Bucket(bucketApplications).Put([]byte(a.Image), rec)
 	})
 }
 
 // RemoveApplication implements accounting.Store.
 func (s *Store) RemoveApplication(ctx context.Context, image string) error {
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		apps := tx.Bucket(bucketApplications)
-		if apps.Get([]byte(image)) == nil {
+		stored, v := findApp(tx, image)
+		if v == nil {
 			return fmt.Errorf("removing application %s: application %w", image, accounting.ErrNotFound)
 		}
 		var ids []string
 		err := tx.Bucket(bucketGrants).ForEach(func(k, v []byte) error {
 			g, err := decodeGrant(k, v)
-			if err == nil && g.Image == image {
+			if err == nil && g.Image == stored {
 				ids = append(ids, g.MappingID)
 			}
 			return err
@@ -367,7 +389,7 @@ func (s *Store) RemoveApplication(ctx context.Context, image string) error {
 				return fmt.Errorf("removing application %s: %w", image, err)
 			}
 		}
-		return apps.Delete([]byte(image))
+		return tx.Bucket(bucketApplications).Delete([]byte(stored))
 	})
 }
 
@@ -375,12 +397,12 @@ func (s *Store) RemoveApplication(ctx context.Context, image string) error {
 func (s *Store) Application(ctx context.Context, image string) (accounting.Application, error) {
 	var a accounting.Application
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketApplications).Get([]byte(image))
+		stored, v := findApp(tx, image)
 		if v == nil {
 			return fmt.Errorf("application %s: %w", image, accounting.ErrNotFound)
 		}
 		var err error
-		a, err = decodeApp(image, v)
+		a, err = decodeApp(stored, v)
 		return err
 	})
 	return a, err
@@ -405,8 +427,7 @@ func (s *Store) SetLimits(ctx context.Context, image string, l accounting.Limits
 		return fmt.Errorf("setting the limits of %s: %w", image, err)
 	}
 	err := s.update(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketApplications)
-		v := b.Get([]byte(image))
+		stored, v := findApp(tx, image)
 		if v == nil {
 			return fmt.Errorf("application %s: %w", image, accounting.ErrNotFound)
 		}
@@ -419,7 +440,7 @@ func (s *Store) SetLimits(ctx context.Context, image string, l accounting.Limits
 		if err != nil {
 			return err
 		}
-		return b.Put([]byte(image), nv)
+		return tx.Bucket(bucketApplications).Put([]byte(stored), nv)
 	})
 	if err != nil {
 		return fmt.Errorf("setting the limits of %s: %w", image, err)
@@ -435,7 +456,8 @@ func (s *Store) Grant(ctx context.Context, user, image string, p accounting.Poli
 	p = p.Canonical()
 	var id string
 	err := s.update(ctx, func(tx *bolt.Tx) error {
-		if err := mustExist(tx, user, image); err != nil {
+		image, err := mustExist(tx, user, image)
+		if err != nil {
 			return err
 		}
 		key := grantKey(user, image, p)
@@ -463,14 +485,17 @@ func (s *Store) Grant(ctx context.Context, user, image string, p accounting.Poli
 	return id, nil
 }
 
-func mustExist(tx *bolt.Tx, user, image string) error {
+// mustExist checks that user and the application of image exist, and
+// returns the name the application is stored under.
+func mustExist(tx *bolt.Tx, user, image string) (string, error) {
 	if tx.Bucket(bucketUsers).Get([]byte(user)) == nil {
-		return fmt.Errorf("user %s: %w", user, accounting.ErrNotFound)
+		return "", fmt.Errorf("user %s: %w", user, accounting.ErrNotFound)
 	}
-	if tx.Bucket(bucketApplications).Get([]byte(image)) == nil {
-		return fmt.Errorf("application %s: %w", image, accounting.ErrNotFound)
+	stored, v := findApp(tx, image)
+	if v == nil {
+		return "", fmt.Errorf("application %s: %w", image, accounting.ErrNotFound)
 	}
-	return nil
+	return stored, nil
 }
 
 // Revoke implements accounting.Store.
@@ -480,10 +505,11 @@ func (s *Store) Revoke(ctx context.Context, user, image string, p accounting.Pol
 	}
 	p = p.Canonical()
 	err := s.update(ctx, func(tx *bolt.Tx) error {
-		if err := mustExist(tx, user, image); err != nil {
+		stored, err := mustExist(tx, user, image)
+		if err != nil {
 			return err
 		}
-		id := tx.Bucket(bucketGrantKeys).Get(grantKey(user, image, p))
+		id := tx.Bucket(bucketGrantKeys).Get(grantKey(user, stored, p))
 		if id == nil {
 			return fmt.Errorf("no grant with that policy: %w", accounting.ErrNotFound)
 		}
@@ -500,7 +526,8 @@ func (s *Store) RevokeAll(ctx context.Context, user, image string) (int, error) 
 	var n int
 	err := s.update(ctx, func(tx *bolt.Tx) error {
 		n = 0
-		if err := mustExist(tx, user, image); err != nil {
+		stored, err := mustExist(tx, user, image)
+		if err != nil {
 			return err
 		}
 		grants, err := userGrants(tx, user)
@@ -508,7 +535,7 @@ func (s *Store) RevokeAll(ctx context.Context, user, image string) (int, error) 
 			return err
 		}
 		for _, g := range grants {
-			if g.Image != image {
+			if g.Image != stored {
 				continue
 			}
 			if err := deleteGrant(tx, g.MappingID); err != nil {

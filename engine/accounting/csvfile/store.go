@@ -16,7 +16,10 @@
 // three volume columns are required.
 //
 // Mapping ids are derived from a row's content, so they are the same at every
-// load, and identical rows are one grant.
+// load, and identical rows are one grant. Rows that spell one image
+// differently ("x", "x:latest", "docker.io/library/x") name one application,
+// under the first row's spelling (accounting.SameImage); their mapping ids
+// stay derived from the rows as written.
 package csvfile
 
 import (
@@ -30,6 +33,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -105,6 +109,7 @@ func Parse(r io.Reader, name string) (*Store, error) {
 
 	s := &Store{source: name, grants: map[string]accounting.Grant{}, byUser: map[string][]accounting.Grant{}}
 	users, apps := map[string]bool{}, map[string]bool{}
+	var spellings []string // the applications' names, in the order of the file
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -118,8 +123,15 @@ func Parse(r io.Reader, name string) (*Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s line %d: %w", name, line, err)
 		}
+		if name, ok := accounting.FindImage(g.Image, slices.Values(spellings)); ok {
+			g.Image = name
+		} else {
+			spellings = append(spellings, g.Image)
+		}
 		users[g.User], apps[g.Image] = true, true
-		if _, dup := s.grants[g.MappingID]; dup {
+		if _, dup := s.grants[g.MappingID]; dup || slices.ContainsFunc(s.byUser[g.User], func(h accounting.Grant) bool {
+			return h.Image == g.Image && h.Policy == g.Policy // the same grant with the image spelled otherwise
+		}) {
 			continue
 		}
 		s.grants[g.MappingID] = g
@@ -321,14 +333,14 @@ func (s *Store) Applications(context.Context) ([]accounting.Application, error) 
 	return out, nil
 }
 
-// Application implements accounting.Store. CSV applications have the
-// default limits.
+// Application implements accounting.Store: any spelling of the image finds
+// it (accounting.FindImage). CSV applications have the default limits.
 func (s *Store) Application(_ context.Context, image string) (accounting.Application, error) {
-	i := sort.SearchStrings(s.apps, image)
-	if i == len(s.apps) || s.apps[i] != image {
+	name, ok := accounting.FindImage(image, slices.Values(s.apps))
+	if !ok {
 		return accounting.Application{}, fmt.Errorf("application %s: %w", image, accounting.ErrNotFound)
 	}
-	return accounting.Application{Image: image}, nil
+	return accounting.Application{Image: name}, nil
 }
 
 // SetLimits implements accounting.Store: always ErrReadOnly.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -99,6 +100,11 @@ func TestParse(t *testing.T) {
 			in:   "\xef\xbb\xbfuser.name,application.image\nbob,img\nbob,img\n",
 			want: []accounting.Grant{{User: "bob", Image: "img"}},
 		},
+		{
+			name: "one image spelled differently is one application, under the first spelling",
+			in:   "user.name,application.image,policy.allow_home\nbob,lab/img,1\nalice,docker.io/lab/img:latest,0\nbob,lab/img:latest,1\n",
+			want: []accounting.Grant{{User: "alice", Image: "lab/img"}, {User: "bob", Image: "lab/img", Policy: accounting.Policy{AllowHome: true}}},
+		},
 		{name: "empty file", in: "", wantErr: "the file is empty"},
 		{name: "missing user column", in: "application.image\nimg\n", wantErr: "lacks the required column(s) user.name"},
 		{name: "missing image column", in: "user.name\nbob\n", wantErr: "lacks the required column(s) application.image"},
@@ -146,6 +152,27 @@ func TestParse(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestSpellingsAreOneApplication(t *testing.T) {
+	s, err := Parse(strings.NewReader("user.name,application.image\nbob,x\nalice,docker.io/library/x:latest\ncarol,x:2\n"), "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	apps, _ := s.Applications(t.Context())
+	if want := []accounting.Application{{Image: "x"}, {Image: "x:2"}}; !reflect.DeepEqual(apps, want) {
+		t.Errorf("Applications() = %+v, want %+v", apps, want)
+	}
+	// The mapping id stays the one of the row as written.
+	alone, err := Parse(strings.NewReader("user.name,application.image\nalice,docker.io/library/x:latest\n"), "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ga, _ := s.Grants(t.Context(), "alice")
+	gb, _ := alone.Grants(t.Context(), "alice")
+	if len(ga) != 1 || len(gb) != 1 || ga[0].MappingID != gb[0].MappingID || ga[0].Image != "x" {
+		t.Errorf("alice's grants: %+v, alone %+v", ga, gb)
 	}
 }
 

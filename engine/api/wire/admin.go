@@ -29,8 +29,16 @@ type CreateApplication struct {
 
 // UpdateApplication is the body of PATCH /api/v1/admin/applications/{image}.
 type UpdateApplication struct {
-	// Limits replaces all three limits (0: the appliance default); required.
-	Limits *accounting.LimitsJSON `json:"limits"`
+	// Limits names the limits to change; required.
+	Limits *LimitsChange `json:"limits"`
+}
+
+// LimitsChange is the "limits" of UpdateApplication: only the limits given
+// change, the others stay (0: back to the appliance default).
+type LimitsChange struct {
+	MemoryBytes *int64   `json:"memory_bytes,omitempty"`
+	CPUs        *float64 `json:"cpus,omitempty"`
+	Pids        *int64   `json:"pids,omitempty"`
 }
 
 // CreateGrant is the body of POST /api/v1/admin/grants. An absent policy is
