@@ -204,8 +204,8 @@ func TestLockout(t *testing.T) {
 	}
 	resp := b.PostForm("/login", url.Values{"username": {"bob"}, "password": {"password-bob"}})
 	body := appliancetest.ReadBody(resp)
-	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" || !strings.Contains(body, "Too many failed sign-ins") {
-		t.Fatalf("after 5 failures: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" || !strings.Contains(body, "Too many failed sign-ins. Try again in 15 minutes.") {
+		t.Fatalf("after 5 failures: %d, Retry-After %q:\n%s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
 	}
 	// Another user is not locked out by bob's failures.
 	s.Login("alice", "password-alice")
