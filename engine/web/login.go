@@ -63,10 +63,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, auth.Identity{}, http.StatusInternalServerError, "Sign-in failed", "Signing in failed on the server.", err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{
-		Name: auth.CookieName, Value: secret, Path: "/",
-		HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode,
-	})
+	http.SetCookie(w, h.d.Logins.Cookie(secret))
 	h.d.Log.Info().Str("user", u.Name).Str("address", clientIP(r)).Msg("signed in")
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
