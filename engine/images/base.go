@@ -127,12 +127,14 @@ func findDebootstrap() (string, error) {
 func runDebootstrap(ctx context.Context, debootstrap string, base baseImage, dir string, out io.Writer) error {
 	cmd := exec.CommandContext(ctx, debootstrap, "--variant=minbase", "--arch="+base.arch, suite, dir, base.mirror)
 	var tail []string
+	p := newBuildProgress(out, "debootstrap", time.Now)
+	defer p.ticking()()
 	lw := &lineWriter{fn: func(line string) {
 		if tail = append(tail, line); len(tail) > tailLines {
 			tail = tail[1:]
 		}
 		if debootstrapStep(line) {
-			fmt.Fprintf(out, "debootstrap: %s\n", line)
+			p.show(line)
 		}
 	}}
 	cmd.Stdout, cmd.Stderr = lw, lw

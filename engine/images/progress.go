@@ -31,22 +31,8 @@ const (
 // with name, and a line every tickEvery while a step runs without them; it
 // returns the build's error with the last lines of output before it.
 func readBuild(r io.Reader, w io.Writer, name string) error {
-	p := &buildProgress{w: w, name: name, now: time.Now}
-	stop, stopped := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(stopped)
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				p.tick()
-			}
-		}
-	}()
-	defer func() { close(stop); <-stopped }()
+	p := newBuildProgress(w, name, time.Now)
+	defer p.ticking()()
 
 	dec := json.NewDecoder(r)
 	var tail []string
@@ -92,10 +78,42 @@ type buildProgress struct {
 	mu    sync.Mutex
 	shown time.Time // when a line was last written
 	step  string    // the step under way ("Step 3/8"), if any
-	began time.Time // when it began
+	began time.Time // when it began, or the whole if none
 	apt   aptProgress
 }
 
+func newBuildProgress(w io.Writer, name string, now func() time.Time) *buildProgress {
+	t := now()
+	return &buildProgress{w: w, name: name, now: now, shown: t, began: t}
+}
+
+// ticking calls tick every second until the returned stop is called.
+func (p *buildProgress) ticking() (stop func()) {
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				p.tick()
+			}
+		}
+	}()
+	return func() { close(done); <-stopped }
+}
+
+// show writes line as it is.
+func (p *buildProgress) show(line string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.write(p.now(), line)
+}
+
+// line takes one line of a Docker build's output.
 func (p *buildProgress) line(line string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -113,15 +131,20 @@ func (p *buildProgress) line(line string) {
 	}
 }
 
-// tick writes how long the step has run when nothing was shown for
-// tickEvery.
+// tick writes how long the step (or the whole) has run when nothing was
+// shown for tickEvery.
 func (p *buildProgress) tick() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.now()
-	if p.step != "" && now.Sub(p.shown) >= tickEvery {
-		p.write(now, p.step+" still running, for "+human.Duration(now.Sub(p.began)))
+	if now.Sub(p.shown) < tickEvery {
+		return
 	}
+	msg := "still running, for " + human.Duration(now.Sub(p.began))
+	if p.step != "" {
+		msg = p.step + " " + msg
+	}
+	p.write(now, msg)
 }
 
 func (p *buildProgress) write(now time.Time, msg string) {

@@ -61,13 +61,18 @@ func TestBuildProgress(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	now := t0
 	var out strings.Builder
-	p := &buildProgress{w: &out, name: "desktop", now: func() time.Time { return now }}
+	p := newBuildProgress(&out, "desktop", func() time.Time { return now })
 	at := func(d time.Duration, lines ...string) {
 		now = t0.Add(d)
 		for _, l := range lines {
 			p.line(l)
 		}
 	}
+	at(14 * time.Second)
+	p.tick() // nothing shown for 14 s: not yet
+	at(15 * time.Second)
+	p.tick()
+	t0 = t0.Add(15 * time.Second)
 	at(0, "Step 2/5 : RUN apt-get update && apt-get install -y xterm mousepad",
 		" ---> Running in 0123456789ab")
 	at(time.Second, "Get:1 http://deb.debian.org/debian bookworm InRelease [151 kB]") // too soon
@@ -95,6 +100,7 @@ func TestBuildProgress(t *testing.T) {
 	at(81*time.Second, "Successfully built 0123456789ab")
 
 	want := []string{
+		"desktop: still running, for 15 seconds",
 		"desktop: Step 2/5 : RUN apt-get update && apt-get install -y xterm mousepad",
 		"desktop: updating the package lists",
 		"desktop: installing 3 packages",
