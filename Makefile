@@ -20,12 +20,23 @@ CHP         := engine/bench/chp/node_modules/.bin/configurable-http-proxy
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-zA-Z_-]*:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+# $(call timed,WHAT,COMMAND) runs COMMAND saying "make: building WHAT…", a
+# line every TICK seconds while it runs, and how long it took: one line per
+# step, never a minute of silence, fit for a terminal or a log file.
+TICK        ?= 15
+timed = start=$$SECONDS; echo "make: building $(1)…"; \
+	( while sleep $(TICK) >/dev/null 2>&1 && kill -0 $$$$ 2>/dev/null; do \
+		echo "make: building $(1)… $$((SECONDS - start)) s"; done ) & ticker=$$!; \
+	trap 'kill $$ticker 2>/dev/null' EXIT; \
+	if $(2); then echo "make: building $(1)… done in $$((SECONDS - start)) s"; \
+	else rc=$$?; echo "make: building $(1)… failed after $$((SECONDS - start)) s"; exit $$rc; fi
+
 # The starter is static (it runs alone in the files image) and carries no
 # VCS stamp, so that the same source gives the same binary and the starter
 # images stay up to date from one commit to the next.
 build: ## build bin/simphony-remote and bin/simphony-remote-starter
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
-	CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=false -ldflags '-s -w' -o $(STARTER) ./installer/images/starter
+	@$(call timed,$(BIN),$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .)
+	@$(call timed,$(STARTER),CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=false -ldflags '-s -w' -o $(STARTER) ./installer/images/starter)
 
 # The first start creates the administrator "admin" (its password is printed
 # once) and grants it the two starter images.

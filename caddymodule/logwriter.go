@@ -73,12 +73,22 @@ func (z *zerologWriter) emit(line []byte) {
 	if err != nil || lvl == zerolog.NoLevel {
 		lvl = zerolog.InfoLevel
 	}
-	msg := stringOf(entry["msg"])
-	ev := z.log.WithLevel(lvl).Str("logger", stringOf(entry["logger"]))
+	msg, name := stringOf(entry["msg"]), stringOf(entry["logger"])
+	if expected(name, msg) {
+		lvl = zerolog.DebugLevel
+	}
+	ev := z.log.WithLevel(lvl).Str("logger", name)
 	for _, k := range []string{"level", "msg", "logger", "ts"} {
 		delete(entry, k)
 	}
 	ev.Fields(entry).Msg(msg)
+}
+
+// expected says whether a Caddy warning is one the appliance causes on
+// purpose, which would only worry an operator: the admin endpoint is off
+// by design. It is logged at debug level; every other warning stays.
+func expected(logger, msg string) bool {
+	return logger == "admin" && msg == "admin endpoint disabled"
 }
 
 func stringOf(v any) string {

@@ -3,13 +3,13 @@ package auth
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
+	"github.com/simphony/simphony-remote/engine/human"
 )
 
 // Errors of Authenticate.
@@ -23,7 +23,7 @@ var (
 type LockedError struct{ RetryAfter time.Duration }
 
 func (e *LockedError) Error() string {
-	return fmt.Sprintf("too many failed sign-ins: try again in %s", e.RetryAfter.Round(time.Second))
+	return "too many failed sign-ins: try again in " + human.Duration(e.RetryAfter)
 }
 
 // Users is what the authenticator reads and, in open mode, writes.

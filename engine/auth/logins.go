@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 )
@@ -101,6 +102,18 @@ func (l *Logins) Create(ctx context.Context, user, address string) (string, Logi
 	l.byID[s.IDHash] = &s
 	l.mu.Unlock()
 	return secret, s, nil
+}
+
+// Cookie is the browser's cookie for a login's secret. It lasts as long as
+// the login may (session_max), so that closing the browser does not sign
+// out; the login itself still ends on the server after session_idle
+// without requests, at session_max, at sign-out, and when its user is
+// removed, disabled or given a new password.
+func (l *Logins) Cookie(secret string) *http.Cookie {
+	return &http.Cookie{
+		Name: CookieName, Value: secret, Path: "/", MaxAge: int(l.max / time.Second),
+		HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode,
+	}
 }
 
 // Resolve returns the login of a cookie secret, if it is valid, and notes

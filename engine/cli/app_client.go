@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/simphony/simphony-remote/engine/api/wire"
+	"github.com/simphony/simphony-remote/engine/human"
 )
 
 // Timeouts of the app commands' requests. A start answers once the
@@ -194,7 +195,7 @@ func (c *apiClient) transportError(ctx context.Context, err error) error {
 		err = ue.Err
 	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("no answer from %s within %s", c.base, c.timeout)
+		return fmt.Errorf("no answer from %s within %s", c.base, human.Duration(c.timeout))
 	}
 	var (
 		unknown  x509.UnknownAuthorityError

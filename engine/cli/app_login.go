@@ -19,6 +19,7 @@ import (
 
 	"github.com/simphony/simphony-remote/engine/api/wire"
 	"github.com/simphony/simphony-remote/engine/auth"
+	"github.com/simphony/simphony-remote/engine/human"
 )
 
 // maxTokenName bounds an API token's name (TokenRequest in the API).
@@ -259,11 +260,7 @@ func retryAfter(v string, now time.Time) string {
 	} else {
 		return "try again later"
 	}
-	wait := at.Sub(now).Round(time.Second)
-	if wait > time.Minute {
-		wait = wait.Round(time.Minute)
-	}
-	return fmt.Sprintf("try again in %s (at %s)", wait, at.Local().Format("15:04:05"))
+	return fmt.Sprintf("try again in %s (at %s)", human.Duration(at.Sub(now)), at.Local().Format("15:04:05"))
 }
 
 // createToken reads the CSRF token of the session and creates an API token.

@@ -292,7 +292,7 @@ func TestAppLoginRefused(t *testing.T) {
 		{"unknown user", "correct horse\n", []string{"app", "login", f.srv.URL, "--username", "carol", "--password-stdin", "--ca", ca}, nil, 1,
 			[]string{"wrong user name or password"}},
 		{"locked out", "correct horse\n", append(base, "--ca", ca), func() { f.retryAfter = "900" }, 1,
-			[]string{"Error: signing in to " + f.srv.URL + " as alice: sign-in is locked after too many failed attempts; try again in 15m0s (at "}},
+			[]string{"Error: signing in to " + f.srv.URL + " as alice: sign-in is locked after too many failed attempts; try again in 15 minutes (at "}},
 		{"locked out, no Retry-After", "correct horse\n", append(base, "--ca", ca), func() { f.retryAfter = "soon" }, 1,
 			[]string{"try again later"}},
 		{"untrusted certificate", "correct horse\n", base, nil, 1,

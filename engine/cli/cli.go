@@ -214,15 +214,3 @@ func args(names ...string) cobra.PositionalArgs {
 		return usageError{fmt.Errorf("expects %s, got %d argument(s)", want, len(got))}
 	}
 }
-
-// notYet is a command of the public contract that a later issue delivers.
-func notYet(use, short, what string) *cobra.Command {
-	return &cobra.Command{
-		Use:                use,
-		Short:              short + " (not yet available)",
-		DisableFlagParsing: true,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return fmt.Errorf("%s is not yet available in this version: it comes with %s", cmd.CommandPath(), what)
-		},
-	}
-}

@@ -7,11 +7,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/simphony/simphony-remote/engine/docker"
+	"github.com/simphony/simphony-remote/engine/human"
 	"github.com/simphony/simphony-remote/engine/images"
 )
 
@@ -80,7 +80,7 @@ Docker's build cache (the debootstrap base is kept).`,
 				Progress: cmd.ErrOrStderr(),
 			})
 			for _, r := range results {
-				state := "built in " + r.Took.Round(time.Second).String()
+				state := "built in " + human.Duration(r.Took)
 				if r.UpToDate {
 					state = "up to date"
 				}

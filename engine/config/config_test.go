@@ -123,7 +123,7 @@ func TestEnvErrors(t *testing.T) {
 		wantErr string
 	}{
 		{"SIMPHONY_REMOTE_DOCKER_TLS=maybe", `configuration key docker.tls (environment SIMPHONY_REMOTE_DOCKER_TLS): "maybe" is not a boolean`},
-		{"SIMPHONY_REMOTE_DOCKER_NETWORK_TIMEOUT=-5s", "configuration key docker.network_timeout (environment SIMPHONY_REMOTE_DOCKER_NETWORK_TIMEOUT): -5s must be more than 0"},
+		{"SIMPHONY_REMOTE_DOCKER_NETWORK_TIMEOUT=-5s", "configuration key docker.network_timeout (environment SIMPHONY_REMOTE_DOCKER_NETWORK_TIMEOUT): -5 seconds must be more than 0 and at most 1 hour"},
 		{"SIMPHONY_REMOTE_LISTN=:80", "(environment SIMPHONY_REMOTE_LISTN): unknown variable; known: SIMPHONY_REMOTE_ACCOUNTING_BACKEND"},
 		{"SIMPHONY_REMOTE_LOG_LEVEL=loud", `configuration key log.level (environment SIMPHONY_REMOTE_LOG_LEVEL): "loud" must be one of`},
 		{"SIMPHONY_REMOTE_REALM=Lab Realm", `configuration key realm (environment SIMPHONY_REMOTE_REALM): "Lab Realm" must be`},
@@ -143,7 +143,7 @@ func TestEnvErrors(t *testing.T) {
 		{"SIMPHONY_REMOTE_TLS_HTTP_REDIRECT=80", "tls.http_redirect"},
 		{"SIMPHONY_REMOTE_AUTH_MODE=ldap", `auth.mode (environment SIMPHONY_REMOTE_AUTH_MODE): "ldap" must be local or open`},
 		{"SIMPHONY_REMOTE_AUTH_ADMINS=alice,Bob", `auth.admins (environment SIMPHONY_REMOTE_AUTH_ADMINS): invalid user name "Bob"`},
-		{"SIMPHONY_REMOTE_AUTH_SESSION_IDLE=30s", "auth.session_idle"},
+		{"SIMPHONY_REMOTE_AUTH_SESSION_IDLE=30s", "auth.session_idle (environment SIMPHONY_REMOTE_AUTH_SESSION_IDLE): 30 seconds must be at least 1 minute and at most auth.session_max (7 days)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.env, func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
+	"github.com/simphony/simphony-remote/engine/human"
 )
 
 var realmRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,31}$`)
@@ -70,12 +71,12 @@ func (l *Loaded) validate() error {
 		}
 	}
 	if d := c.Docker.NetworkTimeout.D(); d <= 0 || d > time.Hour {
-		return fail("docker.network_timeout", "%s must be more than 0 and at most 1h", d)
+		return fail("docker.network_timeout", "%s must be more than 0 and at most 1 hour", human.Duration(d))
 	}
 
 	s := c.Sessions
 	if d := s.StartTimeout.D(); d <= 0 || d > time.Hour {
-		return fail("sessions.start_timeout", "%s must be more than 0 and at most 1h", d)
+		return fail("sessions.start_timeout", "%s must be more than 0 and at most 1 hour", human.Duration(d))
 	}
 	if s.Memory != 0 && s.Memory < 6<<20 {
 		return fail("sessions.memory", "%d bytes is below Docker's minimum of 6MiB (0 means unlimited)", s.Memory)
@@ -109,7 +110,7 @@ func (l *Loaded) validate() error {
 		}
 	}
 	if idle, max := c.Auth.SessionIdle.D(), c.Auth.SessionMax.D(); idle < time.Minute || max < idle {
-		return fail("auth.session_idle", "%s must be at least 1m and at most auth.session_max (%s)", idle, max)
+		return fail("auth.session_idle", "%s must be at least 1 minute and at most auth.session_max (%s)", human.Duration(idle), human.Duration(max))
 	}
 
 	switch c.Accounting.Backend {

@@ -249,6 +249,11 @@ func TestServeCommand(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(data, "admin.sock")); err == nil {
 		t.Error("the admin socket outlived serve")
 	}
+	// Caddy's warning about the admin endpoint, which the appliance turns
+	// off on purpose, does not worry the operator.
+	if log := stderr.String(); strings.Contains(log, "admin endpoint disabled") {
+		t.Errorf("serve's log has Caddy's admin endpoint warning:\n%s", log)
+	}
 }
 
 // TestAppCommand drives the REST client against the real appliance, as a

@@ -133,14 +133,16 @@ func TestSignInAndOut(t *testing.T) {
 	}
 	resp.Body.Close()
 
-	// Right password: a secure, host-only, strict session cookie.
+	// Right password: a secure, host-only, strict session cookie that
+	// outlives the browser, for as long as the login may last.
 	resp = b.PostForm("/login", url.Values{"username": {"Alice"}, "password": {"password-alice"}, "next": {"//evil.example/"}})
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
 		t.Fatalf("sign-in: %d, to %q (an off-site next must become /)", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	cookie := resp.Header.Get("Set-Cookie")
-	for _, want := range []string{auth.CookieName + "=", "Path=/", "HttpOnly", "Secure", "SameSite=Strict"} {
+	maxAge := fmt.Sprintf("Max-Age=%d", int(s.Config.Auth.SessionMax.D().Seconds()))
+	for _, want := range []string{auth.CookieName + "=", "Path=/", "HttpOnly", "Secure", "SameSite=Strict", maxAge} {
 		if !strings.Contains(cookie, want) {
 			t.Errorf("session cookie %q lacks %s", cookie, want)
 		}
@@ -204,8 +206,8 @@ func TestLockout(t *testing.T) {
 	}
 	resp := b.PostForm("/login", url.Values{"username": {"bob"}, "password": {"password-bob"}})
 	body := appliancetest.ReadBody(resp)
-	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" || !strings.Contains(body, "Too many failed sign-ins") {
-		t.Fatalf("after 5 failures: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" || !strings.Contains(body, "Too many failed sign-ins. Try again in 15 minutes.") {
+		t.Fatalf("after 5 failures: %d, Retry-After %q:\n%s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
 	}
 	// Another user is not locked out by bob's failures.
 	s.Login("alice", "password-alice")

@@ -15,6 +15,8 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/image"
+
+	"github.com/simphony/simphony-remote/engine/human"
 )
 
 // baseRepo is the repository of the desktop's base images, tagged with a
@@ -102,7 +104,7 @@ func (b *builder) ensureBase(ctx context.Context, base baseImage) (string, error
 	if err := b.importRootfs(ctx, dir, base.tag); err != nil {
 		return "", err
 	}
-	fmt.Fprintf(out, "%s: made in %s\n", base.tag, time.Since(start).Round(time.Second))
+	fmt.Fprintf(out, "%s: made in %s\n", base.tag, human.Duration(time.Since(start)))
 	return base.tag, nil
 }
 
@@ -125,12 +127,14 @@ func findDebootstrap() (string, error) {
 func runDebootstrap(ctx context.Context, debootstrap string, base baseImage, dir string, out io.Writer) error {
 	cmd := exec.CommandContext(ctx, debootstrap, "--variant=minbase", "--arch="+base.arch, suite, dir, base.mirror)
 	var tail []string
+	p := newBuildProgress(out, "debootstrap", time.Now)
+	defer p.ticking()()
 	lw := &lineWriter{fn: func(line string) {
 		if tail = append(tail, line); len(tail) > tailLines {
 			tail = tail[1:]
 		}
 		if debootstrapStep(line) {
-			fmt.Fprintf(out, "debootstrap: %s\n", line)
+			p.show(line)
 		}
 	}}
 	cmd.Stdout, cmd.Stderr = lw, lw

@@ -12,6 +12,7 @@ import (
 	"github.com/docker/docker/api/types/image"
 
 	"github.com/simphony/simphony-remote/engine/docker"
+	"github.com/simphony/simphony-remote/engine/human"
 	recipes "github.com/simphony/simphony-remote/installer/images"
 )
 
@@ -106,7 +107,7 @@ func (b *builder) build(ctx context.Context, s starter) (Result, error) {
 			fmt.Fprintf(out, "%s: removed the previous image %s\n", s.image, shortID(oldID))
 		}
 	}
-	fmt.Fprintf(out, "%s: built %s in %s\n", s.image, shortID(built.ID), res.Took.Round(time.Second))
+	fmt.Fprintf(out, "%s: built %s in %s\n", s.image, shortID(built.ID), human.Duration(res.Took))
 	return res, nil
 }
 

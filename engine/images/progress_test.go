@@ -3,6 +3,7 @@ package images
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestReadBuild(t *testing.T) {
@@ -51,6 +52,67 @@ func TestReadBuild(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A long apt-get install shows its progress, a line every few seconds at
+// most, and a step that runs silently says so every tickEvery.
+func TestBuildProgress(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	now := t0
+	var out strings.Builder
+	p := newBuildProgress(&out, "desktop", func() time.Time { return now })
+	at := func(d time.Duration, lines ...string) {
+		now = t0.Add(d)
+		for _, l := range lines {
+			p.line(l)
+		}
+	}
+	at(14 * time.Second)
+	p.tick() // nothing shown for 14 s: not yet
+	at(15 * time.Second)
+	p.tick()
+	t0 = t0.Add(15 * time.Second)
+	at(0, "Step 2/5 : RUN apt-get update && apt-get install -y xterm mousepad",
+		" ---> Running in 0123456789ab")
+	at(time.Second, "Get:1 http://deb.debian.org/debian bookworm InRelease [151 kB]") // too soon
+	at(6*time.Second, "Get:2 http://deb.debian.org/debian bookworm/main amd64 Packages [8792 kB]",
+		"Reading package lists...",
+		"The following NEW packages will be installed:",
+		"  xterm mousepad libgtk-3-0",
+		"0 upgraded, 3 newly installed, 0 to remove and 0 not upgraded.")
+	at(7*time.Second, "Get:1 http://deb.debian.org/debian bookworm/main amd64 xterm amd64 379-1 [1088 kB]") // too soon
+	at(12*time.Second, "Get:2 http://deb.debian.org/debian bookworm/main amd64 mousepad amd64 0.5.10-1 [620 kB]")
+	at(13*time.Second, "debconf: delaying package configuration, since apt-utils is not installed",
+		"Selecting previously unselected package xterm.",
+		"Preparing to unpack .../xterm_379-1_amd64.deb ...",
+		"Unpacking xterm (379-1) ...") // too soon
+	p.tick() // shown 1 s ago
+	at(30*time.Second, "Unpacking mousepad (0.5.10-1) ...")
+	at(31*time.Second, "Unpacking libgtk-3-0:amd64 (3.24.38-2) ...") // too soon
+	at(50 * time.Second)
+	p.tick() // nothing shown for 20 s
+	at(51 * time.Second)
+	p.tick()
+	at(56*time.Second, "Setting up xterm (379-1) ...")
+	at(57*time.Second, "Setting up mousepad (0.5.10-1) ...") // too soon
+	at(80*time.Second, "Step 3/5 : COPY x /x")
+	at(81*time.Second, "Successfully built 0123456789ab")
+
+	want := []string{
+		"desktop: still running, for 15 seconds",
+		"desktop: Step 2/5 : RUN apt-get update && apt-get install -y xterm mousepad",
+		"desktop: updating the package lists",
+		"desktop: installing 3 packages",
+		"desktop: downloading packages: 2/3",
+		"desktop: installing packages: 2/3 (Unpacking mousepad)",
+		"desktop: Step 2/5 still running, for 50 seconds",
+		"desktop: configuring packages: 1/3 (Setting up xterm)",
+		"desktop: Step 3/5 : COPY x /x",
+		"desktop: Successfully built 0123456789ab",
+	}
+	if got := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n"); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("shown:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 

@@ -14,6 +14,13 @@ import (
 	"github.com/rs/zerolog"
 )
 
+// Durations are logged as milliseconds (a float), under field names that
+// say so: Dur("took_ms", d), Dur("retry_in_ms", d).
+func init() {
+	zerolog.DurationFieldUnit = time.Millisecond
+	zerolog.DurationFieldInteger = false
+}
+
 // New returns a logger writing to w at level ("trace" … "error") in format
 // "console" (human-readable), "json", or "auto": console when w is a
 // terminal, JSON otherwise.

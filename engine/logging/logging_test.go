@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestNewFormats(t *testing.T) {
@@ -50,6 +51,21 @@ func TestNewFormats(t *testing.T) {
 		if _, err := New(&bytes.Buffer{}, bad[0], bad[1]); err == nil {
 			t.Errorf("New(%q, %q) accepted", bad[0], bad[1])
 		}
+	}
+}
+
+// Durations are numbers of milliseconds, so that a field named took_ms
+// tells the truth.
+func TestDurationsInMilliseconds(t *testing.T) {
+	var buf bytes.Buffer
+	log, _ := New(&buf, "info", "json")
+	log.Info().Dur("took_ms", 1500*time.Millisecond+250*time.Microsecond).Msg("done")
+	var rec map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec["took_ms"] != 1500.25 {
+		t.Errorf("took_ms = %#v, want the number 1500.25: %s", rec["took_ms"], buf.String())
 	}
 }
 

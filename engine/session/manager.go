@@ -17,6 +17,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
+	"github.com/simphony/simphony-remote/engine/human"
 	"github.com/simphony/simphony-remote/engine/protocol"
 	"github.com/simphony/simphony-remote/engine/routes"
 )
@@ -234,7 +235,7 @@ func (m *Manager) Start(ctx context.Context, user, mappingID string, conf map[st
 	}
 	if err != nil {
 		if context.Cause(ctx) == errStartTimeout && !errors.Is(err, ErrNotReady) {
-			err = fmt.Errorf("%w within %s: %w", ErrNotReady, m.opts.StartTimeout, err)
+			err = fmt.Errorf("%w within %s: %w", ErrNotReady, human.Duration(m.opts.StartTimeout), err)
 		}
 		m.publish(Event{Kind: EventFailed, User: user, MappingID: mappingID, Message: err.Error(), Took: m.opts.Now().Sub(began)})
 		m.opts.Log.Warn().Err(err).Str("user", user).Str("mapping_id", mappingID).Msg("session start failed")
@@ -242,7 +243,7 @@ func (m *Manager) Start(ctx context.Context, user, mappingID string, conf map[st
 	}
 	m.publish(Event{Kind: EventStarted, User: user, MappingID: mappingID, URLID: r.URLID, Took: m.opts.Now().Sub(began)})
 	m.opts.Log.Info().Str("user", user).Str("mapping_id", mappingID).Str("url_id", r.URLID).
-		Str("image", r.Image).Dur("took", m.opts.Now().Sub(began)).Msg("session started")
+		Str("image", r.Image).Dur("took_ms", m.opts.Now().Sub(began)).Msg("session started")
 	return Started{Route: r}, nil
 }
 
@@ -428,7 +429,7 @@ func (m *Manager) waitReady(ctx context.Context, containerID, url string) error 
 		select {
 		case <-ctx.Done():
 			if context.Cause(ctx) == errStartTimeout {
-				return fmt.Errorf("%w within %s; the last answer was: %s", ErrNotReady, m.opts.StartTimeout, last)
+				return fmt.Errorf("%w within %s; the last answer was: %s", ErrNotReady, human.Duration(m.opts.StartTimeout), last)
 			}
 			return ctx.Err()
 		case <-time.After(backoff):

@@ -148,7 +148,7 @@ func (m *Manager) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		m.opts.Log.Warn().Err(err).Dur("retry_in", backoff).Msg("lost the container runtime's events")
+		m.opts.Log.Warn().Err(err).Dur("retry_in_ms", backoff).Msg("lost the container runtime's events")
 		select {
 		case <-ctx.Done():
 			return nil

@@ -8,10 +8,10 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/simphony/simphony-remote/engine/audit"
 	"github.com/simphony/simphony-remote/engine/auth"
+	"github.com/simphony/simphony-remote/engine/human"
 )
 
 func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
@@ -48,7 +48,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	case errors.As(err, &locked):
 		w.Header().Set("Retry-After", strconv.Itoa(int(locked.RetryAfter.Seconds())+1))
 		h.d.Log.Warn().Str("user", auth.NormalizeName(name)).Str("address", clientIP(r)).Msg("sign-in refused: locked out")
-		h.renderLogin(w, http.StatusTooManyRequests, next, name, "Too many failed sign-ins. Try again in "+locked.RetryAfter.Round(time.Minute).String()+".")
+		h.renderLogin(w, http.StatusTooManyRequests, next, name, "Too many failed sign-ins. Try again in "+human.Duration(locked.RetryAfter)+".")
 		return
 	case errors.Is(err, auth.ErrBadCredentials):
 		h.d.Log.Info().Str("user", auth.NormalizeName(name)).Str("address", clientIP(r)).Msg("sign-in failed")
@@ -63,10 +63,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, auth.Identity{}, http.StatusInternalServerError, "Sign-in failed", "Signing in failed on the server.", err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{
-		Name: auth.CookieName, Value: secret, Path: "/",
-		HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode,
-	})
+	http.SetCookie(w, h.d.Logins.Cookie(secret))
 	h.d.Log.Info().Str("user", u.Name).Str("address", clientIP(r)).Msg("signed in")
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
