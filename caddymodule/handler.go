@@ -227,8 +227,8 @@ func crossSite(r *http.Request) bool {
 // appliance can assert who the user is.
 var identityHeaders = []string{"Remote-User", "X-Forwarded-User", "X-Forwarded-Email", "X-Auth-Request-User"}
 
-// scrub removes the appliance's cookies and credentials from a request
-// bound for a session and sets the trusted identity header.
+// scrub removes the appliance's cookies and credentials (and only those)
+// from a request bound for a session and sets the trusted identity header.
 func scrub(r *http.Request, id auth.Identity) {
 	if cookies := r.Cookies(); len(cookies) > 0 {
 		var keep []string
@@ -242,8 +242,19 @@ func scrub(r *http.Request, id auth.Identity) {
 			r.Header.Set("Cookie", strings.Join(keep, "; "))
 		}
 	}
-	if strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
+	// The appliance's tokens stop here; any other Authorization header is
+	// the application's own (a Jupyter token, say) and passes unchanged.
+	if values := r.Header.Values("Authorization"); len(values) > 0 {
+		var keep []string
+		for _, v := range values {
+			if _, ours := auth.TokenOf(v); !ours {
+				keep = append(keep, v)
+			}
+		}
 		r.Header.Del("Authorization")
+		for _, v := range keep {
+			r.Header.Add("Authorization", v)
+		}
 	}
 	for k := range r.Header {
 		if strings.HasPrefix(k, "X-Remote-") {

@@ -150,6 +150,14 @@ func TestHandler(t *testing.T) {
 					t.Errorf("observed %v", b.observed)
 				}
 			}},
+		{name: "an application's own Authorization passes, the appliance's token does not", user: "alice", target: base + "api/contents",
+			next: nextHandler{status: http.StatusOK}, wantStatus: http.StatusOK, wantNext: true,
+			header: http.Header{"Authorization": {"token jupyter-secret", "token sr_appliance", "Bearer sr_other", "Bearer app-jwt"}},
+			check: func(t *testing.T, _ *httptest.ResponseRecorder, n *nextHandler, _ *fakeBackend) {
+				if got := n.header.Values("Authorization"); strings.Join(got, "|") != "token jupyter-secret|Bearer app-jwt" {
+					t.Errorf("Authorization to the session = %q, want the application's own only", got)
+				}
+			}},
 		{name: "same-origin POST", user: "alice", method: "POST", target: base + "upload", header: http.Header{"Origin": {"https://appliance.test"}, "Sec-Fetch-Site": {"same-origin"}},
 			next: nextHandler{status: http.StatusCreated}, wantStatus: http.StatusCreated, wantNext: true},
 		{name: "viewer GET", user: "viewer", target: base + "vnc.html", next: nextHandler{status: http.StatusOK}, wantStatus: http.StatusOK, wantNext: true},
