@@ -45,6 +45,10 @@ type Backend interface {
 	// Unreachable answers a request whose session did not answer, after
 	// checking whether its container is gone.
 	Unreachable(w http.ResponseWriter, r *http.Request, route routes.Route)
+	// Refuse answers a session request the module turns down with status
+	// and message: the appliance's error page for browsers, its JSON
+	// error for API clients.
+	Refuse(w http.ResponseWriter, r *http.Request, status int, message string)
 	// Observe counts a proxied request's status.
 	Observe(status int)
 	// ServeHTTP serves everything that is not a session.
@@ -116,7 +120,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	name, urlID, rest := m[1], m[2], m[3]
 	if badPath(r) {
-		http.Error(w, "bad path: encoded slashes and . or .. segments are not allowed", http.StatusBadRequest)
+		h.b.Refuse(w, r, http.StatusBadRequest, "bad path: encoded slashes and . or .. segments are not allowed")
 		return nil
 	}
 	id, ok := h.b.Identify(r)
@@ -130,8 +134,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		access = h.b.Access(id, route)
 	}
 	if access == NoAccess {
-		// Never tell whether somebody else's session exists.
-		http.NotFound(w, r)
+		// Never tell whether somebody else's session exists: a session
+		// that ended, a made-up url id and another user's session get the
+		// same answer.
+		h.b.Refuse(w, r, http.StatusNotFound, notFound)
 		return nil
 	}
 	if rest == "" {
@@ -139,11 +145,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return nil
 	}
 	if !safeMethod(r.Method) && crossSite(r) {
-		http.Error(w, "cross-site request refused", http.StatusForbidden)
+		h.b.Refuse(w, r, http.StatusForbidden, "cross-site request refused")
 		return nil
 	}
 	if access == ViewAccess && !safeMethod(r.Method) {
-		http.Error(w, "this session is shared with you for viewing only", http.StatusForbidden)
+		h.b.Refuse(w, r, http.StatusForbidden, "this session is shared with you for viewing only")
 		return nil
 	}
 	scrub(r, id)
@@ -176,6 +182,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	h.b.Observe(status)
 	return err
 }
+
+// notFound is the answer for a session the caller cannot use, whatever
+// the reason.
+const notFound = "no session you may use is at this address: it has ended, or it is not yours"
 
 // badPath refuses paths that a proxy and an application could read
 // differently: encoded slashes or backslashes, and . or .. segments.
