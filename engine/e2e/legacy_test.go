@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // legacyCall sends a request as simphony-remote's REST clients do: the
@@ -103,6 +104,25 @@ func TestLegacyAPI(t *testing.T) {
 	decode("the container", code, 200, body, &c)
 	if c.Name != dockerName || c.ImageName != s.image || c.MappingID != s.aliceID {
 		t.Errorf("the container: %s, want the name %s", body, dockerName)
+	}
+
+	// After a restart the session is found again from its container, name
+	// included.
+	// (The first reconcile runs beside the serving appliance: wait for it.)
+	s.Restart()
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		if _, ok := s.App.Sessions().Get(urlID); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the session was not found again after a restart")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	code, body, _ = legacyCall(t, alice, "GET", loc, nil)
+	decode("the container after a restart", code, 200, body, &c)
+	if c.Name != dockerName {
+		t.Errorf("the container after a restart: %s, want the name %s", body, dockerName)
 	}
 
 	// Administrators: every container, in the admin shape, and stop any.
