@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
+	"github.com/simphony/simphony-remote/engine/api/wire"
 	"github.com/simphony/simphony-remote/engine/auth"
 	"github.com/simphony/simphony-remote/engine/routes"
 	"github.com/simphony/simphony-remote/engine/session"
@@ -34,22 +35,22 @@ func (e *legacyError) Error() string { return e.Message }
 var legacyNotFound = &legacyError{status: http.StatusNotFound, Type: "NotFound", Message: "not found"}
 
 // legacyErrorOf renders err with tornado-webapi's types, on the statuses of
-// classify.
+// classify; nil for errors tornado-webapi has no type for.
 func legacyErrorOf(err error) *legacyError {
 	var le *legacyError
 	if errors.As(err, &le) {
 		return le
 	}
-	status, _ := classify(err)
-	switch status {
-	case http.StatusBadRequest:
+	status, typ := classify(err)
+	switch typ {
+	case wire.TypeBadRequest, wire.TypeInvalid:
 		return &legacyError{status: status, Type: "BadRepresentation", Message: err.Error()}
-	case http.StatusNotFound:
+	case wire.TypeNotFound:
 		return legacyNotFound
-	case http.StatusConflict:
+	case wire.TypeExists:
 		return &legacyError{status: status, Type: "Exists", Message: err.Error()}
 	}
-	return nil
+	return nil // the API's own error, with its type
 }
 
 // legacyHandler is a legacy endpoint.
