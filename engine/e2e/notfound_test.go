@@ -107,6 +107,8 @@ func TestSessionRefusalsForClients(t *testing.T) {
 		says               string
 	}{
 		{"another user's session", "GET", urls["bob's"], nil, http.StatusNotFound, "Not found"},
+		{"a session address without its id", "GET", "/user/alice/containers/", nil, http.StatusNotFound, "Not found"},
+		{"a page that does not exist", "GET", "/no/such/page", nil, http.StatusNotFound, "Not found"},
 		{"a bad path", "GET", own + "a%2fb", nil, http.StatusBadRequest, "encoded slashes"},
 		{"a cross-site request", "POST", own + "write?name=x&data=y", http.Header{"Origin": {"https://evil.example"}}, http.StatusForbidden, "Cross-site request refused"},
 	} {
