@@ -45,6 +45,10 @@ type Backend interface {
 	// Unreachable answers a request whose session did not answer, after
 	// checking whether its container is gone.
 	Unreachable(w http.ResponseWriter, r *http.Request, route routes.Route)
+	// Refuse answers a session request the module turns down with status
+	// and message: the appliance's error page for browsers, its JSON
+	// error for API clients.
+	Refuse(w http.ResponseWriter, r *http.Request, status int, message string)
 	// Observe counts a proxied request's status.
 	Observe(status int)
 	// ServeHTTP serves everything that is not a session.
@@ -137,7 +141,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	name, urlID, rest := m[1], m[2], m[3]
 	cleanSessionPath(r.URL, m)
 	if badPath(r) {
-		http.Error(w, "bad path: encoded slashes and . or .. segments are not allowed", http.StatusBadRequest)
+		h.b.Refuse(w, r, http.StatusBadRequest, "bad path: encoded slashes and . or .. segments are not allowed")
 		return nil
 	}
 	id, ok := h.b.Identify(r)
@@ -151,8 +155,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		access = h.b.Access(id, route)
 	}
 	if access == NoAccess {
-		// Never tell whether somebody else's session exists.
-		http.NotFound(w, r)
+		// Never tell whether somebody else's session exists: a session
+		// that ended, a made-up url id and another user's session get the
+		// same answer.
+		h.b.Refuse(w, r, http.StatusNotFound, notFound)
 		return nil
 	}
 	if rest == "" {
@@ -160,11 +166,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return nil
 	}
 	if !safeMethod(r.Method) && crossSite(r) {
-		http.Error(w, "cross-site request refused", http.StatusForbidden)
+		h.b.Refuse(w, r, http.StatusForbidden, "cross-site request refused")
 		return nil
 	}
 	if access == ViewAccess && !safeMethod(r.Method) {
-		http.Error(w, "this session is shared with you for viewing only", http.StatusForbidden)
+		h.b.Refuse(w, r, http.StatusForbidden, "this session is shared with you for viewing only")
 		return nil
 	}
 	scrub(r, id)
@@ -197,6 +203,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	h.b.Observe(status)
 	return err
 }
+
+// notFound is the answer for a session the caller cannot use, whatever
+// the reason.
+const notFound = "no session you may use is at this address: it has ended, or it is not yours"
 
 // badPath refuses paths that a proxy and an application could read
 // differently: encoded slashes or backslashes, and . or .. segments.
@@ -248,8 +258,8 @@ func crossSite(r *http.Request) bool {
 // appliance can assert who the user is.
 var identityHeaders = []string{"Remote-User", "X-Forwarded-User", "X-Forwarded-Email", "X-Auth-Request-User"}
 
-// scrub removes the appliance's cookies and credentials from a request
-// bound for a session and sets the trusted identity header.
+// scrub removes the appliance's cookies and credentials (and only those)
+// from a request bound for a session and sets the trusted identity header.
 func scrub(r *http.Request, id auth.Identity) {
 	if cookies := r.Cookies(); len(cookies) > 0 {
 		var keep []string
@@ -263,8 +273,19 @@ func scrub(r *http.Request, id auth.Identity) {
 			r.Header.Set("Cookie", strings.Join(keep, "; "))
 		}
 	}
-	if strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
+	// The appliance's tokens stop here; any other Authorization header is
+	// the application's own (a Jupyter token, say) and passes unchanged.
+	if values := r.Header.Values("Authorization"); len(values) > 0 {
+		var keep []string
+		for _, v := range values {
+			if _, ours := auth.TokenOf(v); !ours {
+				keep = append(keep, v)
+			}
+		}
 		r.Header.Del("Authorization")
+		for _, v := range keep {
+			r.Header.Add("Authorization", v)
+		}
 	}
 	for k := range r.Header {
 		if strings.HasPrefix(k, "X-Remote-") {

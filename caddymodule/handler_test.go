@@ -25,6 +25,7 @@ type fakeBackend struct {
 	unreachable bool
 	observed    []int
 	relayed     Access
+	refused     string // the message of a refusal
 }
 
 func (f *fakeBackend) Identify(*http.Request) (auth.Identity, bool) {
@@ -53,6 +54,10 @@ func (f *fakeBackend) Unreachable(w http.ResponseWriter, _ *http.Request, _ rout
 	f.unreachable = true
 	w.WriteHeader(http.StatusBadGateway)
 }
+func (f *fakeBackend) Refuse(w http.ResponseWriter, _ *http.Request, status int, msg string) {
+	f.refused = msg
+	w.WriteHeader(status)
+}
 func (f *fakeBackend) Observe(status int)                               { f.observed = append(f.observed, status) }
 func (f *fakeBackend) ServeHTTP(w http.ResponseWriter, _ *http.Request) { f.served = true }
 
@@ -74,6 +79,17 @@ func (n *nextHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.WriteHeader(n.status)
 	return nil
+}
+
+// refusedWith checks that the handler refused through the backend (which
+// renders the page or the JSON), with msg when it is not empty.
+func refusedWith(msg string) func(t *testing.T, _ *httptest.ResponseRecorder, _ *nextHandler, b *fakeBackend) {
+	return func(t *testing.T, _ *httptest.ResponseRecorder, _ *nextHandler, b *fakeBackend) {
+		t.Helper()
+		if b.refused == "" || (msg != "" && b.refused != msg) {
+			t.Errorf("refused with %q, want %q through the backend", b.refused, msg)
+		}
+	}
 }
 
 func serve(t *testing.T, b *fakeBackend, next *nextHandler, req *http.Request) *httptest.ResponseRecorder {
@@ -116,10 +132,10 @@ func TestHandler(t *testing.T) {
 					t.Errorf("401 response: %v %s", w.Header(), w.Body)
 				}
 			}},
-		{name: "another user", user: "bob", target: base, wantStatus: http.StatusNotFound},
-		{name: "another user naming himself", user: "bob", target: "/user/bob/containers/" + urlID + "/", wantStatus: http.StatusNotFound},
-		{name: "no such session", user: "alice", target: "/user/alice/containers/" + strings.Repeat("f", 32) + "/", wantStatus: http.StatusNotFound},
-		{name: "dot-dot segment", user: "alice", target: base + "../x", wantStatus: http.StatusBadRequest},
+		{name: "another user", user: "bob", target: base, wantStatus: http.StatusNotFound, check: refusedWith(notFound)},
+		{name: "another user naming himself", user: "bob", target: "/user/bob/containers/" + urlID + "/", wantStatus: http.StatusNotFound, check: refusedWith(notFound)},
+		{name: "no such session", user: "alice", target: "/user/alice/containers/" + strings.Repeat("f", 32) + "/", wantStatus: http.StatusNotFound, check: refusedWith(notFound)},
+		{name: "dot-dot segment", user: "alice", target: base + "../x", wantStatus: http.StatusBadRequest, check: refusedWith("")},
 		{name: "encoded slash", user: "alice", target: base + "a%2Fb", wantStatus: http.StatusBadRequest},
 		{name: "encoded backslash", user: "alice", target: base + "a%5cb", wantStatus: http.StatusBadRequest},
 		{name: "no trailing slash", user: "alice", target: strings.TrimSuffix(base, "/"), wantStatus: http.StatusMovedPermanently},
@@ -150,10 +166,18 @@ func TestHandler(t *testing.T) {
 					t.Errorf("observed %v", b.observed)
 				}
 			}},
+		{name: "an application's own Authorization passes, the appliance's token does not", user: "alice", target: base + "api/contents",
+			next: nextHandler{status: http.StatusOK}, wantStatus: http.StatusOK, wantNext: true,
+			header: http.Header{"Authorization": {"token jupyter-secret", "token sr_appliance", "Bearer sr_other", "Bearer app-jwt"}},
+			check: func(t *testing.T, _ *httptest.ResponseRecorder, n *nextHandler, _ *fakeBackend) {
+				if got := n.header.Values("Authorization"); strings.Join(got, "|") != "token jupyter-secret|Bearer app-jwt" {
+					t.Errorf("Authorization to the session = %q, want the application's own only", got)
+				}
+			}},
 		{name: "same-origin POST", user: "alice", method: "POST", target: base + "upload", header: http.Header{"Origin": {"https://appliance.test"}, "Sec-Fetch-Site": {"same-origin"}},
 			next: nextHandler{status: http.StatusCreated}, wantStatus: http.StatusCreated, wantNext: true},
 		{name: "viewer GET", user: "viewer", target: base + "vnc.html", next: nextHandler{status: http.StatusOK}, wantStatus: http.StatusOK, wantNext: true},
-		{name: "viewer POST", user: "viewer", method: "POST", target: base + "upload", wantStatus: http.StatusForbidden},
+		{name: "viewer POST", user: "viewer", method: "POST", target: base + "upload", wantStatus: http.StatusForbidden, check: refusedWith("")},
 		{name: "viewer WebSocket", user: "viewer", target: base + "websockify", header: http.Header{"Upgrade": {"websocket"}, "Connection": {"Upgrade"}},
 			wantStatus: http.StatusSwitchingProtocols,
 			check: func(t *testing.T, _ *httptest.ResponseRecorder, _ *nextHandler, b *fakeBackend) {

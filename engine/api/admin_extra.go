@@ -85,20 +85,24 @@ func (x *adminExtra) containers(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (x *adminExtra) stopContainer(w http.ResponseWriter, r *http.Request) error {
-	urlID := r.PathValue("url_id")
-	by := "administrator"
-	if a, ok := audit.ActorFrom(r.Context()); ok {
-		by = a.Name
-	}
-	err := x.d.Sessions.StopAny(r.Context(), urlID, by)
-	if !errors.Is(err, session.ErrNotFound) {
-		x.d.Audit.Record(r.Context(), audit.SessionStop, urlID, "by an administrator", err)
-	}
-	if err != nil {
+	if err := stopAny(r.Context(), x.d.Sessions, x.d.Audit, r.PathValue("url_id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// stopAny stops any user's session for an administrator (the actor in ctx).
+func stopAny(ctx context.Context, sessions Sessions, log *audit.Log, urlID string) error {
+	by := "administrator"
+	if a, ok := audit.ActorFrom(ctx); ok {
+		by = a.Name
+	}
+	err := sessions.StopAny(ctx, urlID, by)
+	if !errors.Is(err, session.ErrNotFound) {
+		log.Record(ctx, audit.SessionStop, urlID, "by an administrator", err)
+	}
+	return err
 }
 
 func (x *adminExtra) stats(w http.ResponseWriter, r *http.Request) error {

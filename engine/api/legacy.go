@@ -8,14 +8,20 @@ import (
 	"sort"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
+	"github.com/simphony/simphony-remote/engine/api/wire"
 	"github.com/simphony/simphony-remote/engine/auth"
+	"github.com/simphony/simphony-remote/engine/routes"
 	"github.com/simphony/simphony-remote/engine/session"
 )
 
-// The legacy endpoints answer in simphony-remote's tornado-webapi shapes, so
-// that scripts written for the original keep working (with an API token
-// instead of JupyterHub's cookie). They live under /user/{name}/api/v1/ and
-// only for {name} = the caller.
+// The legacy endpoints answer in simphony-remote's tornado-webapi shapes
+// (its remoteappmanager/webapi resources, 1.x and 2.x), so that scripts
+// written for the original keep working, with an API token (Authorization:
+// Bearer or token) instead of JupyterHub's cookie. They live under
+// /user/{name}/api/v1/ and only for {name} = the caller. As in 2.x, where
+// administrators ran the admin resources: an administrator's containers/
+// lists every session (in the admin shape) and stops any, and
+// applications/ lists, creates and removes applications.
 
 // legacyError is tornado-webapi's error body.
 type legacyError struct {
@@ -28,17 +34,54 @@ func (e *legacyError) Error() string { return e.Message }
 
 var legacyNotFound = &legacyError{status: http.StatusNotFound, Type: "NotFound", Message: "not found"}
 
+// legacyErrorOf renders err with tornado-webapi's types, on the statuses of
+// classify; nil for errors tornado-webapi has no type for.
+func legacyErrorOf(err error) *legacyError {
+	var le *legacyError
+	if errors.As(err, &le) {
+		return le
+	}
+	status, typ := classify(err)
+	switch typ {
+	case wire.TypeBadRequest, wire.TypeInvalid:
+		return &legacyError{status: status, Type: "BadRepresentation", Message: err.Error()}
+	case wire.TypeNotFound:
+		return legacyNotFound
+	case wire.TypeExists:
+		return &legacyError{status: status, Type: "Exists", Message: err.Error()}
+	}
+	return nil // the API's own error, with its type
+}
+
+// legacyHandler is a legacy endpoint.
+type legacyHandler func(w http.ResponseWriter, r *http.Request, id auth.Identity) error
+
 func (u *userAPI) legacy() {
+	// adminOr serves administrators with admin, others with user (nil:
+	// not found).
+	adminOr := func(admin, user legacyHandler) legacyHandler {
+		return func(w http.ResponseWriter, r *http.Request, id auth.Identity) error {
+			if id.Admin {
+				return admin(w, r, id)
+			}
+			if user == nil {
+				return legacyNotFound
+			}
+			return user(w, r, id)
+		}
+	}
 	for _, rt := range []struct {
 		pattern string
-		h       func(w http.ResponseWriter, r *http.Request, id auth.Identity) error
+		h       legacyHandler
 	}{
-		{"GET /user/{name}/api/v1/applications/", u.legacyApplications},
+		{"GET /user/{name}/api/v1/applications/", adminOr(u.legacyAdminApplications, u.legacyApplications)},
+		{"POST /user/{name}/api/v1/applications/", adminOr(u.legacyCreateApplication, nil)},
 		{"GET /user/{name}/api/v1/applications/{id}/", u.legacyApplication},
-		{"GET /user/{name}/api/v1/containers/", u.legacyContainers},
+		{"DELETE /user/{name}/api/v1/applications/{image...}", adminOr(u.legacyRemoveApplication, nil)},
+		{"GET /user/{name}/api/v1/containers/", adminOr(u.legacyAdminContainers, u.legacyContainers)},
 		{"POST /user/{name}/api/v1/containers/", u.legacyStart},
 		{"GET /user/{name}/api/v1/containers/{id}/", u.legacyContainer},
-		{"DELETE /user/{name}/api/v1/containers/{id}/", u.legacyStop},
+		{"DELETE /user/{name}/api/v1/containers/{id}/", adminOr(u.legacyStopAny, u.legacyStop)},
 	} {
 		h := rt.h
 		u.mux.Handle(rt.pattern, u.authenticated(func(w http.ResponseWriter, r *http.Request, id auth.Identity) error {
@@ -46,8 +89,10 @@ func (u *userAPI) legacy() {
 			if r.PathValue("name") == id.User {
 				err = h(w, r, id)
 			}
-			var le *legacyError
-			if errors.As(err, &le) {
+			if err == nil {
+				return nil
+			}
+			if le := legacyErrorOf(err); le != nil {
 				writeJSON(w, le.status, le)
 				return nil
 			}
@@ -74,11 +119,22 @@ func (l *legacyItems) add(id string, v any) {
 	l.Total++
 }
 
+// legacyPolicy is the grant's policy; absent values are null, as the
+// original's database gave them.
 type legacyPolicy struct {
-	AllowHome    bool   `json:"allow_home"`
-	VolumeSource string `json:"volume_source"`
-	VolumeTarget string `json:"volume_target"`
-	VolumeMode   string `json:"volume_mode"`
+	AppLicense       *string `json:"app_license"`
+	AllowHome        bool    `json:"allow_home"`
+	VolumeSource     *string `json:"volume_source"`
+	VolumeTarget     *string `json:"volume_target"`
+	VolumeMode       *string `json:"volume_mode"`
+	AllowStartupData bool    `json:"allow_startup_data"`
+}
+
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 type legacyImage struct {
@@ -86,6 +142,7 @@ type legacyImage struct {
 	UIName        string       `json:"ui_name"`
 	Icon128       string       `json:"icon_128"`
 	Description   string       `json:"description"`
+	Type          string       `json:"type"`
 	Policy        legacyPolicy `json:"policy"`
 	Configurables []string     `json:"configurables"`
 }
@@ -96,9 +153,12 @@ type legacyContainerRef struct {
 	URLID     string `json:"url_id"`
 }
 
+// legacyApp is an application resource: container is null when it does
+// not run.
 type legacyApp struct {
+	MappingID string              `json:"mapping_id"`
 	Image     legacyImage         `json:"image"`
-	Container *legacyContainerRef `json:"container,omitempty"`
+	Container *legacyContainerRef `json:"container"`
 }
 
 // legacyApps are the caller's grants whose image is available, by mapping.
@@ -109,7 +169,7 @@ func (u *userAPI) legacyApps(r *http.Request, user string) (map[string]legacyApp
 	}
 	running := map[string]legacyContainerRef{}
 	for _, rt := range u.d.Sessions.List(user) {
-		running[rt.MappingID] = legacyContainerRef{Name: rt.ContainerID, ImageName: rt.Image, URLID: rt.URLID}
+		running[rt.MappingID] = legacyContainerRef{Name: rt.ContainerName, ImageName: rt.Image, URLID: rt.URLID}
 	}
 	apps := map[string]legacyApp{}
 	var ids []string
@@ -118,11 +178,13 @@ func (u *userAPI) legacyApps(r *http.Request, user string) (map[string]legacyApp
 		if !img.Available {
 			continue
 		}
-		a := legacyApp{Image: legacyImage{
+		p := g.Policy
+		a := legacyApp{MappingID: g.MappingID, Image: legacyImage{
 			Name: img.Name, UIName: img.UIName, Icon128: img.Icon128, Description: img.Description,
-			Configurables: img.Configurables,
-			Policy: legacyPolicy{AllowHome: g.Policy.AllowHome, VolumeSource: g.Policy.Volume.Source,
-				VolumeTarget: g.Policy.Volume.Target, VolumeMode: g.Policy.Volume.Mode},
+			Type: img.Type, Configurables: img.Configurables,
+			Policy: legacyPolicy{AppLicense: nullable(p.AppLicense), AllowHome: p.AllowHome,
+				VolumeSource: nullable(p.Volume.Source), VolumeTarget: nullable(p.Volume.Target),
+				VolumeMode: nullable(p.Volume.Mode), AllowStartupData: p.AllowStartupData},
 		}}
 		if c, ok := running[g.MappingID]; ok {
 			a.Container = &c
@@ -159,10 +221,15 @@ func (u *userAPI) legacyApplication(w http.ResponseWriter, r *http.Request, id a
 	return nil
 }
 
+// legacyContainer is a container resource: name is the container's name.
 type legacyContainer struct {
 	Name      string `json:"name"`
 	ImageName string `json:"image_name"`
 	MappingID string `json:"mapping_id"`
+}
+
+func legacyContainerOf(rt routes.Route) legacyContainer {
+	return legacyContainer{Name: rt.ContainerName, ImageName: rt.Image, MappingID: rt.MappingID}
 }
 
 func (u *userAPI) legacyContainers(w http.ResponseWriter, r *http.Request, id auth.Identity) error {
@@ -170,7 +237,7 @@ func (u *userAPI) legacyContainers(w http.ResponseWriter, r *http.Request, id au
 	sort.Slice(list, func(i, j int) bool { return list[i].URLID < list[j].URLID })
 	out := newLegacyItems()
 	for _, rt := range list {
-		out.add(rt.URLID, legacyContainer{Name: rt.ContainerID, ImageName: rt.Image, MappingID: rt.MappingID})
+		out.add(rt.URLID, legacyContainerOf(rt))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -225,7 +292,7 @@ func (u *userAPI) legacyContainer(w http.ResponseWriter, r *http.Request, id aut
 	if !ok || rt.User != id.User {
 		return legacyNotFound
 	}
-	writeJSON(w, http.StatusOK, legacyContainer{Name: rt.ContainerID, ImageName: rt.Image, MappingID: rt.MappingID})
+	writeJSON(w, http.StatusOK, legacyContainerOf(rt))
 	return nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
+	"github.com/simphony/simphony-remote/engine/admin"
 	"github.com/simphony/simphony-remote/engine/api/wire"
 	"github.com/simphony/simphony-remote/engine/audit"
 	"github.com/simphony/simphony-remote/engine/auth"
@@ -46,6 +47,11 @@ type UserDeps struct {
 	Admin http.Handler
 	Log   zerolog.Logger
 	Now   func() time.Time
+
+	// AdminService is the admin surface behind the legacy admin resources;
+	// Realm tags the appliance's containers there.
+	AdminService admin.Service
+	Realm        string
 }
 
 // userAPI serves /api/v1 to signed-in users.

@@ -205,6 +205,7 @@ func open(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Optio
 	a.api = api.NewHandler(api.UserDeps{
 		Resolver: a.resolver, Accounts: a.accounts, Sessions: a.manager, Image: a.runtime.Image,
 		Shares: a.shares, Tokens: a.tokens, Audit: a.audit, Admin: a.adminHandler(apiLog), Log: apiLog,
+		AdminService: a.Admin(), Realm: a.cfg.Realm,
 	})
 	pages := http.NewServeMux()
 	pages.Handle(api.Prefix+"/", a.api)

@@ -40,6 +40,10 @@ func (b backend) Unreachable(w http.ResponseWriter, r *http.Request, route route
 	b.a.web.Unreachable(w, r, gone)
 }
 
+func (b backend) Refuse(w http.ResponseWriter, r *http.Request, status int, message string) {
+	b.a.web.Refuse(w, r, status, message)
+}
+
 func (b backend) Observe(status int) { b.a.metrics.observeProxy(status) }
 
 func (b backend) ServeHTTP(w http.ResponseWriter, r *http.Request) { b.a.pages.ServeHTTP(w, r) }

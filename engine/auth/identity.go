@@ -38,16 +38,36 @@ type Resolver struct {
 	IsAdmin func(accounting.User) bool
 }
 
+// TokenOf returns the appliance's API token that an Authorization header
+// value carries, as "Bearer TOKEN" or as "token TOKEN" (the spelling of
+// JupyterHub and of simphony-remote's REST clients), the scheme in any
+// case. It says false for anything else, which is not the appliance's:
+// other schemes, and credentials without the token prefix (an
+// application's own token, on its way to a session).
+func TokenOf(header string) (string, bool) {
+	scheme, secret, ok := strings.Cut(strings.TrimSpace(header), " ")
+	if !ok || !(strings.EqualFold(scheme, "Bearer") || strings.EqualFold(scheme, "token")) {
+		return "", false
+	}
+	secret = strings.TrimSpace(secret)
+	return secret, strings.HasPrefix(secret, TokenPrefix)
+}
+
 // Identify returns the caller of r, if it presents a valid token or login
-// session of a user who still exists and is not disabled. A request that
-// presents a bearer token is judged by it alone.
+// session of a user who still exists and is not disabled. A request whose
+// Authorization header carries one of the appliance's tokens is judged by
+// it alone; any other Authorization header belongs to somebody else (an
+// application in a session) and the cookie decides.
 func (res *Resolver) Identify(r *http.Request) (Identity, bool) {
-	if h := r.Header.Get("Authorization"); h != "" {
-		secret, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok || res.Tokens == nil {
+	for _, h := range r.Header.Values("Authorization") {
+		secret, ok := TokenOf(h)
+		if !ok {
+			continue
+		}
+		if res.Tokens == nil {
 			return Identity{}, false
 		}
-		tok, ok := res.Tokens.Resolve(strings.TrimSpace(secret))
+		tok, ok := res.Tokens.Resolve(secret)
 		if !ok {
 			return Identity{}, false
 		}

@@ -124,10 +124,18 @@ func TestResolverWithToken(t *testing.T) {
 		via                  string
 	}{
 		{"token", "Bearer " + aliceTok, "", "alice", auth.ViaToken},
+		{"token in the token scheme", "token " + aliceTok, "", "alice", auth.ViaToken},
+		{"scheme in another case", "BEARER " + aliceTok, "", "alice", auth.ViaToken},
+		{"token scheme in another case", "Token " + aliceTok, "", "alice", auth.ViaToken},
+		{"token wins over a cookie", "token " + aliceTok, cookie, "alice", auth.ViaToken},
 		{"cookie", "", cookie, "alice", auth.ViaCookie},
 		{"disabled user's token", "Bearer " + disTok, "", "", ""},
 		{"bad token wins over a good cookie", "Bearer sr_nope", cookie, "", ""},
-		{"not bearer", "Basic YWxpY2U6eA==", cookie, "", ""},
+		{"bad token in the token scheme wins too", "token sr_nope", cookie, "", ""},
+		{"an application's own token: the cookie decides", "token 0123456789abcdef", cookie, "alice", auth.ViaCookie},
+		{"an application's own bearer token: the cookie decides", "Bearer eyJhbGciOi.x.y", cookie, "alice", auth.ViaCookie},
+		{"basic auth: the cookie decides", "Basic YWxpY2U6eA==", cookie, "alice", auth.ViaCookie},
+		{"an application's own token alone", "token 0123456789abcdef", "", "", ""},
 		{"nothing", "", "", "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -146,5 +154,27 @@ func TestResolverWithToken(t *testing.T) {
 				t.Error("alice is not an admin")
 			}
 		})
+	}
+}
+
+func TestTokenOf(t *testing.T) {
+	for _, tc := range []struct {
+		header, secret string
+		ours           bool
+	}{
+		{"Bearer sr_abc", "sr_abc", true},
+		{"token sr_abc", "sr_abc", true},
+		{"TOKEN  sr_abc ", "sr_abc", true},
+		{"bearer sr_abc", "sr_abc", true},
+		{"token abc", "abc", false},
+		{"Bearer abc", "abc", false},
+		{"Basic sr_abc", "", false},
+		{"sr_abc", "", false},
+		{"", "", false},
+	} {
+		secret, ours := auth.TokenOf(tc.header)
+		if ours != tc.ours || (ours && secret != tc.secret) {
+			t.Errorf("TokenOf(%q) = %q, %v; want %q, %v", tc.header, secret, ours, tc.secret, tc.ours)
+		}
 	}
 }

@@ -21,6 +21,9 @@ type Route struct {
 	URLPath     string    // /user/{name}/containers/{url_id}/
 	Started     time.Time // when it became ready (or was found again)
 
+	// ContainerName is the container's name (as `docker ps` shows it).
+	ContainerName string
+
 	// lastActive is the Unix time in nanoseconds of the latest proxied
 	// request, shared by every copy of the route.
 	lastActive *atomic.Int64

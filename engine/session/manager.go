@@ -352,7 +352,7 @@ func (m *Manager) run(ctx context.Context, c Container, urlPath string, progress
 	if err := m.waitReady(ctx, c.ID, "http://"+upstream+urlPath); err != nil {
 		return routes.Route{}, err
 	}
-	return routes.Route{ContainerID: c.ID, Upstream: upstream, Started: m.opts.Now()}, nil
+	return routes.Route{ContainerID: c.ID, ContainerName: c.Name, Upstream: upstream, Started: m.opts.Now()}, nil
 }
 
 // cleanup removes a container of a failed start, even when ctx is done.

@@ -104,6 +104,7 @@ func (m *Manager) restore(ctx context.Context, c Container) routes.Route {
 		URLID: urlID, User: user, MappingID: c.Labels[protocol.LabelMappingID], Image: c.Image, ContainerID: c.ID,
 		Upstream: fmt.Sprintf("127.0.0.1:%d", c.HostPort), URLPath: protocol.URLPath(user, urlID), Started: started,
 	}
+	r.ContainerName = c.Name
 	m.routes.Put(r)
 	m.opts.Log.Info().Str("container", c.Name).Str("user", user).Str("url_id", urlID).Time("started", started).Msg("restored the route of a running session")
 	return r

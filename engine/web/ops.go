@@ -47,13 +47,12 @@ func (h *Handler) metrics(w http.ResponseWriter, r *http.Request) {
 	h.d.Metrics.ServeHTTP(w, r)
 }
 
-// Unreachable answers a proxied request whose session did not answer: 502
-// with a page that says whether the session has ended.
+// Unreachable answers a proxied request whose session did not answer: 502,
+// saying whether the session has ended.
 func (h *Handler) Unreachable(w http.ResponseWriter, r *http.Request, gone bool) {
-	id, _ := h.d.Resolver.Identify(r)
 	msg := "The application is not answering right now. Wait a moment and reload, or stop and start it again."
 	if gone {
 		msg = "This application has stopped. Start it again from your applications."
 	}
-	h.fail(w, id, http.StatusBadGateway, "Application unavailable", msg, nil)
+	h.Refuse(w, r, http.StatusBadGateway, msg)
 }

@@ -106,16 +106,24 @@ func New(d Deps) (*Handler, error) {
 	h.mux.HandleFunc("GET /ca.crt", h.caCert)
 	h.mux.HandleFunc("GET /healthz", h.healthz)
 	h.mux.HandleFunc("GET /metrics", h.metrics)
+	h.mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
+		h.Refuse(w, r, http.StatusNotFound, "there is no page at this address")
+	})
 	return h, nil
 }
 
 // ServeHTTP implements http.Handler, adding the security headers every
 // page carries.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	securityHeaders(w)
+	h.mux.ServeHTTP(w, r)
+}
+
+// securityHeaders are the headers every page of the appliance carries.
+func securityHeaders(w http.ResponseWriter) {
 	hdr := w.Header()
 	hdr.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'self'; form-action 'self'; base-uri 'none'; object-src 'none'")
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("X-Frame-Options", "SAMEORIGIN")
 	hdr.Set("Referrer-Policy", "same-origin")
-	h.mux.ServeHTTP(w, r)
 }
