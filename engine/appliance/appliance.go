@@ -281,6 +281,9 @@ func (a *Appliance) ensureAdmin(ctx context.Context, password string) error {
 
 // serve starts the background work, the admin socket and Caddy, and waits
 // for ctx to end.
+// initialReconcile bounds the reconcile before serving.
+const initialReconcile = 10 * time.Second
+
 func (a *Appliance) serve(ctx context.Context, opts Options) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -307,6 +310,14 @@ func (a *Appliance) serve(ctx context.Context, opts Options) error {
 	follow("metrics", a.metrics.observe)
 	follow("pages", a.web.Observe)
 	follow("shares", func(e session.Event) { a.dropShares(ctx, e) })
+	// Find the running sessions again before serving, so that the first
+	// requests after a restart see them (bounded: Docker may be away; Run
+	// reconciles again whenever it reaches Docker).
+	rctx, rcancel := context.WithTimeout(ctx, initialReconcile)
+	if err := a.manager.Reconcile(rctx); err != nil {
+		a.log.Warn().Err(err).Msg("could not find the running sessions before serving; retrying in the background")
+	}
+	rcancel()
 	goRun("sessions", a.manager.Run)
 	goRun("logins", a.logins.Run)
 	goRun("tokens", a.tokens.Run)
