@@ -264,10 +264,27 @@ func (m *Manager) start(ctx context.Context, user, mappingID string, conf map[st
 		return routes.Route{}, false, err
 	}
 	if r, ok, err := m.running(ctx, user, mappingID, progress); err != nil || ok {
+		if ok && len(conf) > 0 {
+			// Bad input is refused even when nothing would be started.
+			if err := m.checkConfigurables(ctx, grant, conf); err != nil {
+				return routes.Route{}, false, err
+			}
+		}
 		return r, ok, err
 	}
 	r, err = m.create(ctx, user, grant, conf, progress)
 	return r, false, err
+}
+
+// checkConfigurables checks what a user asked for against the grant's
+// image and policy.
+func (m *Manager) checkConfigurables(ctx context.Context, grant accounting.Grant, conf map[string]string) error {
+	img, err := m.rt.Image(ctx, grant.Image)
+	if err != nil {
+		return err
+	}
+	_, err = configurableEnv(img, grant.Policy, conf)
+	return err
 }
 
 // create creates and runs a new container for grant.

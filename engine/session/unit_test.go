@@ -279,6 +279,10 @@ func TestStartReturnsTheRunningSession(t *testing.T) {
 	if cs, _ := rt.List(t.Context()); len(cs) != 1 {
 		t.Errorf("%d containers after two starts, want 1", len(cs))
 	}
+	// Bad input is refused all the same.
+	if _, err := m.Start(t.Context(), "alice", id, map[string]string{"colour": "red"}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("a start of the running grant with a bad configurable = %v, want ErrInvalid", err)
+	}
 }
 
 // A stop, once accepted, runs to its end even when its caller goes away
