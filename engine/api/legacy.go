@@ -297,7 +297,11 @@ func (u *userAPI) legacyContainer(w http.ResponseWriter, r *http.Request, id aut
 }
 
 func (u *userAPI) legacyStop(w http.ResponseWriter, r *http.Request, id auth.Identity) error {
-	err := u.d.Sessions.Stop(r.Context(), id.User, r.PathValue("id"))
+	return legacyStopped(w, u.d.Sessions.Stop(r.Context(), id.User, r.PathValue("id")))
+}
+
+// legacyStopped answers a stop in the original's way.
+func legacyStopped(w http.ResponseWriter, err error) error {
 	switch {
 	case errors.Is(err, session.ErrNotFound):
 		return legacyNotFound

@@ -2,14 +2,12 @@ package api
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"sort"
 	"strings"
 
 	"github.com/simphony/simphony-remote/engine/admin"
 	"github.com/simphony/simphony-remote/engine/auth"
-	"github.com/simphony/simphony-remote/engine/session"
 )
 
 // The administrators' legacy resources, in simphony-remote 2.x's shapes
@@ -103,13 +101,5 @@ func (u *userAPI) legacyStopAny(w http.ResponseWriter, r *http.Request, id auth.
 	if rt, ok := u.d.Sessions.Get(urlID); ok && rt.User == id.User {
 		return u.legacyStop(w, r, id)
 	}
-	err := stopAny(r.Context(), u.d.Sessions, u.d.Audit, urlID)
-	switch {
-	case errors.Is(err, session.ErrNotFound):
-		return legacyNotFound
-	case err != nil:
-		return &legacyError{status: http.StatusInternalServerError, Type: "Unable", Message: err.Error()}
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return legacyStopped(w, stopAny(r.Context(), u.d.Sessions, u.d.Audit, urlID))
 }

@@ -56,16 +56,21 @@ func openPTY(t *testing.T) (master, slave *os.File) {
 	return m, s
 }
 
-// TestAppLoginPrompts signs in on a terminal: the user name is asked for,
-// and the password without echo.
-func TestAppLoginPrompts(t *testing.T) {
-	f := newFakeAppliance(t)
-	c, conf := newAppCLI(t)
-	ca := f.caFile(t, c.dir)
+// prompt is one question asked on a terminal and the answer to type;
+// secret ones must be asked with echo off.
+type prompt struct {
+	text, answer string
+	secret       bool
+}
+
+// onTerminal runs the binary with a terminal as its standard streams,
+// answering each prompt once it shows (a secret one once echo is off). It
+// returns what the terminal showed and the exit error.
+func onTerminal(t *testing.T, c *cli, dialogue []prompt, args ...string) (string, error) {
+	t.Helper()
 	master, slave := openPTY(t)
 	defer master.Close()
-
-	cmd := exec.Command(binary, "app", "login", f.srv.URL, "--ca", ca)
+	cmd := exec.Command(binary, args...)
 	cmd.Dir = c.dir
 	cmd.Env = append(os.Environ(), c.env...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
@@ -81,8 +86,6 @@ func TestAppLoginPrompts(t *testing.T) {
 	}()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-
-	// waitFor polls until cond holds.
 	waitFor := func(what string, cond func() bool) {
 		t.Helper()
 		for deadline := time.Now().Add(20 * time.Second); !cond(); {
@@ -93,28 +96,40 @@ func TestAppLoginPrompts(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
-	waitFor("the user name prompt", func() bool { return strings.Contains(out.String(), "User name: ") })
-	if _, err := master.WriteString("alice\n"); err != nil {
-		t.Fatal(err)
-	}
-	waitFor("the password prompt", func() bool { return strings.Contains(out.String(), "Password for alice: ") })
-	waitFor("echo to be off", func() bool {
-		tio, err := unix.IoctlGetTermios(int(slave.Fd()), unix.TCGETS)
-		return err == nil && tio.Lflag&unix.ECHO == 0
-	})
-	if _, err := master.WriteString("correct horse\n"); err != nil {
-		t.Fatal(err)
+	shown := map[string]int{} // how often each prompt was shown
+	for _, p := range dialogue {
+		waitFor("the prompt "+p.text, func() bool { return strings.Count(out.String(), p.text) > shown[p.text] })
+		shown[p.text]++
+		if p.secret {
+			waitFor("echo to be off", func() bool {
+				tio, err := unix.IoctlGetTermios(int(slave.Fd()), unix.TCGETS)
+				return err == nil && tio.Lflag&unix.ECHO == 0
+			})
+		}
+		if _, err := master.WriteString(p.answer + "\n"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	var err error
 	select {
 	case err = <-done:
 	case <-time.After(30 * time.Second):
 		_ = cmd.Process.Kill()
-		t.Fatalf("app login did not end; the terminal shows %q", out.String())
+		t.Fatalf("%v did not end; the terminal shows %q", args, out.String())
 	}
 	slave.Close()
 	<-copied
-	shown := out.String()
+	return out.String(), err
+}
+
+// TestAppLoginPrompts signs in on a terminal: the user name is asked for,
+// and the password without echo.
+func TestAppLoginPrompts(t *testing.T) {
+	f := newFakeAppliance(t)
+	c, conf := newAppCLI(t)
+	ca := f.caFile(t, c.dir)
+	shown, err := onTerminal(t, c, []prompt{{"User name: ", "alice", false}, {"Password for alice: ", "correct horse", true}},
+		"app", "login", f.srv.URL, "--ca", ca)
 	if err != nil || !strings.Contains(shown, "signed in to "+f.srv.URL+" as alice") {
 		t.Fatalf("app login on a terminal: %v; it showed %q", err, shown)
 	}
