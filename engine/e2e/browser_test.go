@@ -93,13 +93,24 @@ func newChromium(t *testing.T, s *appliancetest.Server) context.Context {
 	return ctx
 }
 
-// step runs browser actions with a time limit.
+// step runs browser actions with a time limit, again (at most twice) when
+// Chromium aborted a load because a container's network came up on this
+// machine (net::ERR_NETWORK_CHANGED: starting a container adds a network
+// interface, and Chromium aborts the loads in flight when it notices; a
+// user's browser elsewhere never sees it).
 func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
-	if err := chromedp.Do(ctx, actions...); err != nil {
-		t.Fatalf("%s: %v", what, err)
+	for attempt := 0; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, 90*time.Second)
+		err := chromedp.Do(actx, actions...)
+		cancel()
+		if err == nil {
+			return
+		}
+		if attempt == 2 || !strings.Contains(err.Error(), "ERR_NETWORK_CHANGED") {
+			t.Fatalf("%s: %v", what, err)
+		}
+		t.Logf("%s again after: %v", what, err)
 	}
 }
 

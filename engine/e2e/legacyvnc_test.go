@@ -20,30 +20,11 @@ import (
 	"github.com/simphony/simphony-remote/engine/images"
 )
 
-// stepNet runs browser actions like step, again (at most twice) when
-// Chromium aborted a load because a container's network came up on this
-// machine (net::ERR_NETWORK_CHANGED, see TestBrowser).
-func stepNet(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	for attempt := 0; ; attempt++ {
-		actx, cancel := context.WithTimeout(ctx, 90*time.Second)
-		err := chromedp.Do(actx, actions...)
-		cancel()
-		if err == nil {
-			return
-		}
-		if attempt == 2 || !strings.Contains(err.Error(), "ERR_NETWORK_CHANGED") {
-			t.Fatalf("%s: %v", what, err)
-		}
-		t.Logf("%s again after: %v", what, err)
-	}
-}
-
 // signIn signs user in from the sign-in page, in Chromium.
 func signIn(t *testing.T, ctx context.Context, s *appliancetest.Server, user, password string) {
 	t.Helper()
 	for attempt := 0; ; attempt++ {
-		stepNet(t, ctx, "opening the portal", chromedp.Navigate(s.URL+"/"))
+		step(t, ctx, "opening the portal", chromedp.Navigate(s.URL+"/"))
 		if get(t, ctx, chromedp.Evaluate[bool](`document.querySelector("ul.apps") !== null`)) {
 			return // signed in by an attempt whose page load was aborted
 		}
@@ -176,7 +157,7 @@ func TestLegacyVNCImage(t *testing.T) {
 	}
 
 	// Alice shares it with bob, view only, from the portal.
-	stepNet(t, ctx, "sharing with bob",
+	step(t, ctx, "sharing with bob",
 		chromedp.Navigate(s.URL+"/"),
 		chromedp.Click(chromedp.CSS(`li[data-name="Legacy desktop"] details.sharing summary`)),
 		chromedp.SendKeys(chromedp.CSS(`li[data-name="Legacy desktop"] form.share-form input[name="user"]`), "bob"),
@@ -217,7 +198,7 @@ func TestLegacyVNCImage(t *testing.T) {
 	var starter wire.Container
 	api.json("POST", "/api/v1/containers", wire.StartRequest{MappingID: desktop}, http.StatusCreated, &starter)
 	api.json("POST", "/api/v1/containers/"+starter.URLID+"/shares", wire.ShareRequest{User: "bob", Mode: "view"}, http.StatusCreated, nil)
-	stepNet(t, bctx, "opening the starter desktop's share link",
+	step(t, bctx, "opening the starter desktop's share link",
 		chromedp.Navigate(s.URL+"/"),
 		chromedp.Click(chromedp.CSS(`li.shared[data-name="Desktop"] a.button`)),
 	)
