@@ -1,12 +1,15 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
+	"image/color"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -262,9 +265,66 @@ func TestBrowser(t *testing.T) {
 	if !connected || !strings.Contains(loc, "/vnc.html?") || !strings.Contains(loc, "autoconnect=1") {
 		t.Fatalf("noVNC connected: %v, at %s", connected, loc)
 	}
-	if dir := os.Getenv("SIMPHONY_REMOTE_SCREENSHOTS"); dir != "" {
-		step(t, ctx, "waiting for the desktop to draw", chromedp.Sleep(3*time.Second))
-		png := get(t, ctx, chromedp.FullScreenshot(100))
-		_ = os.WriteFile(filepath.Join(dir, "desktop.png"), png, 0o644)
+	desktopPanel(t, ctx)
+}
+
+// panelColour is the background of the desktop's panel (lxpanel's
+// tintcolor in installer/images/desktop/panel).
+var panelColour = color.RGBA{0x1b, 0x24, 0x30, 0xff}
+
+// desktopPanel waits for the desktop's panel in screenshots: along the
+// bottom of noVNC's canvas, the second row from the bottom is mostly the
+// panel's colour, where a bare X server shows black. The last screenshot
+// is kept in $SIMPHONY_REMOTE_SCREENSHOTS (desktop.png) when set.
+func desktopPanel(t *testing.T, ctx context.Context) {
+	t.Helper()
+	var shot []byte
+	var share float64
+	var err error
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		shot = get(t, ctx, chromedp.CaptureScreenshot())
+		box := get(t, ctx, chromedp.Evaluate[[]float64](`(() => {
+			const c = document.querySelector("#noVNC_container canvas") || document.querySelector("canvas");
+			const r = c.getBoundingClientRect(), k = window.devicePixelRatio;
+			return [r.left * k, r.right * k, r.bottom * k];
+		})()`))
+		share, err = rowShare(shot, box, panelColour)
+		if (err == nil && share >= 0.5) || time.Now().After(deadline) {
+			break
+		}
+		step(t, ctx, "waiting for the desktop's panel", chromedp.Sleep(500*time.Millisecond))
 	}
+	if dir := os.Getenv("SIMPHONY_REMOTE_SCREENSHOTS"); dir != "" {
+		_ = os.WriteFile(filepath.Join(dir, "desktop.png"), shot, 0o644)
+	}
+	if err != nil || share < 0.5 {
+		t.Fatalf("no panel along the bottom of the desktop: %.0f%% of the row has its colour (%v)", share*100, err)
+	}
+}
+
+// rowShare decodes a PNG screenshot and returns the share of the pixels,
+// from x = box[0] to box[1] on the second row above y = box[2], that are
+// near want (JPEG, which noVNC may be sent, shifts colours a little).
+func rowShare(shot []byte, box []float64, want color.RGBA) (float64, error) {
+	img, err := png.Decode(bytes.NewReader(shot))
+	if err != nil {
+		return 0, fmt.Errorf("decoding the screenshot: %w", err)
+	}
+	if len(box) != 3 {
+		return 0, fmt.Errorf("the canvas's box is %v", box)
+	}
+	b := img.Bounds()
+	x0, x1, y := max(int(box[0]), b.Min.X), min(int(box[1]), b.Max.X), min(int(box[2]), b.Max.Y)-2
+	if x1-x0 < 100 || y < b.Min.Y {
+		return 0, fmt.Errorf("the canvas (%v) is not in the %v screenshot", box, b)
+	}
+	near := func(a uint32, b uint8) bool { d := int(a>>8) - int(b); return d > -12 && d < 12 }
+	n := 0
+	for x := x0; x < x1; x++ {
+		r, g, bl, _ := img.At(x, y).RGBA()
+		if near(r, want.R) && near(g, want.G) && near(bl, want.B) {
+			n++
+		}
+	}
+	return float64(n) / float64(x1-x0), nil
 }

@@ -16,11 +16,14 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/pkg/stdcopy"
 
 	"github.com/simphony/simphony-remote/engine/docker"
 	"github.com/simphony/simphony-remote/engine/docker/dockertest"
 	"github.com/simphony/simphony-remote/engine/images"
 	"github.com/simphony/simphony-remote/engine/protocol"
+	"github.com/simphony/simphony-remote/engine/rfb/rfbtest"
 )
 
 const user = "alice"
@@ -37,6 +40,37 @@ func start(t *testing.T, c *docker.Client, image, dir string, env map[string]str
 var noRedirect = &http.Client{
 	Timeout:       10 * time.Second,
 	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+}
+
+// run runs a command in the container as the desktop's user (1000:1000,
+// home /workspace), on its display, and returns what it printed.
+func (s session) run(ctx context.Context, cmd ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	created, err := s.C.API().ContainerExecCreate(ctx, s.ID, container.ExecOptions{
+		Cmd: cmd, User: "1000:1000", Env: []string{"DISPLAY=:1", "HOME=/workspace"},
+		AttachStdout: true, AttachStderr: true,
+	})
+	if err != nil {
+		return "", fmt.Errorf("running %q: %w", cmd, err)
+	}
+	resp, err := s.C.API().ContainerExecAttach(ctx, created.ID, container.ExecAttachOptions{})
+	if err != nil {
+		return "", fmt.Errorf("running %q: %w", cmd, err)
+	}
+	defer resp.Close()
+	var stdout, stderr bytes.Buffer
+	if _, err := stdcopy.StdCopy(&stdout, &stderr, resp.Reader); err != nil {
+		return "", fmt.Errorf("running %q: reading its output: %w", cmd, err)
+	}
+	info, err := s.C.API().ContainerExecInspect(ctx, created.ID)
+	if err != nil {
+		return "", fmt.Errorf("running %q: %w", cmd, err)
+	}
+	if info.ExitCode != 0 {
+		return stdout.String(), fmt.Errorf("running %q: exit code %d: %s", cmd, info.ExitCode, stderr.String())
+	}
+	return stdout.String(), nil
 }
 
 // get fetches path and checks its status, returning the body and the
@@ -145,7 +179,7 @@ func TestDesktopContainer(t *testing.T) {
 	})
 
 	t.Run("the desktop runs as the workspace's owner", func(t *testing.T) {
-		want := []string{"Xtigervnc", "openbox", "xterm", "mousepad", "simphony-remote"}
+		want := []string{"Xtigervnc", "openbox", "lxpanel", "pcmanfm", "xterm", "mousepad", "simphony-remote"}
 		s.Poll(t, "the desktop's processes", 60*time.Second, func() error {
 			top, err := c.API().ContainerTop(t.Context(), s.ID, []string{"-o", "pid,uid,comm"})
 			if err != nil {
@@ -166,6 +200,77 @@ func TestDesktopContainer(t *testing.T) {
 			}
 			return nil
 		})
+	})
+
+	// Xvnc shares the X clipboard with its VNC clients: what is copied in
+	// the desktop reaches noVNC's clipboard (ServerCutText), and what is
+	// pasted into noVNC's becomes the desktop's clipboard and primary
+	// selection (Shift+Ctrl+V, or the middle button in the terminal).
+	t.Run("the clipboard is shared with noVNC's", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+		defer cancel()
+		c, err := rfbtest.Dial(ctx, "ws://"+s.Addr+s.Base+"websockify", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		cut := make(chan string, 16)
+		go func() {
+			defer close(cut)
+			for {
+				m, err := c.ReadMessage(ctx)
+				if err != nil {
+					return
+				}
+				if ct, ok := m.(*rfbtest.ServerCutText); ok && !ct.Extended {
+					cut <- string(ct.Text)
+				}
+			}
+		}()
+
+		const copied = "copied in the desktop"
+		if _, err := s.run(ctx, "bash", "-c", "printf %s '"+copied+"' | xclip -selection clipboard >/dev/null 2>&1"); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for text := range cut {
+			got = append(got, text)
+			if text == copied {
+				break
+			}
+		}
+		if len(got) == 0 || got[len(got)-1] != copied {
+			t.Fatalf("noVNC's clipboard did not get %q (got %q): %v", copied, got, ctx.Err())
+		}
+
+		const pasted = "pasted in the browser"
+		if err := c.Paste(pasted); err != nil {
+			t.Fatal(err)
+		}
+		s.Poll(t, "the pasted text in the desktop", 20*time.Second, func() error {
+			for _, selection := range []string{"clipboard", "primary"} {
+				out, err := s.run(ctx, "xclip", "-o", "-selection", selection)
+				if err != nil {
+					return err
+				}
+				if out != pasted {
+					return fmt.Errorf("the %s holds %q, want %q", selection, out, pasted)
+				}
+			}
+			return nil
+		})
+	})
+
+	// After an abrupt end (docker kill, a crash of the host) the text
+	// editor asked at every start whether to restore its previous
+	// session, until answered; its setting in the session's GSettings
+	// (the user's dconf database in the workspace, over the image's
+	// defaults) now says never.
+	t.Run("the editor never offers to restore a crashed session", func(t *testing.T) {
+		out, err := s.run(t.Context(), "gsettings", "get", "org.xfce.mousepad.preferences.file", "session-restore")
+		if err != nil || strings.TrimSpace(out) != "'never'" {
+			t.Errorf("mousepad's session-restore is %q (%v), want 'never'", strings.TrimSpace(out), err)
+		}
 	})
 }
 

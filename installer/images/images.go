@@ -3,7 +3,9 @@
 // build-starters` (see engine/images):
 //
 //   - desktop/: simphony-remote/desktop, a VNC desktop (vncapp) on a Debian
-//     base made with debootstrap;
+//     base made with debootstrap: openbox, a panel (lxpanel), a background
+//     and a file manager (pcmanfm), a terminal and a text editor, each
+//     configured by a file of the recipe (panel, pcmanfm.conf, ...);
 //   - files/: simphony-remote/files, a file browser for the workspace
 //     (webapp), in an otherwise empty image.
 //

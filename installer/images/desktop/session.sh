@@ -32,6 +32,7 @@ trap 'stop 0' TERM INT
 
 export DISPLAY=:1
 export NO_AT_BRIDGE=1 # no accessibility bus: GTK need not look for one
+export XDG_MENU_PREFIX=lxde- # the panel's menu: lxde-applications.menu
 Xtigervnc :1 -geometry "${width}x${height}" -depth "$depth" \
 	-SecurityTypes None -localhost -interface 127.0.0.1 -rfbport 5901 \
 	-AlwaysShared -AcceptSetDesktopSize -nolisten tcp \
