@@ -62,7 +62,11 @@ func (m *Manager) Reconcile(ctx context.Context) error {
 			m.opts.Log.Info().Str("user", r.User).Str("url_id", r.URLID).Msg("dropped the route of a vanished container")
 		}
 	}
-	m.opts.Log.Info().Int("containers", len(cs)).Int("restored", restored).Int("removed", removed).Int("dropped", dropped).Msg("reconciled sessions")
+	ev := m.opts.Log.Debug() // a reconcile that changed nothing is not news
+	if restored+removed+dropped > 0 {
+		ev = m.opts.Log.Info()
+	}
+	ev.Int("containers", len(cs)).Int("restored", restored).Int("removed", removed).Int("dropped", dropped).Msg("reconciled sessions")
 	return nil
 }
 
