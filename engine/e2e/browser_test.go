@@ -131,6 +131,12 @@ func get[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
 
 // watchFailures records the page's failed loads, for error messages.
 func watchFailures(ctx context.Context) func() string {
+	// The tab must exist before two goroutines listen to it: chromedp
+	// creates a context's tab on first use, and two first uses at once
+	// race (the race detector caught it with a new browser context).
+	if err := chromedp.Do(ctx); err != nil {
+		return func() string { return "watching the page's loads: " + err.Error() }
+	}
 	var mu sync.Mutex
 	var failed []string
 	urls := map[network.RequestID]string{}
