@@ -25,6 +25,9 @@ type caller struct {
 	s     *appliancetest.Server
 	name  string
 	token string
+	// scheme of the Authorization header: "Bearer" when empty; "token"
+	// for simphony-remote's REST clients.
+	scheme string
 }
 
 func (c caller) do(method, path string, body any) (int, []byte, http.Header) {
@@ -43,7 +46,11 @@ func (c caller) do(method, path string, body any) (int, []byte, http.Header) {
 	}
 	req.Header.Set("Accept", "application/json")
 	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
+		scheme := c.scheme
+		if scheme == "" {
+			scheme = "Bearer"
+		}
+		req.Header.Set("Authorization", scheme+" "+c.token)
 	}
 	resp, err := c.s.Client().Do(req)
 	if err != nil {
