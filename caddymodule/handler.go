@@ -133,6 +133,7 @@ func cleanSessionPath(u *url.URL, m []string) {
 
 // ServeHTTP implements caddyhttp.MiddlewareHandler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	setHSTS(w, r)
 	m := sessionPath.FindStringSubmatch(r.URL.Path)
 	if m == nil {
 		h.b.ServeHTTP(w, r)
@@ -254,12 +255,9 @@ func crossSite(r *http.Request) bool {
 	return false
 }
 
-// identityHeaders are dropped from what clients send, so that only the
-// appliance can assert who the user is.
-var identityHeaders = []string{"Remote-User", "X-Forwarded-User", "X-Forwarded-Email", "X-Auth-Request-User"}
-
 // scrub removes the appliance's cookies and credentials (and only those)
-// from a request bound for a session and sets the trusted identity header.
+// from a request bound for a session, and what only the appliance may say
+// (headers.go), and sets the trusted identity header.
 func scrub(r *http.Request, id auth.Identity) {
 	if cookies := r.Cookies(); len(cookies) > 0 {
 		var keep []string
@@ -287,14 +285,7 @@ func scrub(r *http.Request, id auth.Identity) {
 			r.Header.Add("Authorization", v)
 		}
 	}
-	for k := range r.Header {
-		if strings.HasPrefix(k, "X-Remote-") {
-			r.Header.Del(k)
-		}
-	}
-	for _, k := range identityHeaders {
-		r.Header.Del(k)
-	}
+	dropClientHeaders(r.Header, id)
 	r.Header.Set("X-Remote-User", id.User)
 }
 

@@ -11,10 +11,13 @@ import (
 )
 
 // transport dials upstreams: no proxy from the environment, no idle
-// connections kept (a WebSocket's connection is never reused).
+// connections kept (a WebSocket's connection is never reused), and no
+// Accept-Encoding of its own (a handshake has no body to compress), so
+// that the upstream gets only the headers dial sends.
 var transport = &http.Transport{
 	DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 	DisableKeepAlives:     true,
+	DisableCompression:    true,
 	ResponseHeaderTimeout: DefaultDialTimeout,
 }
 

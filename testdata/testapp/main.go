@@ -4,7 +4,9 @@
 // "exit" exits at once, "slow" waits TESTAPP_DELAY before listening. Under
 // the base path, "ws" echoes WebSocket messages and "write?name=&data="
 // writes a file into /workspace, "unlisten" closes the HTTP server while
-// the process keeps running.
+// the process keeps running, "ws-report" sends the WebSocket handshake's
+// request headers as one JSON message, and "?respond-header=Name:value"
+// adds a header to the report's response.
 package main
 
 import (
@@ -40,6 +42,8 @@ func main() {
 			report(w, r)
 		case "ws":
 			echo(w, r)
+		case "ws-report":
+			wsReport(w, r)
 		case "write":
 			// Writes a file into the workspace as the image's user.
 			name := filepath.Base(r.URL.Query().Get("name"))
@@ -89,7 +93,26 @@ func echo(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// wsReport sends the handshake's request headers as one message, then
+// closes.
+func wsReport(w http.ResponseWriter, r *http.Request) {
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	if err != nil {
+		return
+	}
+	defer c.CloseNow()
+	hdr, _ := json.Marshal(r.Header)
+	if err := c.Write(r.Context(), websocket.MessageText, hdr); err != nil {
+		return
+	}
+	_ = c.Close(websocket.StatusNormalClosure, "reported")
+}
+
 func report(w http.ResponseWriter, r *http.Request) {
+	if h := r.URL.Query().Get("respond-header"); h != "" {
+		k, v, _ := strings.Cut(h, ":")
+		w.Header().Add(k, strings.TrimSpace(v))
+	}
 	env := map[string]string{}
 	for _, kv := range os.Environ() {
 		k, v, _ := strings.Cut(kv, "=")
