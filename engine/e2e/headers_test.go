@@ -239,3 +239,30 @@ func TestHSTS(t *testing.T) {
 		}
 	}
 }
+
+// TestSignInNextStaysOnTheAppliance: a sign-in link's next never sends
+// the browser to another host, before signing in or after, however it is
+// written: the redirect's Location, read as a browser reads it (a
+// backslash as a slash), is a path on the appliance.
+func TestSignInNextStaysOnTheAppliance(t *testing.T) {
+	s := newSetup(t)
+	for _, next := range []string{
+		"//evil.example/", "/\\evil.example", "https://evil.example/", "/./\\evil.example",
+		"/a/../..\\evil.example", "/x/..//\\evil.example", "/#/../\\evil.example",
+	} {
+		b := s.NewBrowser()
+		resp := b.PostForm("/login", url.Values{"username": {"alice"}, "password": {"password-alice"}, "next": {next}})
+		resp.Body.Close()
+		after := resp.Header.Get("Location")
+		// Signed in already: the sign-in page sends on at once.
+		resp = b.Do("GET", "/login?next="+url.QueryEscape(next), nil, nil)
+		resp.Body.Close()
+		before := resp.Header.Get("Location")
+		for _, loc := range []string{after, before} {
+			read := strings.ReplaceAll(loc, `\`, "/")
+			if !strings.HasPrefix(read, "/") || strings.HasPrefix(read, "//") {
+				t.Errorf("next %q: the browser is sent to %q", next, loc)
+			}
+		}
+	}
+}

@@ -118,9 +118,13 @@ func (h *Handler) unsafeOK(w http.ResponseWriter, r *http.Request, id auth.Ident
 	return true
 }
 
-// safeNext keeps redirects after sign-in on this site.
+// safeNext keeps redirects after sign-in on this site: a path from the
+// root, with no backslash before its query. Browsers read a backslash as a
+// slash, and http.Redirect cleans the path, so that /./\evil.example
+// would leave as /\evil.example, another host's address to a browser.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	path, _, _ := strings.Cut(next, "?")
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(path, "\\") {
 		return "/"
 	}
 	u, err := url.Parse(next)
