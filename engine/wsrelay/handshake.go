@@ -64,7 +64,8 @@ func tokens(h http.Header, key string) []string {
 
 // checkOrigin refuses a browser's cross-origin handshake before the
 // upstream is dialled, with websocket.Accept's rule: no Origin, the
-// request's own host, or a host matching one of patterns.
+// request's own host, or a host matching one of patterns, tried in order
+// until one is malformed.
 func checkOrigin(r *http.Request, patterns []string) error {
 	origin := r.Header.Get("Origin")
 	if origin == "" {
@@ -82,7 +83,11 @@ func checkOrigin(r *http.Request, patterns []string) error {
 		if strings.Contains(p, "://") {
 			target = u.Scheme + "://" + u.Host
 		}
-		if ok, err := path.Match(strings.ToLower(p), strings.ToLower(target)); err == nil && ok {
+		ok, err := path.Match(strings.ToLower(p), strings.ToLower(target))
+		if err != nil {
+			return fmt.Errorf("origin pattern %q: %w", p, err)
+		}
+		if ok {
 			return nil
 		}
 	}
