@@ -27,6 +27,7 @@ import (
 	"strings"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
+	"github.com/simphony/simphony-remote/engine/config"
 )
 
 // Options say what may be mounted.
@@ -35,8 +36,9 @@ type Options struct {
 	// of them or lie under one. None: no volume may be mounted.
 	AllowedRoots []string
 	// DataDir is the appliance's data dir (database, admin socket,
-	// homes): no source may be it, contain it or lie inside it.
-	DataDir string
+	// homes), and Database its accounting file, which may lie elsewhere:
+	// no source may be one, contain one or lie inside one.
+	DataDir, Database string
 	// DockerSockets are paths of the Docker Engine's socket: no source
 	// may contain one, nor lie on its file system while it has another
 	// hard link, which might be inside the source.
@@ -47,14 +49,22 @@ type Options struct {
 // use.
 type Checker struct {
 	roots   []string
-	dataDir string
+	own     []ownPath
 	sockets []string
 }
+
+// ownPath is a path of the appliance's own, resolved, and what it is.
+type ownPath struct{ path, what string }
 
 // New returns the checker of o. The data dir and the sockets are resolved
 // once here (they are the appliance's own paths, not a policy's).
 func New(o Options) *Checker {
-	c := &Checker{roots: o.AllowedRoots, dataDir: realPath(o.DataDir)}
+	c := &Checker{roots: o.AllowedRoots}
+	for _, p := range []ownPath{{o.DataDir, "data dir (database, admin socket, homes)"}, {o.Database, "database"}} {
+		if p.path != "" {
+			c.own = append(c.own, ownPath{realPath(p.path), p.what})
+		}
+	}
 	for _, s := range o.DockerSockets {
 		c.sockets = append(c.sockets, s, realPath(s))
 	}
@@ -75,6 +85,14 @@ func realPath(p string) string {
 		return r
 	}
 	return abs
+}
+
+// FromConfig returns the checker of an appliance's configuration.
+func FromConfig(c *config.Config) *Checker {
+	return New(Options{
+		AllowedRoots: c.Volumes.AllowedRoots, DataDir: c.DataDir, Database: c.AccountingPath(),
+		DockerSockets: DockerSockets(c.Docker.Host),
+	})
 }
 
 // DockerSockets lists where the Docker socket may be: the unix socket of
@@ -134,14 +152,15 @@ func (c *Checker) checkSource(src string) error {
 	if err != nil {
 		return err
 	}
-	switch {
-	case c.dataDir == "":
-	case src == c.dataDir:
-		return fmt.Errorf("%s is the appliance's data dir (database, admin socket, homes)", src)
-	case within(c.dataDir, src):
-		return fmt.Errorf("%s contains the appliance's data dir %s (database, admin socket, homes)", src, c.dataDir)
-	case within(src, c.dataDir):
-		return fmt.Errorf("%s is inside the appliance's data dir %s (database, admin socket, homes)", src, c.dataDir)
+	for _, o := range c.own {
+		switch {
+		case src == o.path:
+			return fmt.Errorf("%s is the appliance's %s", src, o.what)
+		case within(o.path, src):
+			return fmt.Errorf("%s contains the appliance's %s %s", src, o.what, o.path)
+		case within(src, o.path):
+			return fmt.Errorf("%s is inside the appliance's %s %s", src, o.what, o.path)
+		}
 	}
 	return c.checkSockets(src, fi)
 }

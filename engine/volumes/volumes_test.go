@@ -45,8 +45,10 @@ func TestCheck(t *testing.T) {
 	defer l.Close()
 	linked := volumestest.Dir(t, root, "linked")
 	lonely := volumestest.Dir(t, top, "lonely")
+	elsewhere := volumestest.Dir(t, root, "elsewhere")
 
-	c := volumes.New(volumes.Options{AllowedRoots: []string{root, lonely}, DataDir: dataDir, DockerSockets: []string{sock}})
+	c := volumes.New(volumes.Options{AllowedRoots: []string{root, lonely}, DataDir: dataDir,
+		Database: filepath.Join(elsewhere, "accounts.db"), DockerSockets: []string{sock}})
 	tests := []struct {
 		name    string
 		c       *volumes.Checker
@@ -72,8 +74,9 @@ func TestCheck(t *testing.T) {
 		{"a file", c, filepath.Join(root, "file"), filepath.Join(root, "file") + " is not a directory"},
 		{"missing", c, filepath.Join(root, "nope", "x"), filepath.Join(root, "nope") + " does not exist on the host"},
 		{"the data dir", c, dataDir, dataDir + " is the appliance's data dir (database, admin socket, homes)"},
-		{"inside the data dir", c, filepath.Join(dataDir, "homes"), "is inside the appliance's data dir " + dataDir},
-		{"holding the data dir", c, appliance, appliance + " contains the appliance's data dir " + dataDir},
+		{"holding the database", c, elsewhere, elsewhere + " contains the appliance's database " + filepath.Join(elsewhere, "accounts.db")},
+		{"inside the data dir", c, filepath.Join(dataDir, "homes"), "is inside the appliance's data dir (database, admin socket, homes) " + dataDir},
+		{"holding the data dir", c, appliance, appliance + " contains the appliance's data dir (database, admin socket, homes) " + dataDir},
 		{"holding the Docker socket", c, run, run + " contains the Docker socket " + sock},
 	}
 	for _, tt := range tests {
