@@ -71,20 +71,24 @@ func New(o Options) *Checker {
 	return c
 }
 
-// realPath returns p absolute and with its symbolic links resolved, or as
-// far as it exists.
+// realPath returns p absolute and with its symbolic links resolved; when
+// p does not exist yet (a data dir serve has still to create), its deepest
+// existing parent is resolved.
 func realPath(p string) string {
-	if p == "" {
-		return ""
-	}
 	abs, err := filepath.Abs(p)
 	if err != nil {
 		return filepath.Clean(p)
 	}
-	if r, err := filepath.EvalSymlinks(abs); err == nil {
-		return r
+	rest := ""
+	for dir := abs; ; dir = filepath.Dir(dir) {
+		if r, err := filepath.EvalSymlinks(dir); err == nil {
+			return filepath.Join(r, rest)
+		}
+		if dir == filepath.Dir(dir) {
+			return abs
+		}
+		rest = filepath.Join(filepath.Base(dir), rest)
 	}
-	return abs
 }
 
 // FromConfig returns the checker of an appliance's configuration.

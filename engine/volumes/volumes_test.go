@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
+	"github.com/simphony/simphony-remote/engine/config"
 	"github.com/simphony/simphony-remote/engine/volumes"
 	"github.com/simphony/simphony-remote/engine/volumes/volumestest"
 )
@@ -169,5 +170,33 @@ func chown(t *testing.T, p string, uid int) {
 	t.Helper()
 	if err := os.Chown(p, uid, uid); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The configuration's data dir, database and Docker socket are the
+// appliance's own, whatever the spelling.
+func TestFromConfig(t *testing.T) {
+	root := volumestest.Root(t)
+	appliance := volumestest.Dir(t, root, "appliance")
+	dbDir := volumestest.Dir(t, root, "db")
+	run := volumestest.Dir(t, root, "run")
+	if err := os.Symlink(appliance, filepath.Join(root, "via-link")); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.DataDir = filepath.Join(root, "via-link", "data") // not there yet: serve creates it
+	cfg.Accounting.Path = filepath.Join(dbDir, "accounts.db")
+	cfg.Docker.Host = "unix://" + filepath.Join(run, "docker.sock")
+	cfg.Volumes.AllowedRoots = []string{root}
+	c := volumes.FromConfig(&cfg)
+	for src, want := range map[string]string{
+		appliance: appliance + " contains the appliance's data dir (database, admin socket, homes) " + filepath.Join(appliance, "data"),
+		dbDir:     dbDir + " contains the appliance's database " + cfg.Accounting.Path,
+		run:       run + " contains the Docker socket " + filepath.Join(run, "docker.sock"),
+	} {
+		err := c.Check(accounting.Volume{Source: src, Target: "/data", Mode: "ro"})
+		if !errors.Is(err, accounting.ErrInvalid) || !strings.Contains(err.Error(), want) {
+			t.Errorf("Check(%s) = %v, want one containing %q", src, err, want)
+		}
 	}
 }
