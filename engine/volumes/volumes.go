@@ -11,8 +11,9 @@
 // names it, needs write permission on its parent, which is again such a
 // directory: only root can do it. So after the check, the path names the
 // very directory that was checked until root changes it, and the session
-// hands Docker that path as it is (never a resolved one): the kernel
-// resolves it at mount time to the checked directory. Group write bits
+// hands Docker that path as it is (never a resolved one): whoever resolves
+// it later, Docker or the kernel at mount time, reaches the checked
+// directory. Group write bits
 // also cover POSIX ACLs, whose mask shows in them. Root, and whoever root
 // lets act as root (the docker group, a container running as uid 0 with a
 // volume above another source), stays trusted: see the README's "Volumes".
