@@ -91,18 +91,14 @@ func ValidateImage(image string) error {
 	return nil
 }
 
-// protectedSources may not be mounted into a container, nor anything under
-// them: the host's configuration, kernel interfaces, devices, boot files,
-// runtime state (which holds the Docker socket) and Docker's own storage.
-var protectedSources = []string{"/etc", "/proc", "/sys", "/dev", "/boot", "/run", "/var/run", "/var/lib/docker"}
-
-// dockerSockets are the usual places of the Docker socket; a source that
-// contains one would hand the container control of the host.
-var dockerSockets = []string{"/var/run/docker.sock", "/run/docker.sock"}
+// kernelTargets are where Docker mounts the container's kernel file
+// systems: a volume may not hide them, nor be mounted inside them.
+var kernelTargets = []string{"/proc", "/sys", "/dev"}
 
 // ParseVolume reads SOURCE:TARGET:MODE, where SOURCE (on the host) and TARGET
 // (in the container) are absolute paths and MODE is "ro" or "rw". The paths
-// are returned cleaned.
+// are returned cleaned. Which sources may be mounted is not decided here
+// but on the host, by the volumes package (under the allowed roots only).
 func ParseVolume(s string) (Volume, error) {
 	parts := strings.Split(s, ":")
 	if len(parts) != 3 {
@@ -135,24 +131,16 @@ func (v Volume) check() error {
 	if v.Mode != "ro" && v.Mode != "rw" {
 		return invalid("volume", s, "mode %q must be ro or rw", v.Mode)
 	}
-	src := path.Clean(v.Source)
-	if src == "/" {
-		return invalid("volume", s, "source / would expose the whole host")
-	}
-	if path.Base(src) == "docker.sock" {
-		return invalid("volume", s, "source %s is a Docker socket", src)
-	}
-	for _, p := range protectedSources {
-		if within(src, p) {
-			return invalid("volume", s, "source %s is inside the protected host directory %s", src, p)
+	tgt := path.Clean(v.Target)
+	for _, k := range kernelTargets {
+		switch {
+		case tgt == k:
+			return invalid("volume", s, "target %s is a kernel file system that Docker sets up in every container", tgt)
+		case within(tgt, k):
+			return invalid("volume", s, "target %s is inside %s, a kernel file system that Docker sets up in every container", tgt, k)
 		}
 	}
-	for _, p := range append(dockerSockets, "/var/lib/docker") {
-		if within(p, src) {
-			return invalid("volume", s, "source %s contains %s", src, p)
-		}
-	}
-	if path.Clean(v.Target) == "/" {
+	if tgt == "/" {
 		return invalid("volume", s, "target / would hide the container's own file system")
 	}
 	return nil

@@ -4,14 +4,28 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"sync"
 	"testing"
 
+	"github.com/simphony/simphony-remote/engine/accounting"
 	"github.com/simphony/simphony-remote/engine/accounting/boltdb"
 	"github.com/simphony/simphony-remote/engine/admin"
 	"github.com/simphony/simphony-remote/engine/docker"
 )
+
+// fakeVolumes lets /data and /srv/data be mounted, without looking at the
+// host (local_volumes_test.go checks the real rules).
+type fakeVolumes struct{}
+
+func (fakeVolumes) Check(v accounting.Volume) error {
+	switch path.Clean(v.Source) {
+	case "", ".", "/data", "/srv/data":
+		return nil
+	}
+	return &accounting.InvalidError{What: "volume", Value: v.String(), Rule: "not allowed by the fake"}
+}
 
 // fakeImages is an ImageChecker with a fixed set of images, or a fixed
 // error; it records what it was asked.
@@ -104,7 +118,7 @@ func newLocal(t *testing.T, images ...string) (*admin.Local, *boltdb.Store, *fak
 	t.Helper()
 	s := newStore(t)
 	fi, h := newFakeImages(images...), &hooks{}
-	return admin.NewLocal(s, admin.Options{Images: fi, Revoker: h, Sessions: h}), s, fi, h
+	return admin.NewLocal(s, admin.Options{Images: fi, Revoker: h, Sessions: h, Volumes: fakeVolumes{}}), s, fi, h
 }
 
 // shortDir is a temporary directory with a path short enough for a unix

@@ -9,6 +9,7 @@ import (
 	"github.com/simphony/simphony-remote/engine/accounting"
 	"github.com/simphony/simphony-remote/engine/audit"
 	"github.com/simphony/simphony-remote/engine/auth"
+	"github.com/simphony/simphony-remote/engine/volumes"
 )
 
 // Revoker signs a user out of every browser; *auth.Logins is one.
@@ -41,6 +42,15 @@ type Options struct {
 	// Log records every change Local makes, or tries to make, with the
 	// Actor of the context it is asked with. Nil records nothing.
 	Log *audit.Log
+	// Volumes checks a grant's volume on the host. Nil refuses every
+	// volume, as an empty [volumes] allowed_roots does.
+	Volumes VolumeChecker
+}
+
+// VolumeChecker checks a volume's source on the host; *volumes.Checker is
+// one.
+type VolumeChecker interface {
+	Check(v accounting.Volume) error
 }
 
 // Local is the Service on an accounting store in this process.
@@ -54,6 +64,9 @@ type Local struct {
 
 // NewLocal returns the Service on store. It does not close the store.
 func NewLocal(store accounting.Store, opts Options) *Local {
+	if opts.Volumes == nil {
+		opts.Volumes = volumes.New(volumes.Options{})
+	}
 	return &Local{store: store, opts: opts}
 }
 

@@ -20,7 +20,7 @@ func newAuditedLocal(t *testing.T, images ...string) (*admin.Local, *hooks) {
 	t.Helper()
 	s := newStore(t)
 	h := &hooks{}
-	return admin.NewLocal(s, admin.Options{Images: newFakeImages(images...), Revoker: h, Sessions: h,
+	return admin.NewLocal(s, admin.Options{Images: newFakeImages(images...), Revoker: h, Sessions: h, Volumes: fakeVolumes{},
 		Audit: s, Log: audit.NewLog(s, zerolog.Nop())}), h
 }
 

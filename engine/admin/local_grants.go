@@ -20,6 +20,10 @@ func (l *Local) Grant(ctx context.Context, user, image string, p accounting.Poli
 	if err := p.Validate(); err != nil {
 		return "", fmt.Errorf("granting %s to %s: %w", image, user, err)
 	}
+	// Checked again at every start: the host may change in between.
+	if err := l.opts.Volumes.Check(p.Volume); err != nil {
+		return "", fmt.Errorf("granting %s to %s: %w", image, user, err)
+	}
 	return l.store.Grant(ctx, user, image, p.Canonical())
 }
 

@@ -21,12 +21,15 @@ import (
 	"github.com/simphony/simphony-remote/engine/api"
 	"github.com/simphony/simphony-remote/engine/api/wire"
 	"github.com/simphony/simphony-remote/engine/auth"
+	"github.com/simphony/simphony-remote/engine/volumes/volumestest"
 )
 
 // TestAdminEndpoints walks every endpoint once, in an order that builds on
 // what came before.
 func TestAdminEndpoints(t *testing.T) {
-	s := newServer(t)
+	root := volumestest.Root(t)
+	data := volumestest.Dir(t, root, "data")
+	s := newServer(t, root)
 	ctx := t.Context()
 	idOf := func(body string) string {
 		var m wire.MappingID
@@ -84,7 +87,7 @@ func TestAdminEndpoints(t *testing.T) {
 	if again := idOf(s.ok(201, "POST", "/grants", `{"user": "alice", "image": "img", "policy": {}}`)); again != plain {
 		t.Errorf("the same grant again gave %s, want %s", again, plain)
 	}
-	vol := idOf(s.ok(201, "POST", "/grants", `{"user": "alice", "image": "img", "policy": {"allow_home": true, "volume_source": "/srv/data/", "volume_target": "/data", "volume_mode": "ro"}}`))
+	vol := idOf(s.ok(201, "POST", "/grants", `{"user": "alice", "image": "img", "policy": {"allow_home": true, "volume_source": "`+data+`/", "volume_target": "/data", "volume_mode": "ro"}}`))
 	view := idOf(s.ok(201, "POST", "/grants", `{"user": "alice", "image": "lab/tool:2.1", "policy": {"allow_view": true, "app_license": "LIC"}}`))
 	bobs := idOf(s.ok(201, "POST", "/grants", `{"user": "bob", "image": "img"}`))
 	got = s.ok(200, "GET", "/grants?user=alice", "")
@@ -96,7 +99,7 @@ func TestAdminEndpoints(t *testing.T) {
 		t.Errorf("first grant %+v", g)
 	}
 	want, _ := json.Marshal(accounting.Grant{MappingID: vol, User: "alice", Image: "img",
-		Policy: accounting.Policy{AllowHome: true, Volume: accounting.Volume{Source: "/srv/data", Target: "/data", Mode: "ro"}}})
+		Policy: accounting.Policy{AllowHome: true, Volume: accounting.Volume{Source: data, Target: "/data", Mode: "ro"}}})
 	if !strings.Contains(got, string(want)) {
 		t.Errorf("GET /grants = %s, lacks %s", got, want)
 	}
@@ -110,7 +113,7 @@ func TestAdminEndpoints(t *testing.T) {
 	if got := s.ok(200, "GET", "/users/alice?grants=1", ""); strings.Count(got, `"mapping_id"`) != 3 {
 		t.Errorf("GET /users/alice?grants=1 = %s", got)
 	}
-	got = s.ok(200, "POST", "/grants/revoke", `{"user": "alice", "image": "img", "policy": {"allow_home": true, "volume_source": "/srv/data", "volume_target": "/data", "volume_mode": "ro"}}`)
+	got = s.ok(200, "POST", "/grants/revoke", `{"user": "alice", "image": "img", "policy": {"allow_home": true, "volume_source": "`+data+`", "volume_target": "/data", "volume_mode": "ro"}}`)
 	if compact(t, got) != `{"revoked":1}` {
 		t.Errorf("exact revoke = %s", got)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/simphony/simphony-remote/engine/api"
 	"github.com/simphony/simphony-remote/engine/api/wire"
 	"github.com/simphony/simphony-remote/engine/docker"
+	"github.com/simphony/simphony-remote/engine/volumes"
 )
 
 // images is an ImageChecker that has a fixed set of images.
@@ -38,14 +39,20 @@ type server struct {
 	log *bytes.Buffer
 }
 
-func newServer(t *testing.T) *server {
+// newServer's volumes may lie under /nonexistent/lab only, unless volumeRoots
+// says otherwise.
+func newServer(t *testing.T, volumeRoots ...string) *server {
 	t.Helper()
 	s, err := boltdb.Init(filepath.Join(t.TempDir(), "a.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
-	svc := admin.NewLocal(s, admin.Options{Images: images{"lab/tool:2.1": true}})
+	if volumeRoots == nil {
+		volumeRoots = []string{"/nonexistent/lab"}
+	}
+	svc := admin.NewLocal(s, admin.Options{Images: images{"lab/tool:2.1": true},
+		Volumes: volumes.New(volumes.Options{AllowedRoots: volumeRoots})})
 	var log bytes.Buffer
 	return &server{t: t, h: api.AdminHandler(svc, zerolog.New(&log)), svc: svc, log: &log}
 }

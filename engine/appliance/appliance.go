@@ -33,6 +33,7 @@ import (
 	"github.com/simphony/simphony-remote/engine/routes"
 	"github.com/simphony/simphony-remote/engine/session"
 	"github.com/simphony/simphony-remote/engine/shares"
+	"github.com/simphony/simphony-remote/engine/volumes"
 	"github.com/simphony/simphony-remote/engine/web"
 )
 
@@ -58,6 +59,7 @@ type Appliance struct {
 	docker   *docker.Client
 	runtime  *docker.Runtime
 	manager  *session.Manager
+	volumes  *volumes.Checker
 	logins   *auth.Logins
 	tokens   *auth.Tokens
 	shares   *shares.Shares
@@ -150,12 +152,17 @@ func open(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Optio
 		return nil, err
 	}
 	a.runtime = docker.NewRuntime(a.docker, cfg.Realm)
+	a.volumes = volumes.FromConfig(&cfg)
+	for _, err := range a.volumes.CheckRoots() {
+		log.Warn().Err(err).Msg("volumes under this root cannot be granted or started until it is fixed")
+	}
 	a.manager = session.New(a.accounts, a.runtime, routes.New(), session.Options{
 		Realm: cfg.Realm, Installation: installation, Base: ctx, HomesDir: filepath.Join(data, HomesDir),
 		HomeUID: int(cfg.Sessions.HomeUID), HomeGID: int(cfg.Sessions.HomeGID),
 		StartTimeout:    cfg.Sessions.StartTimeout.D(),
 		Limits:          accounting.Limits{Memory: int64(cfg.Sessions.Memory), CPUs: cfg.Sessions.CPUs, Pids: cfg.Sessions.Pids},
 		NoNewPrivileges: cfg.Sessions.NoNewPrivileges,
+		Volumes:         a.volumes,
 		Log:             log.With().Str("component", "sessions").Logger(),
 	})
 
@@ -452,7 +459,7 @@ func (a *Appliance) Check(ctx context.Context) (map[string]string, bool) {
 // Admin is the administration service, with its follow-ups: signing users
 // out and stopping sessions whose access went.
 func (a *Appliance) Admin() admin.Service {
-	return admin.NewLocal(a.accounts, admin.Options{Images: a.docker, Revoker: revoker{a}, Sessions: a.manager, Audit: a.state, Log: a.audit})
+	return admin.NewLocal(a.accounts, admin.Options{Images: a.docker, Revoker: revoker{a}, Sessions: a.manager, Audit: a.state, Log: a.audit, Volumes: a.volumes})
 }
 
 // revoker ends everything a user may still hold: browsers, API tokens,

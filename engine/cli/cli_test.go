@@ -14,6 +14,7 @@ import (
 	"github.com/simphony/simphony-remote/engine/accounting/boltdb"
 	"github.com/simphony/simphony-remote/engine/auth"
 	"github.com/simphony/simphony-remote/engine/docker/dockertest"
+	"github.com/simphony/simphony-remote/engine/volumes/volumestest"
 )
 
 // binary is the simphony-remote executable built once for these tests.
@@ -136,7 +137,11 @@ func TestIssueExample(t *testing.T) {
 	c.ok("db", "--db", db, "init")
 	c.ok("db", "--db", db, "user", "create", "alice")
 	c.ok("db", "--db", db, "app", "create", "img", "--no-verify")
-	id := c.ok("db", "--db", db, "app", "grant", "img", "alice", "--allow-home", "--volume", "/data:/data:ro")
+	// A volume needs an allowed root that only root can change.
+	root := volumestest.Root(t)
+	data := volumestest.Dir(t, root, "data")
+	c.env = []string{"SIMPHONY_REMOTE_VOLUMES_ALLOWED_ROOTS=" + root}
+	id := c.ok("db", "--db", db, "app", "grant", "img", "alice", "--allow-home", "--volume", data+":/data:ro")
 	if !mappingIDRE.MatchString(id) {
 		t.Fatalf("grant printed %q, want a mapping id", id)
 	}
@@ -145,17 +150,17 @@ func TestIssueExample(t *testing.T) {
 		t.Fatalf("user list = %+v", users)
 	}
 	g := (*users[0].Applications)[0]
-	want := map[string]any{"app_license": "", "allow_home": true, "allow_view": false, "volume_source": "/data",
+	want := map[string]any{"app_license": "", "allow_home": true, "allow_view": false, "volume_source": data,
 		"volume_target": "/data", "volume_mode": "ro", "allow_startup_data": false}
 	if g.MappingID+"\n" != id || g.Image != "img" || g.User != "alice" || fmt.Sprint(g.Policy) != fmt.Sprint(want) {
 		t.Errorf("grant listed as %+v, want id %s and policy %v", g, id, want)
 	}
 	// Granting again is idempotent.
-	if again := c.ok("db", "--db", db, "app", "grant", "img", "alice", "--allow-home", "--volume", "/data/:/data:ro"); again != id {
+	if again := c.ok("db", "--db", db, "app", "grant", "img", "alice", "--allow-home", "--volume", data+"/:/data:ro"); again != id {
 		t.Errorf("second grant printed %q, want %q", again, id)
 	}
 	table := c.ok("db", "--db", db, "user", "list", "--show-apps")
-	for _, w := range []string{"MAPPING ID", strings.TrimSpace(id), "/data:/data:ro"} {
+	for _, w := range []string{"MAPPING ID", strings.TrimSpace(id), data + ":/data:ro"} {
 		if !strings.Contains(table, w) {
 			t.Errorf("user list --show-apps table lacks %q:\n%s", w, table)
 		}
@@ -164,9 +169,25 @@ func TestIssueExample(t *testing.T) {
 		t.Errorf("user list --json without --show-apps lists applications: %s", out)
 	}
 
+	// The host's rules refuse, naming the component and the reason.
+	loose := volumestest.Dir(t, root, "loose")
+	if err := os.Chmod(loose, 0o775); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(data, filepath.Join(root, "link")); err != nil {
+		t.Fatal(err)
+	}
+	for src, want := range map[string]string{
+		loose:                       loose + " is writable by group",
+		filepath.Join(root, "link"): filepath.Join(root, "link") + " is a symbolic link",
+		"/etc":                      "/etc is not under an allowed root (" + root + ")",
+	} {
+		c.fails(1, []string{"granting img to alice", `invalid volume "` + src + `:/data:ro"`, want}, "db", "--db", db, "app", "grant", "img", "alice", "--volume", src+":/data:ro")
+	}
+
 	// Revoke the exact policy, then nothing is left.
 	c.fails(1, []string{"no grant with that policy", "--revoke-all"}, "db", "--db", db, "app", "revoke", "img", "alice", "--allow-home")
-	c.ok("db", "--db", db, "app", "revoke", "img", "alice", "--allow-home", "--volume", "/data:/data:ro")
+	c.ok("db", "--db", db, "app", "revoke", "img", "alice", "--allow-home", "--volume", data+":/data:ro")
 	if n := len(*c.users(db)[0].Applications); n != 0 {
 		t.Errorf("%d grants after revoke", n)
 	}
@@ -243,8 +264,11 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{1, []string{`invalid image name "Not/An Image"`, "not a Docker image reference"}, []string{"app", "create", "Not/An Image", "--no-verify"}},
 		{1, []string{"creating application img: application already exists"}, []string{"app", "create", "img", "--no-verify"}},
 		{1, []string{"removing application nope: application not found"}, []string{"app", "remove", "nope"}},
-		{2, []string{"--volume", `invalid volume "/etc:/etc:ro"`, "protected host directory /etc"}, []string{"app", "grant", "img", "alice", "--volume", "/etc:/etc:ro"}},
-		{2, []string{`invalid volume "/var/run/docker.sock:/d.sock:rw"`, "Docker socket"}, []string{"app", "grant", "img", "alice", "--volume", "/var/run/docker.sock:/d.sock:rw"}},
+		{1, []string{"granting img to alice", `invalid volume "/etc:/etc:ro"`, "no volume may be mounted: no allowed roots are configured ([volumes] allowed_roots)"}, []string{"app", "grant", "img", "alice", "--volume", "/etc:/etc:ro"}},
+		{1, []string{`invalid volume "/var/run/docker.sock:/d.sock:rw"`, "no allowed roots are configured"}, []string{"app", "grant", "img", "alice", "--volume", "/var/run/docker.sock:/d.sock:rw"}},
+		{2, []string{"--volume", `invalid volume "/data:/proc:ro"`, "target /proc is a kernel file system"}, []string{"app", "grant", "img", "alice", "--volume", "/data:/proc:ro"}},
+		{2, []string{"--volume", "target /sys/fs is inside /sys"}, []string{"app", "grant", "img", "alice", "--volume", "/data:/sys/fs:rw"}},
+		{2, []string{"--volume", "target /dev is a kernel file system"}, []string{"app", "grant", "img", "alice", "--volume", "/data:/dev:rw"}},
 		{2, []string{`invalid volume "/data:/data"`, "SOURCE:TARGET:MODE"}, []string{"app", "grant", "img", "alice", "--volume", "/data:/data"}},
 		{2, []string{`invalid volume "/data/../etc:/x:ro"`, "'..' component"}, []string{"app", "grant", "img", "alice", "--volume", "/data/../etc:/x:ro"}},
 		{2, []string{`mode "rx" must be ro or rw`}, []string{"app", "grant", "img", "alice", "--volume", "/data:/data:rx"}},

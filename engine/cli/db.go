@@ -26,6 +26,7 @@ import (
 	"github.com/simphony/simphony-remote/engine/config"
 	"github.com/simphony/simphony-remote/engine/docker"
 	"github.com/simphony/simphony-remote/engine/shares"
+	"github.com/simphony/simphony-remote/engine/volumes"
 )
 
 // dbCmd is the state shared by the `db` subcommands.
@@ -158,7 +159,7 @@ func (d *dbCmd) connect(cmd *cobra.Command) (svc admin.Service, loc location, cl
 		return c, loc, func() error { c.CloseIdleConnections(); return nil }, nil
 	}
 	images := &dockerImages{cfg: loc.cfg.Docker}
-	opts := admin.Options{Images: images}
+	opts := admin.Options{Images: images, Volumes: volumes.FromConfig(&loc.cfg.Config)}
 	if bs, ok := store.(*boltdb.Store); ok {
 		opts.Revoker = &storedLogins{store: bs, auth: loc.cfg.Auth}
 		opts.Audit = bs

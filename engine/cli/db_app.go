@@ -204,7 +204,7 @@ func (p *policyFlags) add(fs *pflag.FlagSet) {
 	fs.StringVar(&p.license, "app-license", "", "licence string passed to the container as APP_LICENSE")
 	fs.BoolVar(&p.allowHome, "allow-home", false, "mount the user's persistent workspace at /workspace")
 	fs.BoolVar(&p.allowView, "allow-view", false, "let the user share running sessions with others")
-	fs.StringVar(&p.volume, "volume", "", "also mount a host directory: SOURCE:TARGET:MODE, absolute paths, MODE ro or rw")
+	fs.StringVar(&p.volume, "volume", "", "also mount a host directory: SOURCE:TARGET:MODE, absolute paths, MODE ro or rw; SOURCE under the configuration's [volumes] allowed_roots")
 	fs.BoolVar(&p.allowStartupData, "allow-startup-data", false, "let the user pass startup data to the application")
 }
 

@@ -20,6 +20,8 @@ import (
 	"github.com/simphony/simphony-remote/engine/api"
 	"github.com/simphony/simphony-remote/engine/auth"
 	"github.com/simphony/simphony-remote/engine/docker"
+	"github.com/simphony/simphony-remote/engine/volumes"
+	"github.com/simphony/simphony-remote/engine/volumes/volumestest"
 )
 
 // noImages is a Docker Engine without images.
@@ -59,14 +61,15 @@ type appliance struct {
 	done     chan struct{}
 }
 
-func startAppliance(t *testing.T, dataDir string) *appliance {
+func startAppliance(t *testing.T, dataDir string, volumeRoots ...string) *appliance {
 	t.Helper()
 	s, err := boltdb.Open(filepath.Join(dataDir, "simphony-remote.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	so := &signOuts{}
-	svc := admin.NewLocal(s, admin.Options{Images: noImages{}, Revoker: so})
+	svc := admin.NewLocal(s, admin.Options{Images: noImages{}, Revoker: so,
+		Volumes: volumes.New(volumes.Options{AllowedRoots: volumeRoots, DataDir: dataDir})})
 	ln, err := net.Listen("unix", filepath.Join(dataDir, "admin.sock"))
 	if err != nil {
 		t.Fatal(err)
@@ -111,7 +114,9 @@ func TestThroughAdminSocket(t *testing.T) {
 	db := filepath.Join(data, "simphony-remote.db")
 	c.env = []string{"SIMPHONY_REMOTE_DATA_DIR=" + data}
 	c.ok("db", "init")
-	a := startAppliance(t, data)
+	root := volumestest.Root(t)
+	vol := volumestest.Dir(t, root, "data")
+	a := startAppliance(t, data, root)
 
 	// The file is held: commands that name it, from anywhere, go through
 	// the socket next to it.
@@ -157,13 +162,21 @@ func TestThroughAdminSocket(t *testing.T) {
 	c.ok("db", "app", "create", "img", "--no-verify")
 	c.fails(1, []string{"has no image absent:1", "--no-verify"}, "db", "app", "create", "absent:1")
 	c.fails(1, []string{"creating application img: application already exists"}, "db", "app", "create", "img")
-	id := c.ok("db", "app", "grant", "img", "alice", "--allow-home", "--volume", "/data:/data:ro")
+	id := c.ok("db", "app", "grant", "img", "alice", "--allow-home", "--volume", vol+":/data:ro")
 	if !mappingIDRE.MatchString(id) {
 		t.Fatalf("grant printed %q", id)
 	}
-	if again := c.ok("db", "app", "grant", "img", "alice", "--allow-home", "--volume", "/data/:/data:ro"); again != id {
+	if again := c.ok("db", "app", "grant", "img", "alice", "--allow-home", "--volume", vol+"/:/data:ro"); again != id {
 		t.Errorf("the same grant printed %q, then %q", id, again)
 	}
+	// The appliance checks the host; its answer comes back as it is.
+	loose := volumestest.Dir(t, root, "loose")
+	if err := os.Chmod(loose, 0o757); err != nil {
+		t.Fatal(err)
+	}
+	c.fails(1, []string{"granting img to alice", loose + " is writable by others"}, "db", "app", "grant", "img", "alice", "--volume", loose+":/data:ro")
+	c.fails(1, []string{data + " is not under an allowed root"}, "db", "app", "grant", "img", "alice", "--volume", data+":/data:ro")
+	c.fails(2, []string{"target /proc is a kernel file system"}, "db", "app", "grant", "img", "alice", "--volume", vol+":/proc:ro")
 	c.fails(1, []string{"granting img to nobody", "user nobody: not found"}, "db", "app", "grant", "img", "nobody")
 	c.fails(1, []string{"target /workspace is where the home"}, "db", "app", "grant", "img", "alice", "--allow-home", "--volume", "/data:/workspace:rw")
 	users := c.users(db)
@@ -173,11 +186,11 @@ func TestThroughAdminSocket(t *testing.T) {
 	if g, err := a.store.GrantByID(t.Context(), strings.TrimSpace(id)); err != nil || g.User != "alice" {
 		t.Errorf("the appliance's store lacks the grant: %+v, %v", g, err)
 	}
-	if table := c.ok("db", "user", "list", "--show-apps"); !strings.Contains(table, "/data:/data:ro") {
+	if table := c.ok("db", "user", "list", "--show-apps"); !strings.Contains(table, vol+":/data:ro") {
 		t.Errorf("user list --show-apps:\n%s", table)
 	}
 	c.fails(1, []string{"no grant with that policy", "--revoke-all"}, "db", "app", "revoke", "img", "alice")
-	c.ok("db", "app", "revoke", "img", "alice", "--allow-home", "--volume", "/data:/data:ro")
+	c.ok("db", "app", "revoke", "img", "alice", "--allow-home", "--volume", vol+":/data:ro")
 	c.ok("db", "app", "grant", "img", "alice")
 	c.ok("db", "app", "grant", "img", "alice", "--allow-view")
 	if out := c.ok("db", "app", "revoke", "img", "alice", "--revoke-all"); !strings.Contains(out, "revoked 2 grant(s)") {

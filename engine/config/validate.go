@@ -113,6 +113,9 @@ func (l *Loaded) validate() error {
 		return fail("auth.session_idle", "%s must be at least 1 minute and at most auth.session_max (%s)", human.Duration(idle), human.Duration(max))
 	}
 
+	if err := l.validateVolumes(); err != nil {
+		return err
+	}
 	switch c.Accounting.Backend {
 	case "bbolt":
 	case "csv":

@@ -29,6 +29,8 @@ import (
 	"github.com/simphony/simphony-remote/engine/protocol"
 	"github.com/simphony/simphony-remote/engine/routes"
 	"github.com/simphony/simphony-remote/engine/session"
+	"github.com/simphony/simphony-remote/engine/volumes"
+	"github.com/simphony/simphony-remote/engine/volumes/volumestest"
 )
 
 // harness is one realm on the real engine, with a store and a manager.
@@ -145,12 +147,10 @@ func fetchReport(t *testing.T, r routes.Route) report {
 }
 
 func TestStartInspectStop(t *testing.T) {
-	h := newHarness(t)
+	root := volumestest.Root(t)
+	h := newHarness(t, allowVolumes(root))
 	img := dockertest.TestAppImage(t, h.dc, "app-"+h.realm, nil)
-	src := t.TempDir()
-	if err := os.WriteFile(filepath.Join(src, "shared.txt"), []byte("data"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	src := volumestest.Dir(t, root, "shared")
 	id := h.grant("alice@lab.org", img, accounting.Policy{
 		AllowHome: true, AppLicense: "LIC-1", AllowStartupData: true,
 		Volume: accounting.Volume{Source: src, Target: "/shared", Mode: "ro"},
@@ -343,8 +343,28 @@ func TestConcurrentStartsMakeOneContainer(t *testing.T) {
 	}
 }
 
+// allowVolumes lets sessions mount volumes under roots.
+func allowVolumes(roots ...string) func(*session.Options) {
+	return func(o *session.Options) { o.Volumes = volumes.New(volumes.Options{AllowedRoots: roots}) }
+}
+
 func TestFailedStartsLeaveNothing(t *testing.T) {
-	h := newHarness(t, func(o *session.Options) { o.StartTimeout = 4 * time.Second })
+	top := volumestest.Root(t)
+	allowed := volumestest.Dir(t, top, "allowed")
+	outside := volumestest.Dir(t, top, "outside")
+	if err := os.Symlink("/etc", filepath.Join(allowed, "innocent")); err != nil {
+		t.Fatal(err)
+	}
+	volumestest.Dir(t, volumestest.Dir(t, allowed, "real"), "x")
+	if err := os.Symlink(filepath.Join(allowed, "real"), filepath.Join(allowed, "link")); err != nil {
+		t.Fatal(err)
+	}
+	group := volumestest.Dir(t, allowed, "group")
+	volumestest.Dir(t, group, "x")
+	if err := os.Chmod(group, 0o775); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, func(o *session.Options) { o.StartTimeout = 4 * time.Second }, allowVolumes(allowed))
 	ready := dockertest.TestAppImage(t, h.dc, "ok-"+h.realm, nil)
 	never := dockertest.TestAppImage(t, h.dc, "never-"+h.realm, map[string]string{"TESTAPP_MODE": "never-ready"})
 	exits := dockertest.TestAppImage(t, h.dc, "exit-"+h.realm, map[string]string{"TESTAPP_MODE": "exit"})
@@ -377,16 +397,26 @@ func TestFailedStartsLeaveNothing(t *testing.T) {
 			conf: map[string]string{"startupdata": "/x"}, want: session.ErrInvalid, msg: "does not allow startup data"},
 		{name: "startup data with a newline", user: "dave", mapping: func() string { return h.grant("dave", ready, accounting.Policy{AllowStartupData: true}) },
 			conf: map[string]string{"startupdata": "/x\nrm -rf"}, want: session.ErrInvalid, msg: "control character"},
+		// The grants are written to the store as they were before the
+		// rules: the start checks them again and says why it refuses.
 		{name: "missing volume source", user: "dave", mapping: func() string {
-			return h.grant("dave", ready, accounting.Policy{Volume: accounting.Volume{Source: "/nonexistent/data", Target: "/data", Mode: "ro"}})
-		}, want: session.ErrVolume, msg: "/nonexistent/data does not exist on the host"},
-		{name: "volume source through a symlink to /etc", user: "dave", mapping: func() string {
-			link := filepath.Join(t.TempDir(), "innocent")
-			if err := os.Symlink("/etc", link); err != nil {
-				t.Fatal(err)
-			}
-			return h.grant("dave", ready, accounting.Policy{Volume: accounting.Volume{Source: link, Target: "/data", Mode: "ro"}})
-		}, want: session.ErrVolume, msg: "protected host directory /etc"},
+			return h.grant("dave", ready, volumePolicy(allowed+"/nonexistent/data"))
+		}, want: session.ErrVolume, msg: allowed + "/nonexistent does not exist on the host"},
+		{name: "volume source outside the allowed roots", user: "dave", mapping: func() string {
+			return h.grant("dave", ready, volumePolicy(outside))
+		}, want: session.ErrVolume, msg: outside + " is not under an allowed root (" + allowed + ")"},
+		{name: "host /etc", user: "dave", mapping: func() string {
+			return h.grant("dave", ready, volumePolicy("/etc"))
+		}, want: session.ErrVolume, msg: "/etc is not under an allowed root"},
+		{name: "volume source is a symlink to /etc", user: "dave", mapping: func() string {
+			return h.grant("dave", ready, volumePolicy(allowed+"/innocent"))
+		}, want: session.ErrVolume, msg: allowed + "/innocent is a symbolic link"},
+		{name: "symlinked component", user: "dave", mapping: func() string {
+			return h.grant("dave", ready, volumePolicy(allowed+"/link/x"))
+		}, want: session.ErrVolume, msg: allowed + "/link is a symbolic link"},
+		{name: "group-writable component", user: "dave", mapping: func() string {
+			return h.grant("dave", ready, volumePolicy(group+"/x"))
+		}, want: session.ErrVolume, msg: group + " is writable by group"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -412,6 +442,27 @@ func TestFailedStartsLeaveNothing(t *testing.T) {
 				t.Error("no failed event")
 			}
 		})
+	}
+}
+
+// volumePolicy mounts source read-only at /data.
+func volumePolicy(source string) accounting.Policy {
+	return accounting.Policy{Volume: accounting.Volume{Source: source, Target: "/data", Mode: "ro"}}
+}
+
+// Without allowed roots, a grant of a volume stored earlier fails to start,
+// saying why: it is not started without its volume.
+func TestVolumeWithoutRoots(t *testing.T) {
+	h := newHarness(t)
+	img := dockertest.TestAppImage(t, h.dc, "noroots-"+h.realm, nil)
+	src := volumestest.Dir(t, volumestest.Root(t), "data")
+	id := h.grant("erin", img, volumePolicy(src))
+	_, err := h.mgr.Start(t.Context(), "erin", id, nil)
+	if want := "no volume may be mounted: no allowed roots are configured ([volumes] allowed_roots)"; !errors.Is(err, session.ErrVolume) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Start = %v, want ErrVolume containing %q", err, want)
+	}
+	if cs := h.containers(); len(cs) != 0 {
+		t.Errorf("containers left behind: %+v", cs)
 	}
 }
 

@@ -14,9 +14,16 @@ import (
 // WorkspaceDir is where a session's persistent home is mounted.
 const WorkspaceDir = "/workspace"
 
+// VolumeChecker checks a volume's source on the host; *volumes.Checker is
+// one.
+type VolumeChecker interface {
+	Check(v accounting.Volume) error
+}
+
 // mounts returns the binds a policy asks for: the user's home at
-// /workspace (created when missing) and the policy's volume (which must
-// exist: it is refused, not dropped, when missing).
+// /workspace (created when missing) and the policy's volume, checked on
+// the host again now (a grant stored earlier, or a host changed since, is
+// refused with the reason, never dropped).
 func (m *Manager) mounts(user string, p accounting.Policy) ([]Mount, error) {
 	var out []Mount
 	if p.AllowHome {
@@ -27,19 +34,14 @@ func (m *Manager) mounts(user string, p accounting.Policy) ([]Mount, error) {
 		out = append(out, Mount{Source: home, Target: WorkspaceDir})
 	}
 	if v := p.Volume; !v.IsZero() {
-		src, err := filepath.EvalSymlinks(v.Source)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil, fmt.Errorf("%w: the policy's volume source %s does not exist on the host", ErrVolume, v.Source)
-			}
-			return nil, fmt.Errorf("%w: the policy's volume source %s: %v", ErrVolume, v.Source, err)
+		if err := m.opts.Volumes.Check(v); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrVolume, err)
 		}
-		// A symbolic link must not lead where the policy could not point.
-		resolved := accounting.Volume{Source: src, Target: v.Target, Mode: v.Mode}
-		if err := resolved.Validate(); err != nil {
-			return nil, fmt.Errorf("%w: the policy's volume source %s leads to %s: %v", ErrVolume, v.Source, src, err)
-		}
-		out = append(out, Mount{Source: src, Target: v.Target, ReadOnly: v.Mode == "ro"})
+		// Docker gets the path that was checked, as it is, never a
+		// resolved one: no component is a symbolic link and only root can
+		// change any, so it still names the checked directory when Docker
+		// mounts it (the argument is in package volumes).
+		out = append(out, Mount{Source: filepath.Clean(v.Source), Target: filepath.Clean(v.Target), ReadOnly: v.Mode == "ro"})
 	}
 	return out, nil
 }

@@ -32,6 +32,9 @@ const (
 )
 
 func TestMain(m *testing.M) {
+	if dir := os.Getenv(swapperEnv); dir != "" {
+		os.Exit(swapper(dir))
+	}
 	if args := os.Getenv(childEnv); args != "" {
 		if err := startChild(strings.Split(args, ",")); err != nil {
 			fmt.Println("error:", err)

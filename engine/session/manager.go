@@ -20,6 +20,7 @@ import (
 	"github.com/simphony/simphony-remote/engine/human"
 	"github.com/simphony/simphony-remote/engine/protocol"
 	"github.com/simphony/simphony-remote/engine/routes"
+	"github.com/simphony/simphony-remote/engine/volumes"
 )
 
 // Accounts is what the manager reads from the accounting store.
@@ -54,6 +55,9 @@ type Options struct {
 	Limits accounting.Limits
 	// NoNewPrivileges is set on every container.
 	NoNewPrivileges bool
+	// Volumes checks a policy's volume on the host before every mount.
+	// Nil refuses every volume, as an empty [volumes] allowed_roots does.
+	Volumes VolumeChecker
 	// Log receives what the manager does.
 	Log zerolog.Logger
 	// Now is the clock; nil means time.Now.
@@ -92,6 +96,9 @@ func New(accounts Accounts, rt Runtime, table *routes.Table, opts Options) *Mana
 	}
 	if opts.Base == nil {
 		opts.Base = context.Background()
+	}
+	if opts.Volumes == nil {
+		opts.Volumes = volumes.New(volumes.Options{})
 	}
 	return &Manager{
 		opts: opts, accounts: accounts, rt: rt, routes: table,

@@ -459,7 +459,7 @@ var writeCases = []writeCase{
 	{
 		name: "grant with a bad volume",
 		do: func(ctx context.Context, s accounting.Store, _ []string) error {
-			_, err := s.Grant(ctx, "alice", "img-a", accounting.Policy{Volume: accounting.Volume{Source: "/etc", Target: "/etc", Mode: "ro"}})
+			_, err := s.Grant(ctx, "alice", "img-a", accounting.Policy{Volume: accounting.Volume{Source: "/data", Target: "/proc", Mode: "ro"}})
 			return err
 		},
 		wantErr: accounting.ErrInvalid,

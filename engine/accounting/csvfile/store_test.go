@@ -116,7 +116,7 @@ func TestParse(t *testing.T) {
 		{name: "bad image", in: "user.name,application.image\nbob,Img\n", wantErr: `line 2: column application.image: invalid image name "Img"`},
 		{name: "allow_common without volume", in: "user.name,application.image,policy.allow_common\nbob,img,1\n", wantErr: "line 2: column policy.allow_common is 1 but"},
 		{name: "partial volume", in: "user.name,application.image,policy.volume_source\nbob,img,/data\n", wantErr: "a volume needs all of"},
-		{name: "forbidden volume", in: "user.name,application.image,policy.volume_source,policy.volume_target,policy.volume_mode\nbob,img,/etc,/etc,ro\n", wantErr: "protected host directory /etc"},
+		{name: "forbidden volume target", in: "user.name,application.image,policy.volume_source,policy.volume_target,policy.volume_mode\nbob,img,/data,/dev/shm,ro\n", wantErr: "target /dev/shm is inside /dev"},
 		{name: "unterminated quote", in: "user.name,application.image\n\"bob,img\n", wantErr: "extraneous or missing"},
 	}
 	for _, tt := range tests {
