@@ -38,6 +38,7 @@ type Config struct {
 	Sessions   Sessions   `toml:"sessions"`
 	TLS        TLS        `toml:"tls"`
 	Auth       Auth       `toml:"auth"`
+	WebSockets WebSockets `toml:"websockets"`
 }
 
 // TLS configures HTTPS. Without a certificate pair or an ACME e-mail, the
@@ -155,6 +156,7 @@ func Default() Config {
 			HomeGID:         1000,
 			NoNewPrivileges: true,
 		},
+		WebSockets: DefaultWebSockets(),
 	}
 }
 
