@@ -7,6 +7,9 @@ import (
 	"net"
 	"net/http"
 	"sync"
+
+	"github.com/simphony/simphony-remote/engine/auth"
+	"github.com/simphony/simphony-remote/engine/routes"
 )
 
 // A proxied WebSocket spends most of its life idle: a desktop nobody
@@ -105,11 +108,30 @@ var (
 	_ io.WriterTo   = (*streamConn)(nil)
 )
 
-// hijack hijacks the connection under w and wraps it in a streamConn.
-func hijack(w http.ResponseWriter) (net.Conn, *bufio.ReadWriter, error) {
+// hijack hijacks the connection under w, wraps it in a streamConn, and
+// hands it to attach (if not nil).
+func hijack(w http.ResponseWriter, attach func(net.Conn)) (net.Conn, *bufio.ReadWriter, error) {
 	conn, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		return nil, nil, err
 	}
-	return &streamConn{Conn: conn}, brw, nil
+	sc := &streamConn{Conn: conn}
+	if attach != nil {
+		attach(sc)
+	}
+	return sc, brw, nil
+}
+
+// openWebSocket admits the owner's WebSocket through the engine, which
+// counts it against the caps and closes it when the credential that
+// opened it ends: rec hands it the connection once reverse_proxy hijacks
+// it. Over a cap the engine has answered, and ok is false.
+func (h *Handler) openWebSocket(rec *statusRecorder, r *http.Request, id auth.Identity, route routes.Route) (done func(), ok bool) {
+	attach, done, ok := h.b.OpenWebSocket(rec.ResponseWriterWrapper.ResponseWriter, r, id, route)
+	if !ok {
+		h.b.Observe(http.StatusSwitchingProtocols)
+		return nil, false
+	}
+	rec.attach = attach
+	return done, true
 }
