@@ -42,7 +42,7 @@ func socketKey(id auth.Identity, route routes.Route, kind websockets.Kind) webso
 // registered (closed when its login or token, or its user's access, ends)
 // or refused over the caps.
 func (b backend) OpenWebSocket(w http.ResponseWriter, r *http.Request, id auth.Identity, route routes.Route) (attach func(net.Conn), done func(), ok bool) {
-	t := &websockets.Tunnel{}
+	t := &websockets.Tunnel{Raw: !websockets.IsHandshake(r)}
 	done, err := b.a.sockets.Open(socketKey(id, route, websockets.Owner), t.Close)
 	if err != nil {
 		b.refuseSocket(w, r, id, route, err)

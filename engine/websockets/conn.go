@@ -36,15 +36,26 @@ func CloseFrame(why Reason) []byte {
 //
 // Closing writes a close frame with the reason, then closes the
 // connection, which ends reverse_proxy's copy both ways (and its
-// connection to the application). The proxy does not parse what the
-// application sends, so the frame may land inside one of the
-// application's messages when it is sending a large one at that moment:
-// the client then reports a broken connection (1006) instead of the
-// reason; it is closed either way.
+// connection to the application). A connection that follows the
+// application's frames (a FrameCloser) puts the close frame between two
+// of them; on another, the frame may land inside a message the
+// application is sending at that moment, and the client then reports a
+// broken connection (1006) instead of the reason. It is closed either way.
 type Tunnel struct {
+	// Raw is set for an upgrade to another protocol than WebSocket: it
+	// is closed without a close frame.
+	Raw bool
+
 	mu     sync.Mutex
 	conn   net.Conn
 	closed *Reason
+}
+
+// FrameCloser is a connection that writes a close frame only between two
+// frames of what else it writes, waiting at most timeout for the current
+// frame to end.
+type FrameCloser interface {
+	WriteCloseFrame(frame []byte, timeout time.Duration) error
 }
 
 // Attach sets the hijacked connection; when the tunnel was closed
@@ -54,7 +65,7 @@ func (t *Tunnel) Attach(c net.Conn) {
 	defer t.mu.Unlock()
 	t.conn = c
 	if t.closed != nil {
-		go closeConn(c, *t.closed)
+		go t.closeConn(c, *t.closed)
 	}
 }
 
@@ -68,14 +79,27 @@ func (t *Tunnel) Close(why Reason) {
 	}
 	t.closed = &why
 	if t.conn != nil {
-		go closeConn(t.conn, why)
+		go t.closeConn(t.conn, why)
 	}
 }
 
-func closeConn(c net.Conn, why Reason) {
+func (t *Tunnel) closeConn(c net.Conn, why Reason) {
+	defer c.Close()
+	if t.Raw {
+		return
+	}
 	_ = c.SetWriteDeadline(time.Now().Add(closeWriteTimeout))
+	if fc, ok := c.(FrameCloser); ok {
+		_ = fc.WriteCloseFrame(CloseFrame(why), closeWriteTimeout)
+		return
+	}
 	_, _ = c.Write(CloseFrame(why))
-	_ = c.Close()
+}
+
+// IsHandshake says whether r asks for a WebSocket (and not another
+// protocol) over HTTP/1.1.
+func IsHandshake(r *http.Request) bool {
+	return r.Method == http.MethodGet && r.Header.Get("Sec-WebSocket-Key") != "" && headerHas(r.Header, "Upgrade", "websocket")
 }
 
 // Refuse answers a WebSocket handshake by accepting it and closing it at
@@ -85,7 +109,7 @@ func closeConn(c net.Conn, why Reason) {
 // the reason as plain text, with 503 for 1013 and 429 otherwise.
 func Refuse(w http.ResponseWriter, r *http.Request, why Reason) {
 	key := r.Header.Get("Sec-WebSocket-Key")
-	if r.Method != http.MethodGet || key == "" || !headerHas(r.Header, "Upgrade", "websocket") {
+	if !IsHandshake(r) {
 		status := http.StatusTooManyRequests
 		if why.Code == 1013 {
 			status = http.StatusServiceUnavailable
