@@ -129,6 +129,22 @@ func TestSignOutClosesWebSockets(t *testing.T) {
 	if err := echoes(t, fromSecond); err != nil {
 		t.Errorf("the other browser's WebSocket after deleting the token: %v", err)
 	}
+
+	// Stopping the session closes the rest (its application goes, too).
+	urlID := strings.Split(path, "/")[4]
+	if err := s.App.Sessions().StopAny(t.Context(), urlID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
+	defer cancel()
+	for {
+		if _, _, err := fromSecond.Read(ctx); err != nil {
+			if ctx.Err() != nil {
+				t.Fatal("the WebSocket is still open 15 s after stopping its session")
+			}
+			break
+		}
+	}
 }
 
 // TestAccountChangesCloseWebSockets: a new password (from the admin API)
