@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/coder/websocket"
 
 	"github.com/simphony/simphony-remote/engine/appliance/appliancetest"
@@ -106,45 +107,53 @@ func TestSignOutClosesWebSockets(t *testing.T) {
 	first := s.Login("alice", "password-alice")
 	second := s.Login("alice", "password-alice")
 	path := s.start(t, first, s.aliceID)
-	fromFirst := openWS(t, s, path, first, "")
 	fromSecond := openWS(t, s, path, second, "")
-	api := tokenFor(t, s.Server, "alice", "password-alice")
-	withToken := openWS(t, s, path, nil, api.token)
 
-	resp := first.PostForm("/logout", url.Values{})
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("signing out: %d", resp.StatusCode)
-	}
-	wantClose(t, "after signing out", closedWithin(t, "after signing out", fromFirst, closeDeadline), websocket.StatusPolicyViolation, "signed out")
-	if err := echoes(t, fromSecond); err != nil {
-		t.Errorf("the other browser's WebSocket: %v", err)
-	}
-	if err := echoes(t, withToken); err != nil {
-		t.Errorf("the token's WebSocket: %v", err)
-	}
+	t.Run("sign-out", func(t *testing.T) {
+		fromFirst := openWS(t, s, path, first, "")
+		api := tokenFor(t, s.Server, "alice", "password-alice")
+		withToken := openWS(t, s, path, nil, api.token)
+		resp := first.PostForm("/logout", url.Values{})
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("signing out: %d", resp.StatusCode)
+		}
+		wantClose(t, "after signing out", closedWithin(t, "after signing out", fromFirst, closeDeadline), websocket.StatusPolicyViolation, "signed out")
+		if err := echoes(t, fromSecond); err != nil {
+			t.Errorf("the other browser's WebSocket: %v", err)
+		}
+		if err := echoes(t, withToken); err != nil {
+			t.Errorf("the token's WebSocket: %v", err)
+		}
+	})
 
-	api.json("DELETE", "/api/v1/tokens/"+api.tokenID(), nil, 204, nil)
-	wantClose(t, "after deleting the token", closedWithin(t, "after deleting the token", withToken, closeDeadline), websocket.StatusPolicyViolation, "token was deleted")
-	if err := echoes(t, fromSecond); err != nil {
-		t.Errorf("the other browser's WebSocket after deleting the token: %v", err)
-	}
+	t.Run("token deletion", func(t *testing.T) {
+		api := tokenFor(t, s.Server, "alice", "password-alice")
+		withToken := openWS(t, s, path, nil, api.token)
+		api.json("DELETE", "/api/v1/tokens/"+api.tokenID(), nil, 204, nil)
+		wantClose(t, "after deleting the token", closedWithin(t, "after deleting the token", withToken, closeDeadline), websocket.StatusPolicyViolation, "token was deleted")
+		if err := echoes(t, fromSecond); err != nil {
+			t.Errorf("the other browser's WebSocket after deleting the token: %v", err)
+		}
+	})
 
 	// Stopping the session closes the rest (its application goes, too).
-	urlID := strings.Split(path, "/")[4]
-	if err := s.App.Sessions().StopAny(t.Context(), urlID, "alice"); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
-	defer cancel()
-	for {
-		if _, _, err := fromSecond.Read(ctx); err != nil {
-			if ctx.Err() != nil {
-				t.Fatal("the WebSocket is still open 15 s after stopping its session")
-			}
-			break
+	t.Run("session stop", func(t *testing.T) {
+		urlID := strings.Split(path, "/")[4]
+		if err := s.App.Sessions().StopAny(t.Context(), urlID, "alice"); err != nil {
+			t.Fatal(err)
 		}
-	}
+		ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
+		defer cancel()
+		for {
+			if _, _, err := fromSecond.Read(ctx); err != nil {
+				if ctx.Err() != nil {
+					t.Fatal("the WebSocket is still open 15 s after stopping its session")
+				}
+				break
+			}
+		}
+	})
 }
 
 // TestAccountChangesCloseWebSockets: a new password (from the admin API)
@@ -152,34 +161,40 @@ func TestSignOutClosesWebSockets(t *testing.T) {
 // of the user, and no other user's.
 func TestAccountChangesCloseWebSockets(t *testing.T) {
 	s := newSetup(t)
-	alice := s.Login("alice", "password-alice")
 	bob := s.Login("bob", "password-bob")
-	alicePath := s.start(t, alice, s.aliceID)
+	alicePath := s.start(t, s.Login("alice", "password-alice"), s.aliceID)
 	bobPath := s.start(t, bob, s.bobID)
-	api := tokenFor(t, s.Server, "alice", "password-alice")
-	fromBrowser := openWS(t, s, alicePath, alice, "")
-	withToken := openWS(t, s, alicePath, nil, api.token)
 	bobs := openWS(t, s, bobPath, bob, "")
 
-	admin := tokenFor(t, s.Server, "admin", s.AdminPassword)
-	admin.json("PATCH", "/api/v1/admin/users/alice", map[string]any{"password": "a-new-password-1"}, 200, nil)
-	for what, c := range map[string]*websocket.Conn{"browser": fromBrowser, "token": withToken} {
-		what = "after a new password, the " + what + "'s"
-		wantClose(t, what, closedWithin(t, what, c, closeDeadline), websocket.StatusPolicyViolation, "signed out everywhere")
-	}
-	if err := echoes(t, bobs); err != nil {
-		t.Errorf("bob's WebSocket after alice's new password: %v", err)
-	}
+	t.Run("new password", func(t *testing.T) {
+		alice := s.Login("alice", "password-alice")
+		api := tokenFor(t, s.Server, "alice", "password-alice")
+		fromBrowser := openWS(t, s, alicePath, alice, "")
+		withToken := openWS(t, s, alicePath, nil, api.token)
+		admin := tokenFor(t, s.Server, "admin", s.AdminPassword)
+		admin.json("PATCH", "/api/v1/admin/users/alice", map[string]any{"password": "a-new-password-1"}, 200, nil)
+		for what, c := range map[string]*websocket.Conn{"browser": fromBrowser, "token": withToken} {
+			what = "after a new password, the " + what + "'s"
+			wantClose(t, what, closedWithin(t, what, c, closeDeadline), websocket.StatusPolicyViolation, "signed out everywhere")
+		}
+		if err := echoes(t, bobs); err != nil {
+			t.Errorf("bob's WebSocket after alice's new password: %v", err)
+		}
+	})
 
-	alice = s.Login("alice", "a-new-password-1")
-	again := openWS(t, s, alicePath, alice, "")
-	if out, errOut, err := run(t, s.Server, "", "db", "user", "disable", "alice"); err != nil {
-		t.Fatalf("db user disable alice: %v\n%s%s", err, out, errOut)
-	}
-	wantClose(t, "after db user disable", closedWithin(t, "after db user disable", again, closeDeadline), websocket.StatusPolicyViolation, "signed out everywhere")
-	if err := echoes(t, bobs); err != nil {
-		t.Errorf("bob's WebSocket after disabling alice: %v", err)
-	}
+	t.Run("db user disable", func(t *testing.T) {
+		admin := tokenFor(t, s.Server, "admin", s.AdminPassword)
+		admin.json("PATCH", "/api/v1/admin/users/alice", map[string]any{"password": "a-new-password-2"}, 200, nil)
+		alice := s.Login("alice", "a-new-password-2")
+		c := openWS(t, s, alicePath, alice, "")
+		if out, errOut, err := run(t, s.Server, "", "db", "user", "disable", "alice"); err != nil {
+			t.Fatalf("db user disable alice: %v\n%s%s", err, out, errOut)
+		}
+		wantClose(t, "after db user disable", closedWithin(t, "after db user disable", c, closeDeadline), websocket.StatusPolicyViolation, "signed out everywhere")
+		if err := echoes(t, bobs); err != nil {
+			t.Errorf("bob's WebSocket after disabling alice: %v", err)
+		}
+	})
 }
 
 // TestWebSocketCaps: one more WebSocket than a user may hold is accepted
@@ -239,5 +254,53 @@ func TestWebSocketCaps(t *testing.T) {
 			t.Fatalf("alice cannot open a WebSocket after closing one: %v", err)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestWebSocketsInChromium: a browser's page gets the close code and reason
+// of a WebSocket over the cap (the handshake is accepted, then closed),
+// and of one closed because the browser signed out.
+func TestWebSocketsInChromium(t *testing.T) {
+	requireChromium(t)
+	s := newSetup(t, appliancetest.WithConfig(func(c *config.Config) {
+		c.WebSockets = config.WebSockets{PerUser: 1, Total: 10}
+	}))
+	path := s.start(t, s.Login("alice", "password-alice"), s.aliceID)
+	ctx := newChromium(t, s.Server)
+	step(t, ctx, "signing in",
+		chromedp.Navigate(s.URL+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), "alice"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "password-alice"),
+		chromedp.Click(chromedp.CSS(`form[action="/login"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`ul.apps`)),
+		chromedp.Navigate(s.URL+path),
+	)
+	// open resolves with "open" once the WebSocket echoes, or with its
+	// close code and reason.
+	const open = `(name) => new Promise(resolve => {
+		const ws = new WebSocket(location.origin.replace("https", "wss") + location.pathname + "ws");
+		window[name] = ws;
+		ws.onopen = () => ws.send("ping");
+		ws.onmessage = () => resolve("open");
+		ws.onclose = e => resolve(e.code + " " + e.reason);
+		setTimeout(() => resolve("no answer"), 10000);
+	})`
+	if got := get(t, ctx, chromedp.Evaluate[string](`(`+open+`)("first")`, chromedp.EvalAwaitPromise)); got != "open" {
+		t.Fatalf("the first WebSocket: %s", got)
+	}
+	got := get(t, ctx, chromedp.Evaluate[string](`(`+open+`)("second")`, chromedp.EvalAwaitPromise))
+	if !strings.HasPrefix(got, "1008 too many WebSockets: at most 1 per user") {
+		t.Errorf("the WebSocket over the cap, as the page sees it: %q", got)
+	}
+	got = get(t, ctx, chromedp.Evaluate[string](`(async () => {
+		const closed = new Promise(resolve => { window.first.onclose = e => resolve(e.code + " " + e.reason); });
+		const portal = await (await fetch("/")).text();
+		const csrf = portal.match(/name="csrf_token" value="([^"]+)"/)[1];
+		await fetch("/logout", {method: "POST", body: new URLSearchParams({csrf_token: csrf}), redirect: "manual"});
+		return Promise.race([closed, new Promise(resolve => setTimeout(() => resolve("still open"), 3000))]);
+	})()`, chromedp.EvalAwaitPromise))
+	if got != "1008 signed out" {
+		t.Errorf("the page's WebSocket after signing out: %q", got)
 	}
 }
