@@ -12,6 +12,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/coder/websocket"
 
+	"github.com/simphony/simphony-remote/engine/accounting"
+	"github.com/simphony/simphony-remote/engine/api/wire"
 	"github.com/simphony/simphony-remote/engine/appliance/appliancetest"
 	"github.com/simphony/simphony-remote/engine/config"
 )
@@ -303,4 +305,36 @@ func TestWebSocketsInChromium(t *testing.T) {
 	if got != "1008 signed out" {
 		t.Errorf("the page's WebSocket after signing out: %q", got)
 	}
+}
+
+// TestSharedWebSockets: a shared user's WebSockets (carried by the relay)
+// count against the same caps and close when that user signs out.
+func TestSharedWebSockets(t *testing.T) {
+	s := newSetup(t, appliancetest.WithConfig(func(c *config.Config) {
+		c.WebSockets = config.WebSockets{PerUser: 1, Total: 10}
+	}))
+	mapping, err := s.App.Store().Grant(t.Context(), "alice", s.image, accounting.Policy{AllowView: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := tokenFor(t, s.Server, "alice", "password-alice")
+	var started wire.Container
+	alice.json("POST", "/api/v1/containers", wire.StartRequest{MappingID: mapping}, 201, &started)
+	alice.json("POST", "/api/v1/containers/"+started.URLID+"/shares", wire.ShareRequest{User: "bob", Mode: "control"}, 201, nil)
+
+	bob := s.Login("bob", "password-bob")
+	c := openWS(t, s, started.URLPath, bob, "")
+	refused, err := dialWS(t, s, started.URLPath, bob, "")
+	if err != nil {
+		t.Fatalf("the handshake of a shared WebSocket over the cap: %v", err)
+	}
+	wantClose(t, "a shared WebSocket over the cap", closedWithin(t, "a shared WebSocket over the cap", refused, closeDeadline), websocket.StatusPolicyViolation, "at most 1 per user")
+	admin := s.Login("admin", s.AdminPassword)
+	if metrics := appliancetest.ReadBody(admin.Do("GET", "/metrics", nil, nil)); !strings.Contains(metrics, `simphony_remote_websockets_open{kind="shared"} 1`) {
+		t.Errorf("/metrics does not count the shared WebSocket")
+	}
+
+	resp := bob.PostForm("/logout", url.Values{})
+	resp.Body.Close()
+	wantClose(t, "a shared WebSocket after its user signed out", closedWithin(t, "a shared WebSocket after its user signed out", c, closeDeadline), websocket.StatusPolicyViolation, "signed out")
 }
