@@ -1,6 +1,7 @@
 package appliance
 
 import (
+	"errors"
 	"net"
 	"net/http"
 
@@ -53,7 +54,12 @@ func (b backend) OpenWebSocket(w http.ResponseWriter, r *http.Request, id auth.I
 
 // refuseSocket answers a WebSocket over a cap, with the reason.
 func (b backend) refuseSocket(w http.ResponseWriter, r *http.Request, id auth.Identity, route routes.Route, err error) {
-	le, _ := err.(*websockets.LimitError)
-	b.a.log.Warn().Str("user", id.User).Str("url_id", route.URLID).Str("cap", le.Which).Int("limit", le.Limit).Msg("WebSocket refused")
-	websockets.Refuse(w, r, le.Reason())
+	why := websockets.Reason{Code: 1011, Text: "the proxy could not open the WebSocket"}
+	var le *websockets.LimitError
+	if errors.As(err, &le) {
+		why = le.Reason()
+	}
+	// Debug: a client retrying in a loop would flood the log; /metrics counts them.
+	b.a.log.Debug().Err(err).Str("user", id.User).Str("url_id", route.URLID).Msg("WebSocket refused")
+	websockets.Refuse(w, r, why)
 }
