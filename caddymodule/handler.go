@@ -42,6 +42,11 @@ type Backend interface {
 	// engine's relay (filtered for viewers, closed on revocation), instead
 	// of reverse_proxy.
 	Relay(w http.ResponseWriter, r *http.Request, id auth.Identity, route routes.Route, access Access)
+	// OpenWebSocket admits the owner's WebSocket (any upgrade) that
+	// reverse_proxy is about to carry: attach gets the client's connection
+	// once hijacked, so that the engine can close it; done is called
+	// when it has ended. Over a cap it answers w itself and says false.
+	OpenWebSocket(w http.ResponseWriter, r *http.Request, id auth.Identity, route routes.Route) (attach func(net.Conn), done func(), ok bool)
 	// Unreachable answers a request whose session did not answer, after
 	// checking whether its container is gone.
 	Unreachable(w http.ResponseWriter, r *http.Request, route routes.Route)
@@ -187,6 +192,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	caddyhttp.SetVar(r.Context(), UpstreamVar, route.Upstream)
 
 	rec := &statusRecorder{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
+	if wsrelay.IsUpgrade(r) {
+		done, ok := h.openWebSocket(rec, r, id, route)
+		if !ok {
+			return nil
+		}
+		defer done()
+	}
 	err := next.ServeHTTP(rec, r)
 	var he caddyhttp.HandlerError
 	if err != nil && errors.As(err, &he) && he.StatusCode == http.StatusBadGateway && rec.status == 0 {
@@ -294,11 +306,12 @@ func scrub(r *http.Request, id auth.Identity) {
 type statusRecorder struct {
 	*caddyhttp.ResponseWriterWrapper
 	status int
+	attach func(net.Conn) // given the hijacked connection, if set
 }
 
 // Hijack implements http.Hijacker.
 func (s *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	return hijack(s.ResponseWriterWrapper.ResponseWriter)
+	return hijack(s.ResponseWriterWrapper.ResponseWriter, s.attach)
 }
 
 func (s *statusRecorder) WriteHeader(code int) {

@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -26,6 +27,7 @@ type fakeBackend struct {
 	observed    []int
 	relayed     Access
 	refused     string // the message of a refusal
+	opened      int    // owner's WebSockets admitted
 }
 
 func (f *fakeBackend) Identify(*http.Request) (auth.Identity, bool) {
@@ -49,6 +51,10 @@ func (f *fakeBackend) Access(id auth.Identity, r routes.Route) Access {
 func (f *fakeBackend) Relay(w http.ResponseWriter, _ *http.Request, _ auth.Identity, _ routes.Route, a Access) {
 	f.relayed = a
 	w.WriteHeader(http.StatusSwitchingProtocols)
+}
+func (f *fakeBackend) OpenWebSocket(http.ResponseWriter, *http.Request, auth.Identity, routes.Route) (func(net.Conn), func(), bool) {
+	f.opened++
+	return func(net.Conn) {}, func() {}, true
 }
 func (f *fakeBackend) Unreachable(w http.ResponseWriter, _ *http.Request, _ routes.Route) {
 	f.unreachable = true
@@ -327,6 +333,9 @@ func TestRepeatedSlashes(t *testing.T) {
 			}
 			if loc := w.Header().Get("Location"); loc != tt.wantLocation {
 				t.Errorf("Location = %q, want %q", loc, tt.wantLocation)
+			}
+			if wantOpened := tt.user == "alice" && tt.wantStatus == http.StatusSwitchingProtocols; (b.opened == 1) != wantOpened {
+				t.Errorf("owner's WebSockets admitted: %d, want one: %v", b.opened, wantOpened)
 			}
 			if tt.user == "viewer" && b.relayed != ViewAccess {
 				t.Errorf("relayed with %v, want view access", b.relayed)

@@ -7,6 +7,11 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"time"
+
+	"github.com/simphony/simphony-remote/engine/auth"
+	"github.com/simphony/simphony-remote/engine/routes"
+	"github.com/simphony/simphony-remote/engine/websockets"
 )
 
 // A proxied WebSocket spends most of its life idle: a desktop nobody
@@ -29,13 +34,83 @@ const (
 var burstBuffers = sync.Pool{New: func() any { b := make([]byte, burstBufferSize); return &b }}
 
 // streamConn is a hijacked client connection that copies itself to and
-// from the backend without holding a large buffer while idle.
+// from the backend without holding a large buffer while idle. It follows
+// the WebSocket frames the backend sends, so that the engine can close it
+// with a close frame between two of them (WriteCloseFrame).
 type streamConn struct {
 	net.Conn
+
+	mu      sync.Mutex // serialises writes to the client
+	frames  websockets.Frames
+	closing []byte        // the close frame, once asked for
+	wrote   chan struct{} // closed once closing is written, while it waits
 }
 
 // ReadFrom copies what the backend sends to the client.
-func (c *streamConn) ReadFrom(r io.Reader) (int64, error) { return streamCopy(c.Conn, r) }
+func (c *streamConn) ReadFrom(r io.Reader) (int64, error) {
+	return streamCopy(clientWriter{c}, r)
+}
+
+// clientWriter writes the backend's stream to the client.
+type clientWriter struct{ c *streamConn }
+
+func (w clientWriter) Write(p []byte) (int, error) { return w.c.writeFrames(p) }
+
+// writeFrames writes what the backend sends to the client and notes where
+// its frames end. Once a close frame waits, it writes up to the end of the
+// current frame, then the close frame, and nothing more.
+func (c *streamConn) writeFrames(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing == nil {
+		n, err := c.Conn.Write(p)
+		c.frames.Feed(p[:n])
+		return n, err
+	}
+	if c.wrote == nil { // the close frame is out
+		return 0, net.ErrClosed
+	}
+	n, ended := c.frames.Next(p)
+	written, err := c.Conn.Write(p[:n])
+	if err != nil || !ended {
+		return written, err
+	}
+	_, err = c.Conn.Write(c.closing)
+	close(c.wrote)
+	c.wrote = nil
+	if err == nil {
+		err = net.ErrClosed
+	}
+	return written, err
+}
+
+// WriteCloseFrame implements websockets.FrameCloser: it writes frame
+// at once between two of the backend's frames, or else at the end of the
+// current one, waiting for it at most timeout.
+func (c *streamConn) WriteCloseFrame(frame []byte, timeout time.Duration) error {
+	c.mu.Lock()
+	if c.closing != nil {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closing = frame
+	if c.frames.AtBoundary() {
+		defer c.mu.Unlock()
+		_, err := c.Conn.Write(frame)
+		return err
+	}
+	wrote := make(chan struct{})
+	c.wrote = wrote
+	c.mu.Unlock()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-wrote:
+		return nil
+	case <-t.C:
+		return errors.New("the application's frame did not end in time for the close frame")
+	}
+}
 
 // WriteTo copies what the client sends to the backend.
 func (c *streamConn) WriteTo(w io.Writer) (int64, error) { return streamCopy(w, c.Conn) }
@@ -101,15 +176,35 @@ func copyOnce(dst io.Writer, src io.Reader, buf []byte, written *int64) (int, er
 
 // Interface guards: io.CopyBuffer must find these.
 var (
-	_ io.ReaderFrom = (*streamConn)(nil)
-	_ io.WriterTo   = (*streamConn)(nil)
+	_ io.ReaderFrom          = (*streamConn)(nil)
+	_ io.WriterTo            = (*streamConn)(nil)
+	_ websockets.FrameCloser = (*streamConn)(nil)
 )
 
-// hijack hijacks the connection under w and wraps it in a streamConn.
-func hijack(w http.ResponseWriter) (net.Conn, *bufio.ReadWriter, error) {
+// hijack hijacks the connection under w, wraps it in a streamConn, and
+// hands it to attach (if not nil).
+func hijack(w http.ResponseWriter, attach func(net.Conn)) (net.Conn, *bufio.ReadWriter, error) {
 	conn, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		return nil, nil, err
 	}
-	return &streamConn{Conn: conn}, brw, nil
+	sc := &streamConn{Conn: conn}
+	if attach != nil {
+		attach(sc)
+	}
+	return sc, brw, nil
+}
+
+// openWebSocket admits the owner's WebSocket through the engine, which
+// counts it against the caps and closes it when the credential that
+// opened it ends: rec hands it the connection once reverse_proxy hijacks
+// it. Over a cap the engine has answered, and ok is false.
+func (h *Handler) openWebSocket(rec *statusRecorder, r *http.Request, id auth.Identity, route routes.Route) (done func(), ok bool) {
+	attach, done, ok := h.b.OpenWebSocket(rec.ResponseWriterWrapper.ResponseWriter, r, id, route)
+	if !ok {
+		h.b.Observe(http.StatusSwitchingProtocols)
+		return nil, false
+	}
+	rec.attach = attach
+	return done, true
 }

@@ -7,8 +7,11 @@ import (
 	"io"
 	"net"
 	"slices"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/simphony/simphony-remote/engine/websockets"
 )
 
 // script is a reader that answers each Read with the next of its chunks
@@ -169,4 +172,88 @@ func tcpPair(t *testing.T) (net.Conn, net.Conn) {
 	}
 	t.Cleanup(func() { a.Close(); b.Close() })
 	return a, b
+}
+
+// TestCloseFrameBetweenFrames: the engine's close frame goes out between
+// two of the application's frames: at once when the stream is between
+// frames, else right after the current frame, with nothing after it.
+func TestCloseFrameBetweenFrames(t *testing.T) {
+	closeFrame := websockets.CloseFrame(websockets.SignedOut)
+	big := append([]byte{0x82, 126, 0x03, 0xe8}, bytes.Repeat([]byte{'a'}, 1000)...) // 1000-byte binary frame
+	next := []byte{0x81, 2, 'h', 'i'}
+	for _, tt := range []struct {
+		name        string
+		before      []byte // sent by the application before the close is asked for
+		after       []byte // sent after
+		wantClient  []byte
+		wantPending bool
+	}{
+		{"between frames", big, next, append(append([]byte{}, big...), closeFrame...), false},
+		{"inside a frame", big[:500], append(append([]byte{}, big[500:]...), next...), append(append([]byte{}, big...), closeFrame...), true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			client, server := net.Pipe()
+			sc := &streamConn{Conn: server}
+			br, bw := io.Pipe()
+			defer br.Close()
+			go func() { _, _ = sc.ReadFrom(br) }()
+			var mu sync.Mutex
+			var received []byte
+			ended := make(chan struct{})
+			go func() {
+				defer close(ended)
+				buf := make([]byte, 100)
+				for {
+					n, err := client.Read(buf)
+					mu.Lock()
+					received = append(received, buf[:n]...)
+					mu.Unlock()
+					if err != nil {
+						return
+					}
+				}
+			}()
+			if _, err := bw.Write(tt.before); err != nil {
+				t.Fatal(err)
+			}
+			waitUntil(t, "the first bytes reach the client", func() bool {
+				mu.Lock()
+				defer mu.Unlock()
+				return len(received) == len(tt.before)
+			})
+			closed := make(chan error, 1)
+			go func() { closed <- sc.WriteCloseFrame(closeFrame, 10*time.Second) }()
+			if tt.wantPending {
+				waitUntil(t, "the close frame waits", func() bool {
+					sc.mu.Lock()
+					defer sc.mu.Unlock()
+					return sc.wrote != nil
+				})
+			} else if err := <-closed; err != nil {
+				t.Fatalf("WriteCloseFrame between frames: %v", err)
+			}
+			go func() { _, _ = bw.Write(tt.after) }()
+			if tt.wantPending {
+				if err := <-closed; err != nil {
+					t.Fatalf("WriteCloseFrame inside a frame: %v", err)
+				}
+			}
+			sc.Close()
+			<-ended
+			if b := received; !bytes.Equal(b, tt.wantClient) {
+				t.Errorf("the client got %d bytes ending %q, want %d ending %q", len(b), b[max(0, len(b)-30):], len(tt.wantClient), tt.wantClient[len(tt.wantClient)-30:])
+			}
+		})
+	}
+}
+
+// waitUntil polls cond until it holds, or fails the test after a deadline.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 10 s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }

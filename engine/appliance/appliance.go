@@ -35,6 +35,7 @@ import (
 	"github.com/simphony/simphony-remote/engine/shares"
 	"github.com/simphony/simphony-remote/engine/volumes"
 	"github.com/simphony/simphony-remote/engine/web"
+	"github.com/simphony/simphony-remote/engine/websockets"
 )
 
 // Files and directories inside the data dir.
@@ -63,7 +64,7 @@ type Appliance struct {
 	logins   *auth.Logins
 	tokens   *auth.Tokens
 	shares   *shares.Shares
-	relays   *relays
+	sockets  *websockets.Registry // the sessions' WebSockets
 	audit    *audit.Log
 	authn    *auth.Authenticator
 	resolver *auth.Resolver
@@ -172,8 +173,14 @@ func open(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Optio
 	if a.tokens, err = auth.NewTokens(ctx, a.state, nil); err != nil {
 		return nil, err
 	}
-	a.relays = newRelays()
-	if a.shares, err = shares.New(ctx, a.state, a.relays.close, nil); err != nil {
+	a.sockets = newSockets(cfg.WebSockets, log)
+	a.logins.OnRevoke(func(idHash string) {
+		a.sockets.CloseCredential(websockets.LoginCredential(idHash), websockets.SignedOut)
+	})
+	a.tokens.OnRevoke(func(id string) {
+		a.sockets.CloseCredential(websockets.TokenCredential(id), websockets.TokenDeleted)
+	})
+	if a.shares, err = shares.New(ctx, a.state, func(urlID, user string) { a.sockets.CloseShare(urlID, user) }, nil); err != nil {
 		return nil, err
 	}
 	a.audit = audit.NewLog(a.state, log.With().Str("component", "audit").Logger())
@@ -183,7 +190,7 @@ func open(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Optio
 		isAdmin = func(accounting.User) bool { return false }
 	}
 	a.resolver = &auth.Resolver{Logins: a.logins, Tokens: a.tokens, Users: a.accounts, IsAdmin: isAdmin}
-	a.metrics = newMetrics(a.manager.Routes(), a.logins)
+	a.metrics = newMetrics(a.manager.Routes(), a.logins, a.sockets)
 
 	a.caddy = caddymodule.Options{
 		Listen: cfg.Listen, StorageDir: filepath.Join(data, CaddyDir),
@@ -317,6 +324,11 @@ func (a *Appliance) serve(ctx context.Context, opts Options) error {
 	follow("metrics", a.metrics.observe)
 	follow("pages", a.web.Observe)
 	follow("shares", func(e session.Event) { a.dropShares(ctx, e) })
+	follow("websockets", func(e session.Event) {
+		if e.Kind == session.EventStopped && e.URLID != "" {
+			a.sockets.CloseSession(e.URLID, websockets.SessionEnded)
+		}
+	})
 	// Find the running sessions again before serving, so that the first
 	// requests after a restart see them (bounded: Docker may be away; Run
 	// reconciles again whenever it reaches Docker).
@@ -369,8 +381,9 @@ func (a *Appliance) serve(ctx context.Context, opts Options) error {
 
 	<-ctx.Done()
 	a.log.Info().Msg("shutting down")
-	// Caddy does not track hijacked connections: end the shared ones.
-	a.relays.reg.CloseAll()
+	// Caddy does not track the relay's hijacked connections: end them
+	// (and the owners', with a reason).
+	a.sockets.CloseAll(websockets.ShuttingDown)
 	if err := caddy.Stop(); err != nil {
 		a.log.Error().Err(err).Msg("stopping the HTTPS server")
 	}
@@ -462,11 +475,13 @@ func (a *Appliance) Admin() admin.Service {
 	return admin.NewLocal(a.accounts, admin.Options{Images: a.docker, Revoker: revoker{a}, Sessions: a.manager, Audit: a.state, Log: a.audit, Volumes: a.volumes})
 }
 
-// revoker ends everything a user may still hold: browsers, API tokens,
-// and shares with them.
+// revoker ends everything a user may still hold: open WebSockets,
+// browsers, API tokens, and shares with them.
 type revoker struct{ a *Appliance }
 
 func (r revoker) RevokeUser(ctx context.Context, user string) (int, error) {
+	// First, so that the user's WebSockets are told why.
+	r.a.sockets.CloseUser(user, websockets.UserRevoked)
 	n, err := r.a.logins.RevokeUser(ctx, user)
 	m, err2 := r.a.tokens.RevokeUser(ctx, user)
 	return n + m, errors.Join(err, err2, r.a.shares.DropUser(ctx, user))

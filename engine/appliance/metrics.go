@@ -11,6 +11,7 @@ import (
 	"github.com/simphony/simphony-remote/engine/auth"
 	"github.com/simphony/simphony-remote/engine/routes"
 	"github.com/simphony/simphony-remote/engine/session"
+	"github.com/simphony/simphony-remote/engine/websockets"
 )
 
 // metrics are the appliance's Prometheus metrics, in their own registry.
@@ -22,7 +23,7 @@ type metrics struct {
 	proxied       *prometheus.CounterVec
 }
 
-func newMetrics(table *routes.Table, logins *auth.Logins) *metrics {
+func newMetrics(table *routes.Table, logins *auth.Logins, sockets *websockets.Registry) *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		starts: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -51,7 +52,30 @@ func newMetrics(table *routes.Table, logins *auth.Logins) *metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
+	registerSockets(m.reg, sockets)
 	return m
+}
+
+// registerSockets adds the WebSockets' metrics: open by kind, refused by
+// cap, and the caps in force.
+func registerSockets(reg *prometheus.Registry, sockets *websockets.Registry) {
+	for _, kind := range websockets.Kinds {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "simphony_remote_websockets_open", Help: "WebSockets open to sessions, by kind (owner: through reverse_proxy; shared: through the relay).",
+			ConstLabels: prometheus.Labels{"kind": string(kind)},
+		}, func() float64 { return float64(sockets.Count(kind)) }))
+	}
+	limits := sockets.Limits()
+	for which, limit := range map[string]int{websockets.RefusedPerUser: limits.PerUser, websockets.RefusedTotal: limits.Total} {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "simphony_remote_websockets_refused_total", Help: "WebSockets refused over a cap, by cap (per_user or total).",
+			ConstLabels: prometheus.Labels{"reason": which},
+		}, func() float64 { return float64(sockets.Refused(which)) }))
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "simphony_remote_websockets_limit", Help: "The caps on open WebSockets in force (websockets.per_user, websockets.total after fitting the descriptor limit).",
+			ConstLabels: prometheus.Labels{"cap": which},
+		}, func() float64 { return float64(limit) }))
+	}
 }
 
 func (m *metrics) handler() http.Handler {

@@ -1,28 +1,19 @@
 package appliance
 
 import (
+	"context"
 	"net/http"
+
+	"github.com/coder/websocket"
 
 	"github.com/simphony/simphony-remote/caddymodule"
 	"github.com/simphony/simphony-remote/engine/auth"
 	"github.com/simphony/simphony-remote/engine/protocol"
 	"github.com/simphony/simphony-remote/engine/rfb"
 	"github.com/simphony/simphony-remote/engine/routes"
+	"github.com/simphony/simphony-remote/engine/websockets"
 	"github.com/simphony/simphony-remote/engine/wsrelay"
 )
-
-// relays are the live WebSocket relays of shared users, by url id and user,
-// so that revoking a share (or its expiry) closes them.
-type relays struct {
-	reg wsrelay.Registry
-}
-
-func newRelays() *relays { return &relays{} }
-
-func relayKey(urlID, user string) string { return urlID + "/" + user }
-
-// close ends the relays of user to the session urlID.
-func (r *relays) close(urlID, user string) { r.reg.Close(relayKey(urlID, user)) }
 
 // viewerMessageLimit bounds a viewer's messages: noVNC's are tiny.
 const viewerMessageLimit = 1 << 20
@@ -32,14 +23,23 @@ const viewerMessageLimit = 1 << 20
 var dropAll = wsrelay.FilterFunc(func([]byte) ([]byte, error) { return nil, nil })
 
 // Relay implements caddymodule.Backend: a shared user's WebSocket goes
-// through the relay, registered so that revocation closes it; a viewer's is
-// filtered (RFB input dropped for desktops, everything for other
-// applications).
+// through the relay, registered so that revoking the share (or its
+// expiry), signing out and the caps apply to it; a viewer's is filtered
+// (RFB input dropped for desktops, everything for other applications).
 func (b backend) Relay(w http.ResponseWriter, r *http.Request, id auth.Identity, route routes.Route, access caddymodule.Access) {
+	ctx, cancel := context.WithCancelCause(r.Context())
+	defer cancel(nil)
+	done, err := b.a.sockets.Open(socketKey(id, route, websockets.Shared), func(why websockets.Reason) {
+		cancel(wsrelay.CloseReason{Code: websocket.StatusCode(why.Code), Reason: why.Text})
+	})
+	if err != nil {
+		b.refuseSocket(w, r, id, route, err)
+		return
+	}
+	defer done()
 	opts := wsrelay.Options{
-		Header:    http.Header{"X-Remote-User": {id.User}},
-		Registry:  &b.a.relays.reg,
-		Key:       relayKey(route.URLID, id.User),
+		Header: http.Header{"X-Remote-User": {id.User}},
+		// Asked once registered: a share revoked in between is closed.
 		Authorize: func() bool { return b.Access(id, route) == access },
 		OnUpstreamError: func(w http.ResponseWriter, r *http.Request, _ *wsrelay.UpstreamError) {
 			b.Unreachable(w, r, route)
@@ -52,6 +52,6 @@ func (b backend) Relay(w http.ResponseWriter, r *http.Request, id auth.Identity,
 			opts.Filter = rfb.NewViewOnly()
 		}
 	}
-	err := wsrelay.Serve(r.Context(), w, r, route.Upstream, opts)
+	err = wsrelay.Serve(ctx, w, r, route.Upstream, opts)
 	b.a.log.Debug().Err(err).Str("user", id.User).Str("url_id", route.URLID).Msg("shared WebSocket ended")
 }

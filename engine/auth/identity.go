@@ -16,6 +16,8 @@ type Identity struct {
 	Via string
 	// Login is the login session of a browser; zero for other callers.
 	Login Login
+	// Token is the id of the API token a ViaToken caller presented.
+	Token string
 }
 
 // How a caller authenticated.
@@ -71,7 +73,7 @@ func (res *Resolver) Identify(r *http.Request) (Identity, bool) {
 		if !ok {
 			return Identity{}, false
 		}
-		return res.identity(r.Context(), tok.User, Identity{Via: ViaToken})
+		return res.identity(r.Context(), tok.User, Identity{Via: ViaToken, Token: tok.ID})
 	}
 	c, err := r.Cookie(CookieName)
 	if err != nil {

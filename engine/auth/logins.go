@@ -42,9 +42,24 @@ type Logins struct {
 	idle, max time.Duration
 	now       func() time.Time
 
-	mu    sync.RWMutex
-	byID  map[string]*Login // by IDHash
-	dirty map[string]bool   // last seen changed since the last flush
+	mu       sync.RWMutex
+	byID     map[string]*Login // by IDHash
+	dirty    map[string]bool   // last seen changed since the last flush
+	onRevoke func(idHash string)
+}
+
+// OnRevoke sets what to do when a login is signed out or revoked (at
+// sign-out, or when its user is removed, disabled or given a new
+// password): close what it opened, such as WebSockets. Set it before use.
+func (l *Logins) OnRevoke(fn func(idHash string)) { l.onRevoke = fn }
+
+func (l *Logins) revoked(ids ...string) {
+	if l.onRevoke == nil {
+		return
+	}
+	for _, id := range ids {
+		l.onRevoke(id)
+	}
 }
 
 // NewLogins loads the stored login sessions, dropping expired ones.
@@ -149,6 +164,7 @@ func (l *Logins) Revoke(ctx context.Context, secret string) error {
 	delete(l.byID, id)
 	delete(l.dirty, id)
 	l.mu.Unlock()
+	l.revoked(id)
 	return l.store.DeleteLogins(ctx, id)
 }
 
@@ -168,6 +184,7 @@ func (l *Logins) RevokeUser(ctx context.Context, user string) (int, error) {
 	if len(ids) == 0 {
 		return 0, nil
 	}
+	l.revoked(ids...)
 	return len(ids), l.store.DeleteLogins(ctx, ids...)
 }
 

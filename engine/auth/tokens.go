@@ -44,9 +44,24 @@ type Tokens struct {
 	store TokenStore
 	now   func() time.Time
 
-	mu     sync.RWMutex
-	byHash map[string]*Token
-	dirty  map[string]bool // ids whose last use changed
+	mu       sync.RWMutex
+	byHash   map[string]*Token
+	dirty    map[string]bool // ids whose last use changed
+	onRevoke func(id string)
+}
+
+// OnRevoke sets what to do when a token is deleted or revoked with its
+// user's (removed, disabled, new password): close what it opened, such
+// as WebSockets. Set it before use.
+func (t *Tokens) OnRevoke(fn func(id string)) { t.onRevoke = fn }
+
+func (t *Tokens) revoked(ids ...string) {
+	if t.onRevoke == nil {
+		return
+	}
+	for _, id := range ids {
+		t.onRevoke(id)
+	}
 }
 
 // MaxTokenName bounds a token's name.
@@ -163,6 +178,7 @@ func (t *Tokens) Delete(ctx context.Context, user, id string) error {
 	delete(t.byHash, hash)
 	delete(t.dirty, id)
 	t.mu.Unlock()
+	t.revoked(id)
 	return t.store.DeleteTokens(ctx, id)
 }
 
@@ -182,6 +198,7 @@ func (t *Tokens) RevokeUser(ctx context.Context, user string) (int, error) {
 	if len(ids) == 0 {
 		return 0, nil
 	}
+	t.revoked(ids...)
 	return len(ids), t.store.DeleteTokens(ctx, ids...)
 }
 

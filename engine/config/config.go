@@ -39,6 +39,7 @@ type Config struct {
 	TLS        TLS        `toml:"tls"`
 	Auth       Auth       `toml:"auth"`
 	Volumes    Volumes    `toml:"volumes"`
+	WebSockets WebSockets `toml:"websockets"`
 }
 
 // TLS configures HTTPS. Without a certificate pair or an ACME e-mail, the
@@ -157,6 +158,7 @@ func Default() Config {
 			HomeGID:         1000,
 			NoNewPrivileges: true,
 		},
+		WebSockets: DefaultWebSockets(),
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -35,7 +36,8 @@ const keyControl = 0xffe3
 type scene struct {
 	t                       *testing.T
 	d                       *desktop
-	reg                     wsrelay.Registry
+	revokeMu                sync.Mutex
+	revoke                  []context.CancelCauseFunc // ends the viewer's relays
 	ownerFront, viewerFront *httptest.Server
 	viewerServed            chan error // what the viewer's Serve returned
 	owner, viewer           *watcher
@@ -72,18 +74,32 @@ func (s *scene) relayFront(filtered bool, served chan<- error) *httptest.Server 
 			http.NotFound(w, r)
 			return
 		}
-		opts := wsrelay.Options{
-			Header:   http.Header{"X-Remote-User": {user}},
-			Registry: &s.reg,
-			Key:      "url/" + user,
-		}
+		opts := wsrelay.Options{Header: http.Header{"X-Remote-User": {user}}}
+		ctx, cancel := context.WithCancelCause(r.Context())
+		defer cancel(nil)
 		if filtered {
 			opts.Filter = rfb.NewViewOnly()
+			s.revokeMu.Lock()
+			s.revoke = append(s.revoke, cancel)
+			s.revokeMu.Unlock()
 		}
-		served <- wsrelay.Serve(r.Context(), w, r, s.d.Addr, opts)
+		served <- wsrelay.Serve(ctx, w, r, s.d.Addr, opts)
 	}))
 	s.t.Cleanup(front.Close)
 	return front
+}
+
+// revokeViewer ends the viewer's relays as the appliance does when a
+// share is revoked, and returns how many.
+func (s *scene) revokeViewer() int {
+	s.revokeMu.Lock()
+	defer s.revokeMu.Unlock()
+	for _, cancel := range s.revoke {
+		cancel(wsrelay.Revoked)
+	}
+	n := len(s.revoke)
+	s.revoke = nil
+	return n
 }
 
 // dial connects an RFB client through a front, asking for Raw pictures

@@ -95,13 +95,13 @@ func TestViewOnlyDesktop(t *testing.T) {
 
 	// Revoking the share closes the viewer's connection at once, and only
 	// the viewer's.
-	if n := s.reg.Close("url/bob"); n != 1 {
-		t.Fatalf("Registry.Close closed %d relays, want 1", n)
+	if n := s.revokeViewer(); n != 1 {
+		t.Fatalf("revoking closed %d relays, want 1", n)
 	}
 	select {
 	case <-viewer.done:
 	case <-time.After(10 * time.Second):
-		t.Fatal("the viewer's connection stayed open after Registry.Close")
+		t.Fatal("the viewer's connection stayed open after revoking")
 	}
 	select {
 	case err := <-s.viewerServed:

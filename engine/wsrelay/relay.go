@@ -1,8 +1,8 @@
 // Package wsrelay relays a WebSocket between a client and an upstream
 // server message by message, instead of as raw bytes: so that what a
 // client sends can be filtered (a view-only viewer's input dropped), and
-// so that a relay can be closed on demand (a share revoked) through a
-// Registry.
+// so that a relay can be closed on demand with a reason (a share revoked:
+// cancel Serve's context with a CloseReason as the cause).
 package wsrelay
 
 import (
@@ -39,14 +39,11 @@ type Options struct {
 	// OriginPatterns are the origins accepted besides the request's own
 	// host, as in websocket.AcceptOptions.
 	OriginPatterns []string
-	// Registry, if not nil, holds the relay under Key while it runs, so
-	// that Registry.Close(Key) closes it.
-	Registry *Registry
-	Key      string
-	// Authorize, if not nil, is asked again once the relay is registered
-	// and before anything is relayed: false closes it at once. This
-	// closes the window in which access is revoked after the caller's
-	// check but before the relay was in the registry.
+	// Authorize, if not nil, is asked again once the client is accepted
+	// and before anything is relayed: false closes it at once. A caller
+	// that registers the relay (to close it on revocation) before Serve
+	// closes with it the window in which access is revoked after its
+	// check but before the relay was registered.
 	Authorize func() bool
 	// OnUpstreamError answers the client when the upstream cannot be
 	// reached or does not accept the WebSocket; nothing has been written
@@ -95,7 +92,7 @@ func (c CloseReason) Error() string {
 
 // Close reasons the relay gives.
 var (
-	// Revoked is given by Registry.Close and a failed Authorize.
+	// Revoked is given by a failed Authorize.
 	Revoked = CloseReason{websocket.StatusPolicyViolation, "access revoked"}
 	// Refused is given when the filter refuses a message.
 	Refused = CloseReason{websocket.StatusPolicyViolation, "message refused by the proxy"}
@@ -115,8 +112,9 @@ var ErrNotWebSocket = errors.New("not a WebSocket handshake over HTTP/1.1")
 // http.Hijacker (directly or through Unwrap).
 //
 // Serve returns once both sides are closed: when either closes (the
-// other is told the same close code), when ctx ends, when the registry
-// closes it, or when the filter refuses a message. It returns nil, or the
+// other is told the same close code), when ctx ends (both sides are told
+// the CloseReason that is its cause, or GoingAway), or when the filter
+// refuses a message. It returns nil, or the
 // filter's error, or what prevented relaying.
 func Serve(ctx context.Context, w http.ResponseWriter, r *http.Request, upstream string, opts Options) error {
 	if !handshake(r) {
@@ -158,10 +156,6 @@ func Serve(ctx context.Context, w http.ResponseWriter, r *http.Request, upstream
 	up.SetReadLimit(limit)
 
 	rl := newRelay(client, up, opts.Filter)
-	if opts.Registry != nil {
-		done := opts.Registry.Add(opts.Key, func() { rl.end(Revoked, Revoked) })
-		defer done()
-	}
 	if opts.Authorize != nil && !opts.Authorize() {
 		rl.end(Revoked, Revoked)
 	}
