@@ -39,6 +39,11 @@ type Options struct {
 	LogLevel string
 	// GracePeriod bounds the wait for requests in flight at shutdown.
 	GracePeriod time.Duration
+	// SessionHost, when set, serves each session on an origin of its own,
+	// {url_id}.{SessionHost} (subdomain mode), and the certificates cover
+	// those names: a wildcard from the local CA, or certificates obtained
+	// on demand from ACME for the sessions that run. Empty: path mode.
+	SessionHost string
 	// PlainListen, when set, is a plain HTTP address that serves the same
 	// route as the HTTPS listener, without TLS. Only make bench sets it (to
 	// compare with a plain HTTP proxy), from Go: the configuration file
@@ -139,7 +144,7 @@ func Build(o Options) (*caddy.Config, error) {
 		FlushInterval: caddy.Duration(-1),
 	}
 	routes := caddyhttp.RouteList{{HandlersRaw: []json.RawMessage{
-		mod(Handler{}, "handler", "simphony_remote"),
+		mod(Handler{SessionHost: o.SessionHost}, "handler", "simphony_remote"),
 		mod(proxy, "handler", "reverse_proxy"),
 	}}}
 	https := &caddyhttp.Server{
@@ -176,6 +181,10 @@ func Build(o Options) (*caddy.Config, error) {
 	// overwritten when renewed, and OCSP staples and locks are per name.
 	tlsApp := caddytls.TLS{Automation: &caddytls.AutomationConfig{}, DisableStorageClean: true}
 	internal := mod(caddytls.InternalIssuer{CA: LocalCA}, "module", "internal")
+	if o.SessionHost != "" && (o.Mode() == TLSInternal || !IsPublic(o.SessionHost)) {
+		// The local CA signs a wildcard for the sessions' origins.
+		names = append(names, "*."+o.SessionHost)
+	}
 	switch o.Mode() {
 	case TLSFiles:
 		tlsApp.CertificatesRaw = caddy.ModuleMap{"load_files": caddyconfig.JSON([]caddytls.CertKeyFilePair{{Certificate: o.CertFile, Key: o.KeyFile}}, &warnings)}
@@ -196,6 +205,16 @@ func Build(o Options) (*caddy.Config, error) {
 		}
 		if len(private) > 0 {
 			tlsApp.Automation.Policies = append(tlsApp.Automation.Policies, &caddytls.AutomationPolicy{SubjectsRaw: private, IssuersRaw: []json.RawMessage{internal}})
+		}
+		if o.SessionHost != "" && IsPublic(o.SessionHost) {
+			// A wildcard from ACME needs the DNS challenge: each session's
+			// name gets its certificate at its first handshake instead,
+			// for running sessions only (Permission).
+			tlsApp.Automation.OnDemand = &caddytls.OnDemandConfig{PermissionRaw: mod(Permission{SessionHost: o.SessionHost}, "module", "simphony_remote")}
+			tlsApp.Automation.Policies = append(tlsApp.Automation.Policies, &caddytls.AutomationPolicy{
+				OnDemand:   true,
+				IssuersRaw: []json.RawMessage{mod(caddytls.ACMEIssuer{Email: o.Email}, "module", "acme")},
+			})
 		}
 		tlsApp.CertificatesRaw = caddy.ModuleMap{"automate": caddyconfig.JSON(names, &warnings)}
 	default:

@@ -75,6 +75,22 @@ func TestBuild(t *testing.T) {
 			want: []string{`"listen":[":80"]`, `"Location":["https://{http.request.host}:8443{http.request.uri}"]`, `"status_code":308`}},
 		{name: "a redirect to port 443", mode: TLSInternal, localCA: true, change: func(o *Options) { o.Listen = ":443"; o.HTTPRedirect = ":80" },
 			want: []string{`"Location":["https://{http.request.host}{http.request.uri}"]`}},
+		{name: "subdomain origins: a wildcard from the local CA", mode: TLSInternal, localCA: true, change: func(o *Options) { o.SessionHost = "localhost" },
+			want: []string{`"session_host":"localhost"`, `"automate":["localhost","127.0.0.1","*.localhost"]`, `"default_sni":"localhost"`}, notWant: []string{"on_demand"}},
+		{name: "subdomain origins with ACME: certificates on demand, for running sessions", mode: TLSACME, localCA: false, change: func(o *Options) {
+			o.Hostnames = []string{"remote.lab.example.org"}
+			o.Email = "ops@lab.example.org"
+			o.SessionHost = "remote.lab.example.org"
+		}, want: []string{
+			`"on_demand":{"permission":{"module":"simphony_remote","session_host":"remote.lab.example.org"}}`,
+			`{"issuers":[{"email":"ops@lab.example.org","module":"acme"}],"on_demand":true}`,
+		}, notWant: []string{`*.remote.lab.example.org`, `"module":"internal"`}},
+		{name: "subdomain origins with ACME on a private name: the local CA's wildcard", mode: TLSACME, localCA: true, change: func(o *Options) {
+			o.Hostnames = []string{"remote.lab.internal"}
+			o.Email = "ops@lab.example.org"
+			o.SessionHost = "remote.lab.internal"
+		}, want: []string{`{"subjects":["remote.lab.internal","*.remote.lab.internal"],"issuers":[{"ca":"local","module":"internal"}]}`}, notWant: []string{"on_demand"}},
+		{name: "path origins: no wildcard", mode: TLSInternal, localCA: true, notWant: []string{"*.", "session_host"}},
 		{name: "debug logs", mode: TLSInternal, localCA: true, change: func(o *Options) { o.LogLevel = "debug" }, want: []string{`"level":"DEBUG"`}},
 	}
 	for _, tt := range tests {

@@ -4,7 +4,7 @@
 // "exit" exits at once, "slow" waits TESTAPP_DELAY before listening. Under
 // the base path, "ws" echoes WebSocket messages and "write?name=&data="
 // writes a file into /workspace, "unlisten" closes the HTTP server while
-// the process keeps running.
+// the process keeps running. "hostile" attacks whoever opens it (hostile.go).
 package main
 
 import (
@@ -33,6 +33,9 @@ func main() {
 	mux.HandleFunc(base, func(w http.ResponseWriter, r *http.Request) {
 		if os.Getenv("TESTAPP_MODE") == "never-ready" {
 			http.Error(w, "never ready", http.StatusServiceUnavailable)
+			return
+		}
+		if os.Getenv("TESTAPP_MODE") == "hostile" && hostile(w, r, strings.TrimPrefix(r.URL.Path, base)) {
 			return
 		}
 		switch strings.TrimPrefix(r.URL.Path, base) {
