@@ -128,3 +128,22 @@ func TestIsPublic(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildLoads: Caddy provisions the configurations of subdomain mode,
+// our on-demand permission module included (nothing is started).
+func TestBuildLoads(t *testing.T) {
+	SetBackend(&fakeBackend{})
+	for _, o := range []Options{
+		{Listen: "127.0.0.1:0", StorageDir: t.TempDir(), SessionHost: "localhost"},
+		{Listen: "127.0.0.1:0", StorageDir: t.TempDir(), SessionHost: "remote.lab.example.org",
+			Hostnames: []string{"remote.lab.example.org"}, Email: "ops@lab.example.org"},
+	} {
+		cfg, err := Build(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := caddy.Validate(cfg); err != nil {
+			t.Errorf("Caddy refuses the configuration for %s: %v", o.SessionHost, err)
+		}
+	}
+}

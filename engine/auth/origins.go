@@ -104,9 +104,15 @@ func (o *Origins) Redeem(ctx context.Context, secret, urlID string) (*http.Cooki
 	if !ok {
 		return nil, Identity{}, false
 	}
+	// Lax, not Strict: the browser arrives from the portal, which is
+	// another site where the session's name is not under the portal's
+	// registrable domain (*.localhost), and a Strict cookie set in that
+	// redirect chain is not sent at its end. Cross-site requests other
+	// than top-level GETs still go without it, and the proxy refuses
+	// unsafe cross-site requests anyway.
 	c := &http.Cookie{
 		Name: OriginCookieName, Value: t.login + "." + o.sign(urlID, t.login), Path: "/",
-		HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode,
+		HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode,
 	}
 	return c, id, true
 }

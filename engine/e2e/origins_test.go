@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/coder/websocket"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
 	"github.com/simphony/simphony-remote/engine/api/wire"
@@ -23,6 +24,7 @@ import (
 	"github.com/simphony/simphony-remote/engine/auth"
 	"github.com/simphony/simphony-remote/engine/config"
 	"github.com/simphony/simphony-remote/engine/docker/dockertest"
+	"github.com/simphony/simphony-remote/engine/images"
 )
 
 // localhostClient is an HTTPS client of the appliance that reaches every
@@ -176,6 +178,31 @@ func TestHostileSessionCannotActAsViewer(t *testing.T) {
 		t.Error("the administrator is warned about path origins in subdomain mode")
 	}
 
+	// WebSockets to a session come from its own origin's pages, or from no
+	// page (a client with a token).
+	wsURL := "wss://" + session.URLID + ".localhost:" + port + session.URLPath + "ws"
+	for _, o := range []struct {
+		origin string
+		ok     bool
+	}{{origin, true}, {"", true}, {portal, false}, {"https://" + strings.Repeat("0", 32) + ".localhost:" + port, false}} {
+		hdr := http.Header{"Authorization": {"Bearer " + alice.token}}
+		if o.origin != "" {
+			hdr.Set("Origin", o.origin)
+		}
+		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		c, resp, err := websocket.Dial(dctx, wsURL, &websocket.DialOptions{HTTPClient: localhostClient(s), HTTPHeader: hdr})
+		cancel()
+		switch {
+		case o.ok && err != nil:
+			t.Errorf("a WebSocket with Origin %q: %v", o.origin, err)
+		case !o.ok && (err == nil || resp == nil || resp.StatusCode != http.StatusForbidden):
+			t.Errorf("a WebSocket with Origin %q was not refused with 403: %v", o.origin, err)
+		}
+		if c != nil {
+			c.CloseNow()
+		}
+	}
+
 	// A session's origin serves that session and nothing else.
 	hc := localhostClient(s)
 	for _, p := range []string{"/api/v1/me", "/login", "/", "/healthz", "/user/alice/containers/" + strings.Repeat("0", 32) + "/"} {
@@ -265,5 +292,65 @@ func TestPathOriginsWarning(t *testing.T) {
 	}
 	if user := appliancetest.ReadBody(s.Login("alice", "password-alice").Do("GET", "/", nil, nil)); strings.Contains(user, "flash warning") {
 		t.Error("a user who is no administrator is shown the warning")
+	}
+}
+
+// TestDesktopOnItsOwnOrigin starts the starter desktop from the portal in
+// subdomain mode, in Chromium: the portal hands the browser over to the
+// session's origin, where noVNC connects its WebSocket (whose Origin the
+// appliance checks).
+func TestDesktopOnItsOwnOrigin(t *testing.T) {
+	requireStarters(t)
+	s := appliancetest.Start(t, appliancetest.WithConfig(func(c *config.Config) {
+		c.TLS.Hostnames = []string{"localhost", "127.0.0.1"}
+		c.DemoApplications = []string{images.Desktop}
+	}))
+	t.Cleanup(func() {
+		for _, r := range s.App.Sessions().Routes().List() {
+			_ = s.App.Sessions().StopAny(context.Background(), r.URLID, "test")
+		}
+	})
+	_, port, _ := net.SplitHostPort(s.Config.Listen)
+	portal := "https://localhost:" + port
+	waitForFile(t, filepath.Join(s.Config.DataDir, "caddy", "certificates", "local", "wildcard_.localhost", "wildcard_.localhost.crt"))
+	ctx := newChromium(t, s)
+	failures := watchFailures(ctx)
+	step(t, ctx, "signing in",
+		chromedp.Navigate(portal+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), "admin"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), s.AdminPassword),
+		chromedp.Click(chromedp.CSS(`form[action="/login"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`li[data-name="Desktop"] form button[type="submit"]`)),
+		chromedp.Click(chromedp.CSS(`li[data-name="Desktop"] form button[type="submit"]`)),
+	)
+	// Starting a container changes this machine's network, which makes
+	// Chromium abort the loads in flight (see TestBrowser): reload, at
+	// most a few times, as a user would.
+	reloads := 0
+	for deadline := time.Now().Add(90 * time.Second); ; {
+		// A page between two loads has no document to ask: ask again.
+		ectx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		connected, err := chromedp.Run(ectx, chromedp.Evaluate[bool](`!!document.documentElement && document.documentElement.classList.contains("noVNC_connected")`))
+		cancel()
+		if err == nil && connected {
+			break
+		}
+		loc := get(t, ctx, chromedp.Location())
+		if failed := failures(); strings.Count(failed, "ERR_NETWORK_CHANGED") > reloads && reloads < 3 && time.Now().Before(deadline) {
+			reloads = strings.Count(failed, "ERR_NETWORK_CHANGED")
+			t.Logf("reloading %s after: %s", loc, failed)
+			step(t, ctx, "reloading", chromedp.Reload())
+			continue
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("noVNC did not connect; at %s; failed loads: %s", loc, failures())
+		}
+		step(t, ctx, "waiting for the desktop", chromedp.Sleep(200*time.Millisecond))
+	}
+	loc := get(t, ctx, chromedp.Location())
+	routes := s.App.Sessions().Routes().List()
+	if len(routes) != 1 || !strings.HasPrefix(loc, "https://"+routes[0].URLID+".localhost:"+port+routes[0].URLPath+"vnc.html") {
+		t.Fatalf("the desktop connected at %s, want on its own origin", loc)
 	}
 }
