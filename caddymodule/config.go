@@ -40,9 +40,10 @@ type Options struct {
 	// GracePeriod bounds the wait for requests in flight at shutdown.
 	GracePeriod time.Duration
 	// SessionHost, when set, serves each session on an origin of its own,
-	// {url_id}.{SessionHost} (subdomain mode), and the certificates cover
-	// those names: a wildcard from the local CA, or certificates obtained
-	// on demand from ACME for the sessions that run. Empty: path mode.
+	// {url_id}.{SessionHost} (subdomain mode), with a certificate of its
+	// own obtained on demand (from the local CA, or ACME for a public
+	// name) while the session runs; a certificate pair must cover
+	// *.{SessionHost}. Empty: path mode.
 	SessionHost string
 	// PlainListen, when set, is a plain HTTP address that serves the same
 	// route as the HTTPS listener, without TLS. Only make bench sets it (to
@@ -181,10 +182,6 @@ func Build(o Options) (*caddy.Config, error) {
 	// overwritten when renewed, and OCSP staples and locks are per name.
 	tlsApp := caddytls.TLS{Automation: &caddytls.AutomationConfig{}, DisableStorageClean: true}
 	internal := mod(caddytls.InternalIssuer{CA: LocalCA}, "module", "internal")
-	if o.SessionHost != "" && (o.Mode() == TLSInternal || !IsPublic(o.SessionHost)) {
-		// The local CA signs a wildcard for the sessions' origins.
-		names = append(names, "*."+o.SessionHost)
-	}
 	switch o.Mode() {
 	case TLSFiles:
 		tlsApp.CertificatesRaw = caddy.ModuleMap{"load_files": caddyconfig.JSON([]caddytls.CertKeyFilePair{{Certificate: o.CertFile, Key: o.KeyFile}}, &warnings)}
@@ -206,20 +203,24 @@ func Build(o Options) (*caddy.Config, error) {
 		if len(private) > 0 {
 			tlsApp.Automation.Policies = append(tlsApp.Automation.Policies, &caddytls.AutomationPolicy{SubjectsRaw: private, IssuersRaw: []json.RawMessage{internal}})
 		}
-		if o.SessionHost != "" && IsPublic(o.SessionHost) {
-			// A wildcard from ACME needs the DNS challenge: each session's
-			// name gets its certificate at its first handshake instead,
-			// for running sessions only (Permission).
-			tlsApp.Automation.OnDemand = &caddytls.OnDemandConfig{PermissionRaw: mod(Permission{SessionHost: o.SessionHost}, "module", "simphony_remote")}
-			tlsApp.Automation.Policies = append(tlsApp.Automation.Policies, &caddytls.AutomationPolicy{
-				OnDemand:   true,
-				IssuersRaw: []json.RawMessage{mod(caddytls.ACMEIssuer{Email: o.Email}, "module", "acme")},
-			})
-		}
 		tlsApp.CertificatesRaw = caddy.ModuleMap{"automate": caddyconfig.JSON(names, &warnings)}
 	default:
 		tlsApp.Automation.Policies = []*caddytls.AutomationPolicy{{SubjectsRaw: names, IssuersRaw: []json.RawMessage{internal}}}
 		tlsApp.CertificatesRaw = caddy.ModuleMap{"automate": caddyconfig.JSON(names, &warnings)}
+	}
+
+	if o.SessionHost != "" && o.Mode() != TLSFiles {
+		// Each session's name gets a certificate of its own at its first
+		// handshake, for running sessions only (Permission): browsers take
+		// no wildcard under a single-label name (*.localhost), and one from
+		// ACME would need the DNS challenge. The local CA signs at once;
+		// ACME (for a public name) takes seconds.
+		issuer := internal
+		if o.Mode() == TLSACME && IsPublic(o.SessionHost) {
+			issuer = mod(caddytls.ACMEIssuer{Email: o.Email}, "module", "acme")
+		}
+		tlsApp.Automation.OnDemand = &caddytls.OnDemandConfig{PermissionRaw: mod(Permission{SessionHost: o.SessionHost}, "module", "simphony_remote")}
+		tlsApp.Automation.Policies = append(tlsApp.Automation.Policies, &caddytls.AutomationPolicy{OnDemand: true, IssuersRaw: []json.RawMessage{issuer}})
 	}
 
 	noTrust := false

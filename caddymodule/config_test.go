@@ -75,22 +75,30 @@ func TestBuild(t *testing.T) {
 			want: []string{`"listen":[":80"]`, `"Location":["https://{http.request.host}:8443{http.request.uri}"]`, `"status_code":308`}},
 		{name: "a redirect to port 443", mode: TLSInternal, localCA: true, change: func(o *Options) { o.Listen = ":443"; o.HTTPRedirect = ":80" },
 			want: []string{`"Location":["https://{http.request.host}{http.request.uri}"]`}},
-		{name: "subdomain origins: a wildcard from the local CA", mode: TLSInternal, localCA: true, change: func(o *Options) { o.SessionHost = "localhost" },
-			want: []string{`"session_host":"localhost"`, `"automate":["localhost","127.0.0.1","*.localhost"]`, `"default_sni":"localhost"`}, notWant: []string{"on_demand"}},
-		{name: "subdomain origins with ACME: certificates on demand, for running sessions", mode: TLSACME, localCA: false, change: func(o *Options) {
+		{name: "subdomain origins: certificates on demand from the local CA, for running sessions", mode: TLSInternal, localCA: true, change: func(o *Options) { o.SessionHost = "localhost" },
+			want: []string{`"session_host":"localhost"`, `"automate":["localhost","127.0.0.1"]`, `"default_sni":"localhost"`,
+				`"on_demand":{"permission":{"module":"simphony_remote","session_host":"localhost"}}`,
+				`{"issuers":[{"ca":"local","module":"internal"}],"on_demand":true}`,
+			}, notWant: []string{"*.", "acme"}},
+		{name: "subdomain origins with ACME: certificates on demand from ACME", mode: TLSACME, localCA: false, change: func(o *Options) {
 			o.Hostnames = []string{"remote.lab.example.org"}
 			o.Email = "ops@lab.example.org"
 			o.SessionHost = "remote.lab.example.org"
 		}, want: []string{
 			`"on_demand":{"permission":{"module":"simphony_remote","session_host":"remote.lab.example.org"}}`,
 			`{"issuers":[{"email":"ops@lab.example.org","module":"acme"}],"on_demand":true}`,
-		}, notWant: []string{`*.remote.lab.example.org`, `"module":"internal"`}},
-		{name: "subdomain origins with ACME on a private name: the local CA's wildcard", mode: TLSACME, localCA: true, change: func(o *Options) {
+		}, notWant: []string{`*.`, `"module":"internal"`}},
+		{name: "subdomain origins with ACME on a private name: on demand from the local CA", mode: TLSACME, localCA: true, change: func(o *Options) {
 			o.Hostnames = []string{"remote.lab.internal"}
 			o.Email = "ops@lab.example.org"
 			o.SessionHost = "remote.lab.internal"
-		}, want: []string{`{"subjects":["remote.lab.internal","*.remote.lab.internal"],"issuers":[{"ca":"local","module":"internal"}]}`}, notWant: []string{"on_demand"}},
-		{name: "path origins: no wildcard", mode: TLSInternal, localCA: true, notWant: []string{"*.", "session_host"}},
+		}, want: []string{`{"issuers":[{"ca":"local","module":"internal"}],"on_demand":true}`}, notWant: []string{`"module":"acme"`, "*."}},
+		{name: "subdomain origins with a certificate pair: nothing on demand", mode: TLSFiles, localCA: false, change: func(o *Options) {
+			o.Hostnames = []string{"remote.lab.example.org"}
+			o.CertFile, o.KeyFile = "/etc/ssl/remote.pem", "/etc/ssl/remote.key"
+			o.SessionHost = "remote.lab.example.org"
+		}, want: []string{`"session_host":"remote.lab.example.org"`}, notWant: []string{"on_demand"}},
+		{name: "path origins: nothing on demand", mode: TLSInternal, localCA: true, notWant: []string{"on_demand", "session_host"}},
 		{name: "debug logs", mode: TLSInternal, localCA: true, change: func(o *Options) { o.LogLevel = "debug" }, want: []string{`"level":"DEBUG"`}},
 	}
 	for _, tt := range tests {

@@ -58,8 +58,8 @@ func requireStarters(t *testing.T) {
 }
 
 // leafSPKI is the base64 SHA-256 of the public keys of the appliance's
-// certificates (the portal's names, and the wildcard of the sessions'
-// origins), which Chromium is told to accept: a fresh profile cannot be
+// certificates (the portal's names, and the sessions' origins issued so
+// far), which Chromium is told to accept: a fresh profile cannot be
 // made to trust the local CA without tools, and this trusts those keys
 // only.
 func leafSPKI(t *testing.T, s *appliancetest.Server) string {

@@ -93,7 +93,7 @@ func TestHostileSessionCannotActAsViewer(t *testing.T) {
 	_, port, _ := net.SplitHostPort(s.Config.Listen)
 	portal := "https://localhost:" + port
 	origin := "https://" + session.URLID + ".localhost:" + port
-	waitForFile(t, filepath.Join(s.Config.DataDir, "caddy", "certificates", "local", "wildcard_.localhost", "wildcard_.localhost.crt"))
+	sessionCertificate(t, s, session.URLID)
 
 	// The viewer signs in on the portal and opens the shared session.
 	bctx := newChromium(t, s)
@@ -203,6 +203,12 @@ func TestHostileSessionCannotActAsViewer(t *testing.T) {
 		}
 	}
 
+	// A name of no running session gets no certificate.
+	if resp, err := localhostClient(s).Get("https://" + strings.Repeat("0", 32) + ".localhost:" + port + "/"); err == nil {
+		resp.Body.Close()
+		t.Error("the origin of no session completed a TLS handshake")
+	}
+
 	// A session's origin serves that session and nothing else.
 	hc := localhostClient(s)
 	for _, p := range []string{"/api/v1/me", "/login", "/", "/healthz", "/user/alice/containers/" + strings.Repeat("0", 32) + "/"} {
@@ -265,6 +271,21 @@ func getFollowing(t *testing.T, c *http.Client, u, token string) (int, string) {
 	return 0, ""
 }
 
+// sessionCertificate has the appliance issue the certificate of session
+// urlID's origin (on demand, at a first handshake), so that Chromium,
+// started next, is told to accept its key (leafSPKI).
+func sessionCertificate(t *testing.T, s *appliancetest.Server, urlID string) {
+	t.Helper()
+	_, port, _ := net.SplitHostPort(s.Config.Listen)
+	resp, err := localhostClient(s).Get("https://" + urlID + ".localhost:" + port + "/")
+	if err != nil {
+		t.Fatalf("the session's origin does not answer over HTTPS: %v", err)
+	}
+	resp.Body.Close()
+	name := urlID + ".localhost"
+	waitForFile(t, filepath.Join(s.Config.DataDir, "caddy", "certificates", "local", name, name+".crt"))
+}
+
 // waitForFile waits for a file the appliance makes in the background.
 func waitForFile(t *testing.T, path string) {
 	t.Helper()
@@ -295,7 +316,7 @@ func TestPathOriginsWarning(t *testing.T) {
 	}
 }
 
-// TestDesktopOnItsOwnOrigin starts the starter desktop from the portal in
+// TestDesktopOnItsOwnOrigin opens the starter desktop from the portal in
 // subdomain mode, in Chromium: the portal hands the browser over to the
 // session's origin, where noVNC connects its WebSocket (whose Origin the
 // appliance checks).
@@ -312,17 +333,27 @@ func TestDesktopOnItsOwnOrigin(t *testing.T) {
 	})
 	_, port, _ := net.SplitHostPort(s.Config.Listen)
 	portal := "https://localhost:" + port
-	waitForFile(t, filepath.Join(s.Config.DataDir, "caddy", "certificates", "local", "wildcard_.localhost", "wildcard_.localhost.crt"))
+	// Started through the API, so that Chromium can be told to accept its
+	// origin's certificate, issued on demand.
+	admin := tokenFor(t, s, "admin", s.AdminPassword)
+	var apps []wire.UserApplication
+	admin.json("GET", "/api/v1/applications", nil, 200, &apps)
+	if len(apps) != 1 {
+		t.Fatalf("the administrator's applications: %+v", apps)
+	}
+	var session wire.Container
+	admin.json("POST", "/api/v1/containers", wire.StartRequest{MappingID: apps[0].MappingID, Configurables: map[string]string{"resolution": "1280x800"}}, 201, &session)
+	sessionCertificate(t, s, session.URLID)
 	ctx := newChromium(t, s)
 	failures := watchFailures(ctx)
-	step(t, ctx, "signing in",
+	step(t, ctx, "signing in and opening the desktop",
 		chromedp.Navigate(portal+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), "admin"),
 		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), s.AdminPassword),
 		chromedp.Click(chromedp.CSS(`form[action="/login"] button`)),
-		chromedp.WaitVisible(chromedp.CSS(`li[data-name="Desktop"] form button[type="submit"]`)),
-		chromedp.Click(chromedp.CSS(`li[data-name="Desktop"] form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`li[data-name="Desktop"] a.button`)),
+		chromedp.Click(chromedp.CSS(`li[data-name="Desktop"] a.button`)),
 	)
 	// Starting a container changes this machine's network, which makes
 	// Chromium abort the loads in flight (see TestBrowser): reload, at
@@ -349,8 +380,7 @@ func TestDesktopOnItsOwnOrigin(t *testing.T) {
 		step(t, ctx, "waiting for the desktop", chromedp.Sleep(200*time.Millisecond))
 	}
 	loc := get(t, ctx, chromedp.Location())
-	routes := s.App.Sessions().Routes().List()
-	if len(routes) != 1 || !strings.HasPrefix(loc, "https://"+routes[0].URLID+".localhost:"+port+routes[0].URLPath+"vnc.html") {
+	if !strings.HasPrefix(loc, "https://"+session.URLID+".localhost:"+port+session.URLPath+"vnc.html") {
 		t.Fatalf("the desktop connected at %s, want on its own origin", loc)
 	}
 }
