@@ -65,7 +65,7 @@ func (h *Handler) handoff(w http.ResponseWriter, r *http.Request, id auth.Identi
 		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		h.b.Refuse(w, r, http.StatusMisdirectedRequest, "this session is served at "+h.originURL(r, urlID)+", not here")
+		h.b.Refuse(w, r, http.StatusForbidden, "this session is served at "+h.originURL(r, urlID)+", not here")
 		return
 	}
 	ticket, err := h.b.Ticket(id, urlID)

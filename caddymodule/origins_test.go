@@ -86,7 +86,7 @@ func TestSubdomainOrigins(t *testing.T) {
 		{name: "an API client goes straight to the session's origin", user: "tokenholder", url: portal + base + "api",
 			wantStatus: http.StatusTemporaryRedirect, wantLocation: origin + base + "api"},
 		{name: "a POST on the portal's origin is misdirected", user: "alice", method: "POST", url: portal + base + "upload",
-			wantStatus: http.StatusMisdirectedRequest},
+			wantStatus: http.StatusForbidden},
 		{name: "nobody on the portal's origin signs in first", url: portal + base, header: html,
 			wantStatus: http.StatusFound, wantLocation: "/login?next=" + url.QueryEscape(base)},
 		{name: "another user gets no ticket", user: "bob", url: portal + base, header: html,
