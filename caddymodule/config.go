@@ -40,6 +40,12 @@ type Options struct {
 	LogLevel string
 	// GracePeriod bounds the wait for requests in flight at shutdown.
 	GracePeriod time.Duration
+	// SessionHost, when set, serves each session on an origin of its own,
+	// {url_id}.{SessionHost} (subdomain mode), with a certificate of its
+	// own obtained on demand (from the local CA, or ACME for a public
+	// name) while the session runs; a certificate pair must cover
+	// *.{SessionHost}. Empty: path mode.
+	SessionHost string
 	// PlainListen, when set, is a plain HTTP address that serves the same
 	// route as the HTTPS listener, without TLS. Only make bench sets it (to
 	// compare with a plain HTTP proxy), from Go: the configuration file
@@ -146,7 +152,7 @@ func Build(o Options) (*caddy.Config, error) {
 		}},
 	}
 	routes := caddyhttp.RouteList{{HandlersRaw: []json.RawMessage{
-		mod(Handler{}, "handler", "simphony_remote"),
+		mod(Handler{SessionHost: o.SessionHost}, "handler", "simphony_remote"),
 		mod(proxy, "handler", "reverse_proxy"),
 	}}}
 	https := &caddyhttp.Server{
@@ -208,6 +214,20 @@ func Build(o Options) (*caddy.Config, error) {
 	default:
 		tlsApp.Automation.Policies = []*caddytls.AutomationPolicy{{SubjectsRaw: names, IssuersRaw: []json.RawMessage{internal}}}
 		tlsApp.CertificatesRaw = caddy.ModuleMap{"automate": caddyconfig.JSON(names, &warnings)}
+	}
+
+	if o.SessionHost != "" && o.Mode() != TLSFiles {
+		// Each session's name gets a certificate of its own at its first
+		// handshake, for running sessions only (Permission): browsers take
+		// no wildcard under a single-label name (*.localhost), and one from
+		// ACME would need the DNS challenge. The local CA signs at once;
+		// ACME (for a public name) takes seconds.
+		issuer := internal
+		if o.Mode() == TLSACME && IsPublic(o.SessionHost) {
+			issuer = mod(caddytls.ACMEIssuer{Email: o.Email}, "module", "acme")
+		}
+		tlsApp.Automation.OnDemand = &caddytls.OnDemandConfig{PermissionRaw: mod(Permission{SessionHost: o.SessionHost}, "module", "simphony_remote")}
+		tlsApp.Automation.Policies = append(tlsApp.Automation.Policies, &caddytls.AutomationPolicy{OnDemand: true, IssuersRaw: []json.RawMessage{issuer}})
 	}
 
 	noTrust := false

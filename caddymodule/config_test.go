@@ -75,6 +75,30 @@ func TestBuild(t *testing.T) {
 			want: []string{`"listen":[":80"]`, `"Location":["https://{http.request.host}:8443{http.request.uri}"]`, `"status_code":308`}},
 		{name: "a redirect to port 443", mode: TLSInternal, localCA: true, change: func(o *Options) { o.Listen = ":443"; o.HTTPRedirect = ":80" },
 			want: []string{`"Location":["https://{http.request.host}{http.request.uri}"]`}},
+		{name: "subdomain origins: certificates on demand from the local CA, for running sessions", mode: TLSInternal, localCA: true, change: func(o *Options) { o.SessionHost = "localhost" },
+			want: []string{`"session_host":"localhost"`, `"automate":["localhost","127.0.0.1"]`, `"default_sni":"localhost"`,
+				`"on_demand":{"permission":{"module":"simphony_remote","session_host":"localhost"}}`,
+				`{"issuers":[{"ca":"local","module":"internal"}],"on_demand":true}`,
+			}, notWant: []string{"*.", "acme"}},
+		{name: "subdomain origins with ACME: certificates on demand from ACME", mode: TLSACME, localCA: false, change: func(o *Options) {
+			o.Hostnames = []string{"remote.lab.example.org"}
+			o.Email = "ops@lab.example.org"
+			o.SessionHost = "remote.lab.example.org"
+		}, want: []string{
+			`"on_demand":{"permission":{"module":"simphony_remote","session_host":"remote.lab.example.org"}}`,
+			`{"issuers":[{"email":"ops@lab.example.org","module":"acme"}],"on_demand":true}`,
+		}, notWant: []string{`*.`, `"module":"internal"`}},
+		{name: "subdomain origins with ACME on a private name: on demand from the local CA", mode: TLSACME, localCA: true, change: func(o *Options) {
+			o.Hostnames = []string{"remote.lab.internal"}
+			o.Email = "ops@lab.example.org"
+			o.SessionHost = "remote.lab.internal"
+		}, want: []string{`{"issuers":[{"ca":"local","module":"internal"}],"on_demand":true}`}, notWant: []string{`"module":"acme"`, "*."}},
+		{name: "subdomain origins with a certificate pair: nothing on demand", mode: TLSFiles, localCA: false, change: func(o *Options) {
+			o.Hostnames = []string{"remote.lab.example.org"}
+			o.CertFile, o.KeyFile = "/etc/ssl/remote.pem", "/etc/ssl/remote.key"
+			o.SessionHost = "remote.lab.example.org"
+		}, want: []string{`"session_host":"remote.lab.example.org"`}, notWant: []string{"on_demand"}},
+		{name: "path origins: nothing on demand", mode: TLSInternal, localCA: true, notWant: []string{"on_demand", "session_host"}},
 		{name: "debug logs", mode: TLSInternal, localCA: true, change: func(o *Options) { o.LogLevel = "debug" }, want: []string{`"level":"DEBUG"`}},
 	}
 	for _, tt := range tests {
@@ -109,6 +133,25 @@ func TestIsPublic(t *testing.T) {
 	} {
 		if IsPublic(name) != want {
 			t.Errorf("IsPublic(%q) = %v, want %v", name, !want, want)
+		}
+	}
+}
+
+// TestBuildLoads: Caddy provisions the configurations of subdomain mode,
+// our on-demand permission module included (nothing is started).
+func TestBuildLoads(t *testing.T) {
+	SetBackend(&fakeBackend{})
+	for _, o := range []Options{
+		{Listen: "127.0.0.1:0", StorageDir: t.TempDir(), SessionHost: "localhost"},
+		{Listen: "127.0.0.1:0", StorageDir: t.TempDir(), SessionHost: "remote.lab.example.org",
+			Hostnames: []string{"remote.lab.example.org"}, Email: "ops@lab.example.org"},
+	} {
+		cfg, err := Build(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := caddy.Validate(cfg); err != nil {
+			t.Errorf("Caddy refuses the configuration for %s: %v", o.SessionHost, err)
 		}
 	}
 }

@@ -54,6 +54,15 @@ type Backend interface {
 	// and message: the appliance's error page for browsers, its JSON
 	// error for API clients.
 	Refuse(w http.ResponseWriter, r *http.Request, status int, message string)
+	// Ticket gives a browser signed in on the portal a single-use ticket
+	// into the origin of session urlID (subdomain mode).
+	Ticket(id auth.Identity, urlID string) (string, error)
+	// Enter redeems a ticket on the origin of session urlID, returning the
+	// cookie that signs the browser in there.
+	Enter(ctx context.Context, ticket, urlID string) (*http.Cookie, bool)
+	// IdentifyOrigin returns who made a request on the origin of session
+	// urlID: its cookie, or an API token.
+	IdentifyOrigin(r *http.Request, urlID string) (auth.Identity, bool)
 	// Observe counts a proxied request's status.
 	Observe(status int)
 	// ServeHTTP serves everything that is not a session.
@@ -84,6 +93,12 @@ const UpstreamVar = "upstream"
 
 // Handler is the module.
 type Handler struct {
+	// SessionHost, when set, serves each session on an origin of its own,
+	// https://{url_id}.{SessionHost}, and the portal on SessionHost
+	// (subdomain mode; see origins.go). Empty: sessions are served on the
+	// portal's origin (path mode).
+	SessionHost string `json:"session_host,omitempty"`
+
 	b Backend
 }
 
@@ -139,12 +154,14 @@ func cleanSessionPath(u *url.URL, m []string) {
 // ServeHTTP implements caddyhttp.MiddlewareHandler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	setHSTS(w, r)
+	if urlID, ok := h.sessionOrigin(r.Host); ok {
+		return h.serveOrigin(w, r, next, urlID)
+	}
 	m := sessionPath.FindStringSubmatch(r.URL.Path)
 	if m == nil {
 		h.b.ServeHTTP(w, r)
 		return nil
 	}
-	name, urlID, rest := m[1], m[2], m[3]
 	cleanSessionPath(r.URL, m)
 	if badPath(r) {
 		h.b.Refuse(w, r, http.StatusBadRequest, "bad path: encoded slashes and . or .. segments are not allowed")
@@ -155,6 +172,22 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		unauthenticated(w, r)
 		return nil
 	}
+	route, access, ok := h.authorise(w, r, id, m[1], m[2])
+	if !ok {
+		return nil
+	}
+	if h.SessionHost != "" {
+		// The portal's origin never serves a session: the browser goes
+		// to the session's own origin.
+		h.handoff(w, r, id, route.URLID)
+		return nil
+	}
+	return h.proxy(w, r, next, id, route, access, m[3])
+}
+
+// authorise finds the session urlID of user name and how far id may use
+// it; it answers the request itself when id may not.
+func (h *Handler) authorise(w http.ResponseWriter, r *http.Request, id auth.Identity, name, urlID string) (routes.Route, Access, bool) {
 	route, ok := h.b.Route(r.Context(), urlID)
 	access := NoAccess
 	if ok && route.User == name {
@@ -165,8 +198,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		// that ended, a made-up url id and another user's session get the
 		// same answer.
 		h.b.Refuse(w, r, http.StatusNotFound, notFound)
-		return nil
+		return routes.Route{}, NoAccess, false
 	}
+	return route, access, true
+}
+
+// proxy hands an authorised request to the session.
+func (h *Handler) proxy(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, id auth.Identity, route routes.Route, access Access, rest string) error {
 	if rest == "" {
 		http.Redirect(w, r, r.URL.Path+"/", http.StatusMovedPermanently)
 		return nil
@@ -177,6 +215,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	if access == ViewAccess && !safeMethod(r.Method) {
 		h.b.Refuse(w, r, http.StatusForbidden, "this session is shared with you for viewing only")
+		return nil
+	}
+	if wsrelay.IsUpgrade(r) && !sameOriginUpgrade(r) {
+		h.b.Refuse(w, r, http.StatusForbidden, "a WebSocket from another origin is refused")
 		return nil
 	}
 	scrub(r, id)
@@ -318,12 +360,13 @@ func (s *statusRecorder) WriteHeader(code int) {
 	if s.status == 0 {
 		s.status = code
 	}
+	dropOurCookies(s.Header())
 	s.ResponseWriterWrapper.WriteHeader(code)
 }
 
 func (s *statusRecorder) Write(b []byte) (int, error) {
 	if s.status == 0 {
-		s.status = http.StatusOK
+		s.WriteHeader(http.StatusOK)
 	}
 	return s.ResponseWriterWrapper.Write(b)
 }

@@ -64,6 +64,15 @@ func (f *fakeBackend) Refuse(w http.ResponseWriter, _ *http.Request, status int,
 	f.refused = msg
 	w.WriteHeader(status)
 }
+func (f *fakeBackend) Ticket(auth.Identity, string) (string, error) {
+	return "", errors.New("no tickets here")
+}
+func (f *fakeBackend) Enter(context.Context, string, string) (*http.Cookie, bool) {
+	return nil, false
+}
+func (f *fakeBackend) IdentifyOrigin(*http.Request, string) (auth.Identity, bool) {
+	return auth.Identity{}, false
+}
 func (f *fakeBackend) Observe(status int)                               { f.observed = append(f.observed, status) }
 func (f *fakeBackend) ServeHTTP(w http.ResponseWriter, _ *http.Request) { f.served = true }
 

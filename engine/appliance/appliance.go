@@ -68,6 +68,7 @@ type Appliance struct {
 	audit    *audit.Log
 	authn    *auth.Authenticator
 	resolver *auth.Resolver
+	origins  *auth.Origins
 	web      *web.Handler
 	api      http.Handler
 	pages    http.Handler // the API and the pages: all but sessions
@@ -190,6 +191,7 @@ func open(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Optio
 		isAdmin = func(accounting.User) bool { return false }
 	}
 	a.resolver = &auth.Resolver{Logins: a.logins, Tokens: a.tokens, Users: a.accounts, IsAdmin: isAdmin}
+	a.origins = auth.NewOrigins(a.resolver, nil)
 	a.metrics = newMetrics(a.manager.Routes(), a.logins, a.sockets)
 
 	a.caddy = caddymodule.Options{
@@ -197,6 +199,11 @@ func open(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Optio
 		Hostnames: cfg.TLS.Hostnames, Email: cfg.TLS.Email, CertFile: cfg.TLS.CertFile, KeyFile: cfg.TLS.KeyFile,
 		HTTPRedirect: cfg.TLS.HTTPRedirect, LogLevel: cfg.Log.Level, GracePeriod: shutdownGrace,
 		PlainListen: opts.PlainListen,
+	}
+	if cfg.Origins() == config.OriginsSubdomain {
+		a.caddy.SessionHost = cfg.PublicHost()
+	} else {
+		log.Warn().Str("host", cfg.PublicHost()).Msg(web.PathOriginsWarning)
 	}
 	var caRoot func() ([]byte, error)
 	if a.caddy.UsesLocalCA() {
@@ -206,7 +213,7 @@ func open(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Optio
 		Authenticator: a.authn, Logins: a.logins, Resolver: a.resolver,
 		Accounts: a.accounts, Sessions: a.manager, Image: a.runtime.Image,
 		Health: a, Metrics: a.metrics.handler(), CARoot: caRoot, Open: open, Audit: a.audit,
-		Shares: a.shares,
+		Shares: a.shares, OriginsWarning: originsWarning(cfg),
 		Share: func(ctx context.Context, owner, urlID string, req wire.ShareRequest) (shares.Share, error) {
 			return api.Share(ctx, api.ShareDeps{Accounts: a.accounts, Sessions: a.manager, Shares: a.shares, Audit: a.audit}, owner, urlID, req)
 		},
@@ -228,6 +235,15 @@ func open(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Optio
 	a.pages = pages
 	ok = true
 	return a, nil
+}
+
+// originsWarning is what administrators are told on every page about the
+// origins sessions run on: nothing in subdomain mode.
+func originsWarning(cfg config.Config) string {
+	if cfg.Origins() == config.OriginsSubdomain {
+		return ""
+	}
+	return web.PathOriginsWarning
 }
 
 // adminHandler is the whole admin API, for the admin socket and for

@@ -44,6 +44,19 @@ func (b backend) Refuse(w http.ResponseWriter, r *http.Request, status int, mess
 	b.a.web.Refuse(w, r, status, message)
 }
 
+func (b backend) Ticket(id auth.Identity, urlID string) (string, error) {
+	return b.a.origins.Ticket(id, urlID)
+}
+
+func (b backend) Enter(ctx context.Context, ticket, urlID string) (*http.Cookie, bool) {
+	c, _, ok := b.a.origins.Redeem(ctx, ticket, urlID)
+	return c, ok
+}
+
+func (b backend) IdentifyOrigin(r *http.Request, urlID string) (auth.Identity, bool) {
+	return b.a.origins.Identify(r, urlID)
+}
+
 func (b backend) Observe(status int) { b.a.metrics.observeProxy(status) }
 
 func (b backend) ServeHTTP(w http.ResponseWriter, r *http.Request) { b.a.pages.ServeHTTP(w, r) }

@@ -137,7 +137,13 @@ func (l *Logins) Resolve(secret string) (Login, bool) {
 	if len(secret) != 43 { // 32 bytes in unpadded base64url
 		return Login{}, false
 	}
-	id := HashID(secret)
+	return l.ResolveHash(HashID(secret))
+}
+
+// ResolveHash returns the login whose secret hashes to id, if it is valid,
+// and notes the activity: a session's origin knows its login by this hash
+// only (see Origins).
+func (l *Logins) ResolveHash(id string) (Login, bool) {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -90,6 +90,8 @@ type Sessions struct {
 	// NoNewPrivileges stops processes in session containers from gaining
 	// privileges (setuid binaries such as sudo stop working).
 	NoNewPrivileges bool `toml:"no_new_privileges"`
+	// Origins is auto, subdomain or path: see origins.go.
+	Origins string `toml:"origins"`
 }
 
 // Log configures logging.
@@ -157,6 +159,7 @@ func Default() Config {
 			HomeUID:         1000,
 			HomeGID:         1000,
 			NoNewPrivileges: true,
+			Origins:         OriginsAuto,
 		},
 		WebSockets: DefaultWebSockets(),
 	}

@@ -102,6 +102,9 @@ func (l *Loaded) validate() error {
 	if err := l.validateWebSockets(); err != nil {
 		return err
 	}
+	if err := l.validateOrigins(); err != nil {
+		return err
+	}
 	switch c.Auth.Mode {
 	case "local", "open":
 	default:

@@ -57,23 +57,32 @@ func requireStarters(t *testing.T) {
 	}
 }
 
-// leafSPKI is the base64 SHA-256 of the appliance's certificate's public
-// key, which Chromium is told to accept: a fresh profile cannot be made to
-// trust the local CA without tools, and this trusts that one key only.
+// leafSPKI is the base64 SHA-256 of the public keys of the appliance's
+// certificates (the portal's names, and the sessions' origins issued so
+// far), which Chromium is told to accept: a fresh profile cannot be
+// made to trust the local CA without tools, and this trusts those keys
+// only.
 func leafSPKI(t *testing.T, s *appliancetest.Server) string {
 	t.Helper()
-	path := filepath.Join(s.Config.DataDir, "caddy", "certificates", "local", "127.0.0.1", "127.0.0.1.crt")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
+	paths, err := filepath.Glob(filepath.Join(s.Config.DataDir, "caddy", "certificates", "local", "*", "*.crt"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no certificate of the local CA (%v)", err)
 	}
-	block, _ := pem.Decode(data)
-	cert, err := x509.ParseCertificate(block.Bytes)
-	if err != nil {
-		t.Fatal(err)
+	var sums []string
+	for _, path := range paths {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		block, _ := pem.Decode(data)
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
+		sums = append(sums, base64.StdEncoding.EncodeToString(sum[:]))
 	}
-	sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
-	return base64.StdEncoding.EncodeToString(sum[:])
+	return strings.Join(sums, ",")
 }
 
 func newChromium(t *testing.T, s *appliancetest.Server) context.Context {

@@ -21,6 +21,8 @@ type page struct {
 	Admin         bool
 	CSRF          string
 	Error, Notice string
+	// Warning is shown to administrators on every page (path origins).
+	Warning string
 
 	// login
 	Open          bool
@@ -38,7 +40,11 @@ type page struct {
 }
 
 func (h *Handler) pageFor(id auth.Identity, title string) page {
-	return page{Title: title, User: id.User, Admin: id.Admin, CSRF: id.Login.CSRF}
+	p := page{Title: title, User: id.User, Admin: id.Admin, CSRF: id.Login.CSRF}
+	if id.Admin {
+		p.Warning = h.d.OriginsWarning
+	}
+	return p
 }
 
 // render writes a page; a template failure becomes a plain 500.

@@ -63,9 +63,16 @@ type Deps struct {
 	// who may share what with whom).
 	Shares *shares.Shares
 	Share  func(ctx context.Context, owner, urlID string, req wire.ShareRequest) (shares.Share, error)
-	Log    zerolog.Logger
-	Now    func() time.Time
+	// OriginsWarning, when set, is shown to administrators on every page:
+	// PathOriginsWarning in path mode.
+	OriginsWarning string
+	Log            zerolog.Logger
+	Now            func() time.Time
 }
+
+// PathOriginsWarning explains the risk of path origins (sessions.origins
+// = "path", or auto on an IP address), to administrators and in the log.
+const PathOriginsWarning = "Sessions run on the portal's own origin (sessions.origins is path): a web application in a session can act as whoever opens it, read their API, make API tokens in their name, including an administrator's. Open only sessions you trust, and give the appliance a DNS name (tls.hostnames) with a wildcard record *.NAME, so that each session runs on an origin of its own (see the README, \"Origins\")."
 
 // Handler serves the pages.
 type Handler struct {

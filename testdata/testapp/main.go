@@ -6,7 +6,8 @@
 // writes a file into /workspace, "unlisten" closes the HTTP server while
 // the process keeps running, "ws-report" sends the WebSocket handshake's
 // request headers as one JSON message, and "?respond-header=Name:value"
-// adds a header to the report's response.
+// adds a header to the report's response. "hostile" attacks whoever opens
+// it (hostile.go).
 package main
 
 import (
@@ -35,6 +36,9 @@ func main() {
 	mux.HandleFunc(base, func(w http.ResponseWriter, r *http.Request) {
 		if os.Getenv("TESTAPP_MODE") == "never-ready" {
 			http.Error(w, "never ready", http.StatusServiceUnavailable)
+			return
+		}
+		if os.Getenv("TESTAPP_MODE") == "hostile" && hostile(w, r, strings.TrimPrefix(r.URL.Path, base)) {
 			return
 		}
 		switch strings.TrimPrefix(r.URL.Path, base) {

@@ -1,0 +1,153 @@
+package auth
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// OriginCookieName is the cookie that signs a browser in on one session's
+// origin (https://{url_id}.{host}), and nowhere else: host-only, so the
+// portal and the other sessions never see it. The proxy strips it, as
+// every __Host-simphony cookie, from what reaches the session.
+const OriginCookieName = "__Host-simphony-origin"
+
+// TicketTTL is how long a ticket into a session's origin lasts: the time
+// of a redirect.
+const TicketTTL = 60 * time.Second
+
+// maxTickets bounds the tickets waiting to be redeemed; each is a
+// redirect in flight.
+const maxTickets = 10_000
+
+// ErrNoTicket is the refusal of a ticket to a caller that is not a
+// browser signed in with a login cookie, or when too many wait.
+var ErrNoTicket = errors.New("no ticket into a session's origin for this caller")
+
+// Origins carries a browser's sign-in from the portal to a session's own
+// origin: the portal gives a single-use ticket, bound to the session, the
+// user and the login, that the session's origin redeems for a cookie of
+// its own. That cookie names the login (by the hash the server keeps of
+// it) and the session, signed with a key that lives as long as the
+// process: it is only valid on that session's origin, for as long as the
+// login stands, and its holder's access is judged again on every request.
+type Origins struct {
+	res *Resolver
+	key []byte
+	now func() time.Time
+
+	mu      sync.Mutex
+	tickets map[string]ticket // by HashID of the ticket
+}
+
+type ticket struct {
+	urlID, login string // login: the login's IDHash
+	expires      time.Time
+}
+
+// NewOrigins returns the hand-off between the portal and the sessions'
+// origins, resolving logins and users with res.
+func NewOrigins(res *Resolver, now func() time.Time) *Origins {
+	if now == nil {
+		now = time.Now
+	}
+	key := make([]byte, 32)
+	_, _ = rand.Read(key) // crypto/rand.Read never fails (Go ≥ 1.24).
+	return &Origins{res: res, key: key, now: now, tickets: map[string]ticket{}}
+}
+
+// Ticket gives id, a browser signed in on the portal, a ticket into the
+// origin of session urlID. The caller has checked that id may use it.
+func (o *Origins) Ticket(id Identity, urlID string) (string, error) {
+	if id.Via != ViaCookie || id.Login.IDHash == "" {
+		return "", ErrNoTicket
+	}
+	secret := randomToken()
+	now := o.now()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if len(o.tickets) >= maxTickets {
+		for k, t := range o.tickets {
+			if now.After(t.expires) {
+				delete(o.tickets, k)
+			}
+		}
+		if len(o.tickets) >= maxTickets {
+			return "", ErrNoTicket
+		}
+	}
+	o.tickets[HashID(secret)] = ticket{urlID: urlID, login: id.Login.IDHash, expires: now.Add(TicketTTL)}
+	return secret, nil
+}
+
+// Redeem spends a ticket on the origin of session urlID and returns the
+// cookie that signs the browser in there, and who it is. A ticket works
+// once, before it expires, on its own session's origin, while its login
+// stands.
+func (o *Origins) Redeem(ctx context.Context, secret, urlID string) (*http.Cookie, Identity, bool) {
+	h := HashID(secret)
+	o.mu.Lock()
+	t, ok := o.tickets[h]
+	delete(o.tickets, h)
+	o.mu.Unlock()
+	if !ok || o.now().After(t.expires) || t.urlID != urlID {
+		return nil, Identity{}, false
+	}
+	id, ok := o.login(ctx, t.login)
+	if !ok {
+		return nil, Identity{}, false
+	}
+	// Lax, not Strict: the browser arrives from the portal, which is
+	// another site where the session's name is not under the portal's
+	// registrable domain (*.localhost), and a Strict cookie set in that
+	// redirect chain is not sent at its end. Cross-site requests other
+	// than top-level GETs still go without it, and the proxy refuses
+	// unsafe cross-site requests anyway.
+	c := &http.Cookie{
+		Name: OriginCookieName, Value: t.login + "." + o.sign(urlID, t.login), Path: "/",
+		HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode,
+	}
+	return c, id, true
+}
+
+// Identify returns the caller of a request on the origin of session urlID:
+// an API token in the Authorization header (clients other than browsers),
+// else the origin's cookie, whose login must still stand.
+func (o *Origins) Identify(r *http.Request, urlID string) (Identity, bool) {
+	for _, h := range r.Header.Values("Authorization") {
+		if _, ok := TokenOf(h); ok {
+			return o.res.Identify(r)
+		}
+	}
+	c, err := r.Cookie(OriginCookieName)
+	if err != nil {
+		return Identity{}, false
+	}
+	login, mac, ok := strings.Cut(c.Value, ".")
+	if !ok || !hmac.Equal([]byte(mac), []byte(o.sign(urlID, login))) {
+		return Identity{}, false
+	}
+	return o.login(r.Context(), login)
+}
+
+// login is the identity of a login that still stands, by its IDHash.
+func (o *Origins) login(ctx context.Context, idHash string) (Identity, bool) {
+	l, ok := o.res.Logins.ResolveHash(idHash)
+	if !ok {
+		return Identity{}, false
+	}
+	return o.res.identity(ctx, l.User, Identity{Via: ViaCookie, Login: l})
+}
+
+func (o *Origins) sign(urlID, login string) string {
+	m := hmac.New(sha256.New, o.key)
+	m.Write([]byte("simphony-remote origin\x00" + urlID + "\x00" + login))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
