@@ -63,18 +63,26 @@ func (h *Handler) renderPortal(w http.ResponseWriter, r *http.Request, id auth.I
 	}
 	p := h.pageFor(id, "Your applications")
 	p.Error = msg
+	refs := make([]string, len(grants))
+	for i, g := range grants {
+		refs[i] = g.Image
+	}
+	described := session.Describe(r.Context(), h.d.Image, refs)
+	p.DockerDown = !described.Answering
 	for _, g := range grants {
 		a := app{MappingID: g.MappingID, Name: g.Image, Image: g.Image, Policy: policyBadges(g.Policy), AllowView: g.Policy.AllowView}
 		if s, ok := running[g.MappingID]; ok {
 			a.Running = &s
 			a.Shares = h.sharesOf(s.URLID)
 		}
-		img, err := h.d.Image(r.Context(), g.Image)
-		switch {
+		img, ok := described.Images[g.Image]
+		switch err := described.Errs[g.Image]; {
 		case errors.Is(err, session.ErrImageNotFound):
 			a.Problem = "This application's image is not installed on the appliance. Ask an administrator."
-		case err != nil:
-			a.Problem = "This application cannot be described right now (the container engine does not answer)."
+		case errors.Is(err, session.ErrUnavailable):
+			// The banner says it for every application.
+		case !ok:
+			a.Problem = "This application cannot be described right now."
 		default:
 			if img.UIName != "" {
 				a.Name = img.UIName
