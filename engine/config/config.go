@@ -38,6 +38,7 @@ type Config struct {
 	Sessions   Sessions   `toml:"sessions"`
 	TLS        TLS        `toml:"tls"`
 	Auth       Auth       `toml:"auth"`
+	Metrics    Metrics    `toml:"metrics"`
 }
 
 // TLS configures HTTPS. Without a certificate pair or an ACME e-mail, the
@@ -146,6 +147,7 @@ func Default() Config {
 			SessionIdle: Duration(12 * time.Hour),
 			SessionMax:  Duration(7 * 24 * time.Hour),
 		},
+		Metrics: Metrics{},
 		Sessions: Sessions{
 			StartTimeout:    Duration(60 * time.Second),
 			Memory:          ByteSize(4 << 30),
