@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -194,6 +195,9 @@ func mustURL(t *testing.T, s string) *url.URL {
 	return u
 }
 
+// Failed sign-ins lock a name out at the address they came from only: the
+// right password from another address still signs in (the CLI's app login
+// posts this same form).
 func TestLockout(t *testing.T) {
 	s := newSetup(t)
 	b := s.NewBrowser()
@@ -208,6 +212,13 @@ func TestLockout(t *testing.T) {
 	body := appliancetest.ReadBody(resp)
 	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" || !strings.Contains(body, "Too many failed sign-ins. Try again in 15 minutes.") {
 		t.Fatalf("after 5 failures: %d, Retry-After %q:\n%s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+	}
+	// Bob, from another address, signs in at once.
+	other := s.NewBrowser()
+	other.Client.Transport.(*http.Transport).DialContext = (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}).DialContext
+	resp = other.PostForm("/login", url.Values{"username": {"bob"}, "password": {"password-bob"}, "next": {"/"}})
+	if body := appliancetest.ReadBody(resp); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("bob's right password from another address: %d\n%s", resp.StatusCode, body)
 	}
 	// Another user is not locked out by bob's failures.
 	s.Login("alice", "password-alice")
