@@ -74,7 +74,8 @@ type ShareDeps struct {
 
 // Share lets req.User into owner's session urlID, after checking that the
 // session is the owner's, that its grant allows viewing, and that the user
-// exists and is somebody else. The portal's form and the API both use it.
+// is somebody else who may be shared with (shares.Recipient: one answer for
+// every refusal, so that no user name is revealed). The portal's form and the API both use it.
 func Share(ctx context.Context, d ShareDeps, owner, urlID string, req wire.ShareRequest) (shares.Share, error) {
 	rt, ok := d.Sessions.Get(urlID)
 	if !ok || rt.User != owner {
@@ -96,10 +97,7 @@ func Share(ctx context.Context, d ShareDeps, owner, urlID string, req wire.Share
 	if req.User == owner {
 		return shares.Share{}, &accounting.InvalidError{What: "user", Value: req.User, Rule: "it is the session's owner"}
 	}
-	if _, err := d.Accounts.User(ctx, req.User); err != nil {
-		if errors.Is(err, accounting.ErrNotFound) {
-			return shares.Share{}, &accounting.InvalidError{What: "user", Value: req.User, Rule: "no such user"}
-		}
+	if err := shares.Recipient(ctx, d.Accounts, req.User); err != nil {
 		return shares.Share{}, err
 	}
 	now := time.Now

@@ -86,6 +86,10 @@ func (h *Handler) share(w http.ResponseWriter, r *http.Request) {
 			h.renderPortal(w, r, id, http.StatusForbidden, "Not shared: "+shares.ErrNotAllowed.Error()+".")
 			return
 		}
+		if errors.Is(err, shares.ErrRecipient) {
+			h.renderPortal(w, r, id, http.StatusBadRequest, "Not shared: "+shares.ErrRecipient.Error()+".")
+			return
+		}
 		status, msg := sessionError(err)
 		h.renderPortal(w, r, id, status, msg)
 		return
