@@ -32,15 +32,6 @@ func containerOf(r *http.Request, rt routes.Route) wire.Container {
 	}
 }
 
-// imageOf describes an image; a missing image is not an error here.
-func (u *userAPI) imageOf(r *http.Request, ref string) (wire.Image, protocol.Image) {
-	img, err := u.d.Image(r.Context(), ref)
-	if err != nil {
-		return wireImage(ref, protocol.Image{}, false), protocol.Image{Name: ref}
-	}
-	return wireImage(ref, img, true), img
-}
-
 // describe describes the images of a listing, within
 // session.ListingTimeout; false when the container runtime did not answer.
 func (u *userAPI) describe(r *http.Request, refs []string) (map[string]wire.Image, bool) {

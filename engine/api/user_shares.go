@@ -130,13 +130,22 @@ func (u *userAPI) unshare(w http.ResponseWriter, r *http.Request, id auth.Identi
 }
 
 func (u *userAPI) shared(w http.ResponseWriter, r *http.Request, id auth.Identity) error {
-	out := []wire.SharedSession{}
+	type sharedRoute struct {
+		share shares.Share
+		route routes.Route
+	}
+	var list []sharedRoute
+	var refs []string
 	for _, s := range u.d.Shares.With(id.User) {
-		rt, ok := u.d.Sessions.Get(s.URLID)
-		if !ok {
-			continue
+		if rt, ok := u.d.Sessions.Get(s.URLID); ok {
+			list = append(list, sharedRoute{s, rt})
+			refs = append(refs, rt.Image)
 		}
-		img, _ := u.imageOf(r, rt.Image)
+	}
+	images, _ := u.describe(r, refs)
+	out := []wire.SharedSession{}
+	for _, x := range list {
+		s, rt, img := x.share, x.route, images[x.route.Image]
 		ss := wire.SharedSession{
 			URLID: rt.URLID, Owner: rt.User, Image: rt.Image, UIName: img.UIName, Type: img.Type,
 			Mode: string(s.Mode), Expires: utc(s.Expires), URLPath: rt.URLPath, URL: baseURL(r) + shares.OpenPath(rt.URLPath, img.Type, s.Mode),

@@ -10,8 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/simphony/simphony-remote/engine/accounting"
 	"github.com/simphony/simphony-remote/engine/appliance/appliancetest"
+	"github.com/simphony/simphony-remote/engine/auth"
 	"github.com/simphony/simphony-remote/engine/config"
+	"github.com/simphony/simphony-remote/engine/protocol"
+	"github.com/simphony/simphony-remote/engine/routes"
 )
 
 // hangingDocker is a Docker endpoint that accepts connections and never
@@ -49,51 +53,100 @@ func hangingDocker(t *testing.T) string {
 }
 
 // With a Docker Engine that accepts connections and never answers, the
-// portal and the applications API still answer within a few seconds, with
-// what they know, saying that Docker is not answering.
+// portal and the API still answer within a few seconds, with what they
+// know, saying that Docker is not answering.
 func TestHangingDocker(t *testing.T) {
 	const image = "simphony-remote/desktop:latest"
 	s := appliancetest.StartUnready(t, appliancetest.WithConfig(func(c *config.Config) {
 		c.Docker.Host = hangingDocker(t)
 		c.Docker.NetworkTimeout = config.Duration(5 * time.Second)
-		c.DemoApplications = []string{image}
+		c.DemoApplications = []string{image} // granted to admin, sharing allowed
 	}))
-	admin := s.Login("admin", s.AdminPassword)
-	const limit = 4 * time.Second
-	if resp := admin.Do("GET", "/readyz", nil, nil); resp.StatusCode != http.StatusServiceUnavailable {
+	ctx := t.Context()
+	store := s.App.Store()
+	hash, err := auth.HashPassword("password-alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.CreateUser(ctx, accounting.User{Name: "alice", PasswordHash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	grants, err := store.Grants(ctx, "admin")
+	if err != nil || len(grants) != 1 {
+		t.Fatalf("admin's grants: %v %v", grants, err)
+	}
+	// A session the appliance knew of before Docker stopped answering,
+	// shared with alice.
+	urlID := accounting.NewMappingID()
+	s.App.Sessions().Routes().Put(routes.Route{
+		URLID: urlID, User: "admin", MappingID: grants[0].MappingID, Image: image, ContainerID: "gone",
+		Upstream: "127.0.0.1:9", URLPath: protocol.URLPath("admin", urlID), Started: time.Now(),
+	})
+	admin := tokenFor(t, s, "admin", s.AdminPassword)
+	admin.json("POST", "/api/v1/containers/"+urlID+"/shares", map[string]string{"user": "alice", "mode": "view"}, http.StatusCreated, nil)
+	adminBrowser := s.Login("admin", s.AdminPassword)
+	aliceBrowser := s.Login("alice", "password-alice")
+	alice := tokenFor(t, s, "alice", "password-alice")
+
+	if resp := adminBrowser.Do("GET", "/readyz", nil, nil); resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("readyz without Docker: %d %s, want 503", resp.StatusCode, appliancetest.ReadBody(resp))
 	} else {
 		resp.Body.Close()
 	}
 
-	for range 2 { // the second time, the event follower is waiting for Docker too
+	const limit = 4 * time.Second
+	timed := func(what string, f func()) {
+		t.Helper()
 		began := time.Now()
-		resp := admin.Do("GET", "/", nil, nil)
-		body := appliancetest.ReadBody(resp)
+		f()
 		if took := time.Since(began); took > limit {
-			t.Errorf("the portal took %s", took)
+			t.Errorf("%s took %s with Docker not answering", what, took)
 		}
-		if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Docker is not answering") || !strings.Contains(body, image) {
-			t.Errorf("portal: %d, want the application and the message that Docker is not answering:\n%s", resp.StatusCode, body)
-		}
-
-		began = time.Now()
-		resp = admin.Do("GET", "/api/v1/applications", nil, http.Header{"Accept": {"application/json"}})
-		var apps []struct {
-			Image struct {
-				Name      string `json:"name"`
-				Available bool   `json:"available"`
-			} `json:"image"`
-			RunningKnown *bool `json:"running_known"`
-		}
-		err := json.NewDecoder(resp.Body).Decode(&apps)
-		resp.Body.Close()
-		if took := time.Since(began); took > limit {
-			t.Errorf("GET /api/v1/applications took %s", took)
-		}
-		if err != nil || resp.StatusCode != http.StatusOK || len(apps) != 1 || apps[0].Image.Name != image ||
-			apps[0].RunningKnown == nil || *apps[0].RunningKnown {
-			t.Errorf("applications: %d %v %+v, want the application with running_known false", resp.StatusCode, err, apps)
-		}
+	}
+	for range 2 { // the second time, the event follower is waiting for Docker too
+		timed("admin's portal", func() {
+			resp := adminBrowser.Do("GET", "/", nil, nil)
+			body := appliancetest.ReadBody(resp)
+			if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Docker is not answering") || !strings.Contains(body, image) || !strings.Contains(body, urlID) {
+				t.Errorf("admin's portal: %d, want the running application and the message that Docker is not answering:\n%s", resp.StatusCode, body)
+			}
+		})
+		timed("alice's portal", func() {
+			resp := aliceBrowser.Do("GET", "/", nil, nil)
+			body := appliancetest.ReadBody(resp)
+			if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Docker is not answering") || !strings.Contains(body, "admin's session") {
+				t.Errorf("alice's portal: %d, want the shared session and the message that Docker is not answering:\n%s", resp.StatusCode, body)
+			}
+		})
+		timed("GET /api/v1/applications", func() {
+			var apps []struct {
+				Image struct {
+					Name      string `json:"name"`
+					Available bool   `json:"available"`
+				} `json:"image"`
+				Container *struct {
+					URLID string `json:"url_id"`
+				} `json:"container"`
+				RunningKnown *bool `json:"running_known"`
+			}
+			admin.json("GET", "/api/v1/applications", nil, http.StatusOK, &apps)
+			if len(apps) != 1 || apps[0].Image.Name != image || apps[0].Container == nil || apps[0].Container.URLID != urlID ||
+				apps[0].RunningKnown == nil || *apps[0].RunningKnown {
+				t.Errorf("applications: %+v, want the application, its session as last known, and running_known false", apps)
+			}
+		})
+		timed("GET /api/v1/shared", func() {
+			var shared []json.RawMessage
+			alice.json("GET", "/api/v1/shared", nil, http.StatusOK, &shared)
+			if len(shared) != 1 {
+				t.Errorf("shared with alice: %s", shared)
+			}
+		})
+		timed("the legacy applications", func() {
+			code, body, _ := admin.do("GET", "/user/admin/api/v1/applications/", nil)
+			if code != http.StatusOK {
+				t.Errorf("legacy applications: %d %s", code, body)
+			}
+		})
 	}
 }

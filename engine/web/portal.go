@@ -63,9 +63,15 @@ func (h *Handler) renderPortal(w http.ResponseWriter, r *http.Request, id auth.I
 	}
 	p := h.pageFor(id, "Your applications")
 	p.Error = msg
-	refs := make([]string, len(grants))
-	for i, g := range grants {
-		refs[i] = g.Image
+	// One bounded round of lookups for the page: the applications and the
+	// sessions shared with the user.
+	shared := h.sharedSessions(id.User)
+	refs := make([]string, 0, len(grants)+len(shared))
+	for _, g := range grants {
+		refs = append(refs, g.Image)
+	}
+	for _, s := range shared {
+		refs = append(refs, s.route.Image)
 	}
 	described := session.Describe(r.Context(), h.d.Image, refs)
 	p.DockerDown = !described.Answering
@@ -95,7 +101,7 @@ func (h *Handler) renderPortal(w http.ResponseWriter, r *http.Request, id auth.I
 		}
 		p.Apps = append(p.Apps, a)
 	}
-	p.Shared = h.sharedWith(r, id.User, h.d.Sessions.Get)
+	p.Shared = sharedViews(shared, described)
 	h.render(w, status, "portal", p)
 }
 
