@@ -350,6 +350,25 @@ func TestManyAddressesSlowDown(t *testing.T) {
 	if took := c.now().Sub(began); longest < 20*time.Second || took < time.Duration(guesses-10)*20*time.Second {
 		t.Errorf("%d guesses got through in %s, the longest wait was %s: not slowed down", guesses, took, longest)
 	}
+	// A steady attack stays slowed down: the count is only forgotten after
+	// 15 minutes without failures.
+	for i := range 40 {
+		_, err := a.Authenticate(ctx, "admin", "guess", addr(1000+i))
+		if errors.As(err, &le) {
+			c.add(le.RetryAfter)
+			_, err = a.Authenticate(ctx, "admin", "guess", addr(1000+i))
+		}
+		if !errors.Is(err, auth.ErrBadCredentials) {
+			t.Fatalf("a guess when admitted: %v", err)
+		}
+		if _, err := a.Authenticate(ctx, "admin", "guess", "10.8.0.3"); !errors.As(err, &le) || le.RetryAfter != 30*time.Second {
+			t.Fatalf("right after a guess, %s into the attack: %v, want a wait of 30 s", c.now().Sub(began), err)
+		}
+	}
+	c.add(16 * time.Minute)
+	if _, err := a.Authenticate(ctx, "admin", "guess", "10.8.0.4"); !errors.Is(err, auth.ErrBadCredentials) {
+		t.Fatalf("after 15 minutes without failures: %v, want the count forgotten", err)
+	}
 	// The owner waits at most the bound, then signs in.
 	_, err = a.Authenticate(ctx, "admin", "correct horse", "203.0.113.5")
 	if errors.As(err, &le) {

@@ -41,8 +41,9 @@ const (
 	addrFailures = 20 // per address, any names, then the address is locked out
 	failWindow   = 15 * time.Minute
 	lockout      = 15 * time.Minute
-	// Beyond userFree failures per window from any addresses, an account's
-	// attempts are spaced out: 1 s, doubling with each failure, up to 30 s.
+	// Beyond userFree failures from any addresses, an account's attempts
+	// are spaced out: 1 s, doubling with each failure, up to 30 s, until
+	// 15 minutes pass without a failure.
 	userFree  = 10
 	slowBase  = time.Second
 	slowLimit = 30 * time.Second

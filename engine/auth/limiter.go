@@ -87,11 +87,13 @@ func (l *Limiter) prune(now time.Time) {
 	}
 }
 
-// Throttle slows a key (an account) down after free failures within a
-// window, without ever locking it out for long: beyond them, attempts are
-// admitted one at a time, each delay after the previous one, the delay
-// doubling from base with each further failure up to max. A success does
-// not reset it: the owner signing in does not buy an attacker free guesses.
+// Throttle slows a key (an account) down after free failures, without ever
+// locking it out for long: beyond them, attempts are admitted one at a
+// time, each delay after the previous one, the delay doubling from base
+// with each further failure up to max. The count is forgotten after a
+// window without failures (so a steady attack stays slowed). A success
+// does not reset it: the owner signing in does not buy an attacker free
+// guesses.
 type Throttle struct {
 	free      int
 	window    time.Duration
@@ -103,12 +105,13 @@ type Throttle struct {
 }
 
 type throttled struct {
-	n     int
-	first time.Time // of the window
-	next  time.Time // the earliest next attempt
+	n    int
+	last time.Time // the latest failure
+	next time.Time // the earliest next attempt
 }
 
-// NewThrottle allows free failures per window, then spaces attempts out.
+// NewThrottle allows free failures, then spaces attempts out until a
+// window passes without failures.
 func NewThrottle(free int, window, base, max time.Duration, now func() time.Time) *Throttle {
 	if now == nil {
 		now = time.Now
@@ -128,10 +131,15 @@ func (t *Throttle) delay(n int) time.Duration {
 	return min(d, t.max)
 }
 
-// entry returns key's state, starting afresh when its window has passed.
+// stale says whether f is forgotten: a window without failures passed.
+func (t *Throttle) stale(f *throttled, now time.Time) bool {
+	return now.Sub(f.last) > t.window && !now.Before(f.next)
+}
+
+// entry returns key's state, starting afresh when it is stale.
 func (t *Throttle) entry(key string, now time.Time) (*throttled, bool) {
 	f, ok := t.keys[key]
-	if ok && now.Sub(f.first) > t.window && !now.Before(f.next) {
+	if ok && t.stale(f, now) {
 		delete(t.keys, key)
 		ok = false
 	}
@@ -163,15 +171,16 @@ func (t *Throttle) Fail(key string) {
 	if !ok {
 		if len(t.keys) >= limiterCap {
 			for k, g := range t.keys {
-				if now.Sub(g.first) > t.window && !now.Before(g.next) {
+				if t.stale(g, now) {
 					delete(t.keys, k)
 				}
 			}
 		}
-		f = &throttled{first: now}
+		f = &throttled{}
 		t.keys[key] = f
 	}
 	f.n++
+	f.last = now
 	if next := now.Add(t.delay(f.n)); next.After(f.next) {
 		f.next = next
 	}
