@@ -58,6 +58,8 @@ func classify(err error) (status int, typ string) {
 		return http.StatusNotFound, wire.TypeNotFound
 	case errors.Is(err, shares.ErrNotAllowed):
 		return http.StatusForbidden, wire.TypeForbidden
+	case errors.Is(err, shares.ErrRecipient):
+		return http.StatusBadRequest, wire.TypeInvalid
 	case errors.Is(err, session.ErrInvalid), errors.Is(err, session.ErrVolume):
 		return http.StatusBadRequest, wire.TypeInvalid
 	case errors.Is(err, session.ErrInProgress):

@@ -171,10 +171,15 @@ func (u *userAPI) legacyApps(r *http.Request, user string) (map[string]legacyApp
 	for _, rt := range u.d.Sessions.List(user) {
 		running[rt.MappingID] = legacyContainerRef{Name: rt.ContainerName, ImageName: rt.Image, URLID: rt.URLID}
 	}
+	refs := make([]string, len(gs))
+	for i, g := range gs {
+		refs[i] = g.Image
+	}
+	images, _ := u.describe(r, refs)
 	apps := map[string]legacyApp{}
 	var ids []string
 	for _, g := range gs {
-		img, _ := u.imageOf(r, g.Image)
+		img := images[g.Image]
 		if !img.Available {
 			continue
 		}

@@ -1,13 +1,13 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"sort"
 	"strings"
 
 	"github.com/simphony/simphony-remote/engine/admin"
 	"github.com/simphony/simphony-remote/engine/auth"
+	"github.com/simphony/simphony-remote/engine/session"
 )
 
 // The administrators' legacy resources, in simphony-remote 2.x's shapes
@@ -71,28 +71,20 @@ type legacyAdminContainer struct {
 func (u *userAPI) legacyAdminContainers(w http.ResponseWriter, r *http.Request, _ auth.Identity) error {
 	list := u.d.Sessions.Routes().List()
 	sort.Slice(list, func(i, j int) bool { return list[i].URLID < list[j].URLID })
-	imageIDs := map[string]string{}
+	refs := make([]string, len(list))
+	for i, rt := range list {
+		refs[i] = rt.Image
+	}
+	images := session.Describe(r.Context(), u.d.Image, refs).Images
 	out := newLegacyItems()
 	for _, rt := range list {
-		if _, ok := imageIDs[rt.Image]; !ok {
-			imageIDs[rt.Image] = u.imageID(r.Context(), rt.Image)
-		}
 		out.add(rt.URLID, legacyAdminContainer{
 			legacyContainer: legacyContainerOf(rt),
-			DockerID:        rt.ContainerID, ImageID: imageIDs[rt.Image], User: rt.User, Realm: u.d.Realm,
+			DockerID:        rt.ContainerID, ImageID: images[rt.Image].ID, User: rt.User, Realm: u.d.Realm,
 		})
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
-}
-
-// imageID is Docker's id of an image, or "" when Docker does not say.
-func (u *userAPI) imageID(ctx context.Context, ref string) string {
-	img, err := u.d.Image(ctx, ref)
-	if err != nil {
-		return ""
-	}
-	return img.ID
 }
 
 // legacyStopAny stops any session for an administrator.

@@ -32,11 +32,21 @@ func containerOf(r *http.Request, rt routes.Route) wire.Container {
 	}
 }
 
-// imageOf describes an image; a missing image is not an error here.
-func (u *userAPI) imageOf(r *http.Request, ref string) (wire.Image, protocol.Image) {
-	img, err := u.d.Image(r.Context(), ref)
-	if err != nil {
-		return wire.Image{Name: ref, Configurables: []string{}}, protocol.Image{Name: ref}
+// describe describes the images of a listing, within
+// session.ListingTimeout; false when the container runtime did not answer.
+func (u *userAPI) describe(r *http.Request, refs []string) (map[string]wire.Image, bool) {
+	d := session.Describe(r.Context(), u.d.Image, refs)
+	out := make(map[string]wire.Image, len(refs))
+	for _, ref := range refs {
+		img, ok := d.Images[ref]
+		out[ref] = wireImage(ref, img, ok)
+	}
+	return out, d.Answering
+}
+
+func wireImage(ref string, img protocol.Image, available bool) wire.Image {
+	if !available {
+		return wire.Image{Name: ref, Configurables: []string{}}
 	}
 	confs := img.Configurables()
 	if confs == nil {
@@ -45,7 +55,7 @@ func (u *userAPI) imageOf(r *http.Request, ref string) (wire.Image, protocol.Ima
 	return wire.Image{
 		Name: ref, UIName: img.UIName, Icon128: img.Icon128, Description: img.Description,
 		Type: img.Type, Configurables: confs, Available: true,
-	}, img
+	}
 }
 
 // grants are the caller's grants; a user the store does not know has none.
@@ -66,10 +76,14 @@ func (u *userAPI) applications(w http.ResponseWriter, r *http.Request, id auth.I
 	for _, rt := range u.d.Sessions.List(id.User) {
 		running[rt.MappingID] = rt
 	}
+	refs := make([]string, len(gs))
+	for i, g := range gs {
+		refs[i] = g.Image
+	}
+	images, answering := u.describe(r, refs)
 	out := make([]wire.UserApplication, 0, len(gs))
 	for _, g := range gs {
-		img, _ := u.imageOf(r, g.Image)
-		app := wire.UserApplication{MappingID: g.MappingID, Image: img, Policy: wire.PolicyOf(g.Policy)}
+		app := wire.UserApplication{MappingID: g.MappingID, Image: images[g.Image], Policy: wire.PolicyOf(g.Policy), RunningKnown: answering}
 		if rt, ok := running[g.MappingID]; ok {
 			c := containerOf(r, rt)
 			app.Container = &c

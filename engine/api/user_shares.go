@@ -74,7 +74,8 @@ type ShareDeps struct {
 
 // Share lets req.User into owner's session urlID, after checking that the
 // session is the owner's, that its grant allows viewing, and that the user
-// exists and is somebody else. The portal's form and the API both use it.
+// is somebody else who may be shared with (shares.Recipient: one answer for
+// every refusal, so that no user name is revealed). The portal's form and the API both use it.
 func Share(ctx context.Context, d ShareDeps, owner, urlID string, req wire.ShareRequest) (shares.Share, error) {
 	rt, ok := d.Sessions.Get(urlID)
 	if !ok || rt.User != owner {
@@ -96,10 +97,7 @@ func Share(ctx context.Context, d ShareDeps, owner, urlID string, req wire.Share
 	if req.User == owner {
 		return shares.Share{}, &accounting.InvalidError{What: "user", Value: req.User, Rule: "it is the session's owner"}
 	}
-	if _, err := d.Accounts.User(ctx, req.User); err != nil {
-		if errors.Is(err, accounting.ErrNotFound) {
-			return shares.Share{}, &accounting.InvalidError{What: "user", Value: req.User, Rule: "no such user"}
-		}
+	if err := shares.Recipient(ctx, d.Accounts, req.User); err != nil {
 		return shares.Share{}, err
 	}
 	now := time.Now
@@ -132,13 +130,22 @@ func (u *userAPI) unshare(w http.ResponseWriter, r *http.Request, id auth.Identi
 }
 
 func (u *userAPI) shared(w http.ResponseWriter, r *http.Request, id auth.Identity) error {
-	out := []wire.SharedSession{}
+	type sharedRoute struct {
+		share shares.Share
+		route routes.Route
+	}
+	var list []sharedRoute
+	var refs []string
 	for _, s := range u.d.Shares.With(id.User) {
-		rt, ok := u.d.Sessions.Get(s.URLID)
-		if !ok {
-			continue
+		if rt, ok := u.d.Sessions.Get(s.URLID); ok {
+			list = append(list, sharedRoute{s, rt})
+			refs = append(refs, rt.Image)
 		}
-		img, _ := u.imageOf(r, rt.Image)
+	}
+	images, _ := u.describe(r, refs)
+	out := []wire.SharedSession{}
+	for _, x := range list {
+		s, rt, img := x.share, x.route, images[x.route.Image]
 		ss := wire.SharedSession{
 			URLID: rt.URLID, Owner: rt.User, Image: rt.Image, UIName: img.UIName, Type: img.Type,
 			Mode: string(s.Mode), Expires: utc(s.Expires), URLPath: rt.URLPath, URL: baseURL(r) + shares.OpenPath(rt.URLPath, img.Type, s.Mode),

@@ -212,7 +212,7 @@ func open(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Optio
 	a.web, err = web.New(web.Deps{
 		Authenticator: a.authn, Logins: a.logins, Resolver: a.resolver,
 		Accounts: a.accounts, Sessions: a.manager, Image: a.runtime.Image,
-		Health: a, Metrics: a.metrics.handler(), CARoot: caRoot, Open: open, Audit: a.audit,
+		Health: a, Metrics: a.metrics.handler(), MetricsToken: cfg.Metrics.Token, CARoot: caRoot, Open: open, Audit: a.audit,
 		Shares: a.shares, OriginsWarning: originsWarning(cfg),
 		Share: func(ctx context.Context, owner, urlID string, req wire.ShareRequest) (shares.Share, error) {
 			return api.Share(ctx, api.ShareDeps{Accounts: a.accounts, Sessions: a.manager, Shares: a.shares, Audit: a.audit}, owner, urlID, req)
@@ -472,8 +472,14 @@ func (a *Appliance) URL() string {
 	return "https://" + net.JoinHostPort(host, port) + "/"
 }
 
+// healthTimeout bounds the checks of /healthz, shorter than a probe's
+// usual timeout.
+const healthTimeout = 3 * time.Second
+
 // Check implements web.Health: the store and Docker.
 func (a *Appliance) Check(ctx context.Context) (map[string]string, bool) {
+	ctx, cancel := context.WithTimeout(ctx, healthTimeout)
+	defer cancel()
 	out := map[string]string{"store": "ok", "docker": "ok"}
 	ok := true
 	if _, err := a.accounts.Users(ctx); err != nil {
@@ -484,6 +490,9 @@ func (a *Appliance) Check(ctx context.Context) (map[string]string, bool) {
 	}
 	return out, ok
 }
+
+// Ready implements web.Health: the running sessions are known.
+func (a *Appliance) Ready() bool { return a.manager.Ready() }
 
 // Admin is the administration service, with its follow-ups: signing users
 // out and stopping sessions whose access went.

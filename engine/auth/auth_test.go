@@ -213,18 +213,18 @@ func TestAuthenticate(t *testing.T) {
 		}
 	}
 
-	// Five failures lock the user out, even with the right password,
-	// from any address.
-	for range 4 {
+	// Five failures lock the name out from that address only (see
+	// TestLockoutIsPerAddress).
+	for range 5 {
 		_, _ = a.Authenticate(ctx, "alice", "guess", "10.0.0.3")
 	}
-	_, err := a.Authenticate(ctx, "alice", "correct horse", "10.0.0.4")
+	_, err := a.Authenticate(ctx, "alice", "correct horse", "10.0.0.3")
 	var le *auth.LockedError
-	if !errors.As(err, &le) || le.RetryAfter <= 0 {
-		t.Fatalf("after 5 failures: %v, want a LockedError", err)
+	if !errors.As(err, &le) || le.RetryAfter != 15*time.Minute {
+		t.Fatalf("after 5 failures: %v, want a LockedError for 15 minutes", err)
 	}
 	c.add(16 * time.Minute)
-	if _, err := a.Authenticate(ctx, "alice", "correct horse", "10.0.0.4"); err != nil {
+	if _, err := a.Authenticate(ctx, "alice", "correct horse", "10.0.0.3"); err != nil {
 		t.Fatalf("after the lockout: %v", err)
 	}
 
@@ -260,5 +260,122 @@ func TestOpenMode(t *testing.T) {
 	}
 	if _, err := a.Authenticate(t.Context(), "../x", "", "10.0.0.1"); !errors.Is(err, auth.ErrBadCredentials) {
 		t.Errorf("invalid name in open mode: %v", err)
+	}
+}
+
+// An attacker guessing an account's password from one address locks only
+// that address out of that account: the right password from another
+// address still signs in at once, administrators included (issue 11: a
+// lockout that anybody could trigger was a denial of service).
+func TestLockoutIsPerAddress(t *testing.T) {
+	ctx := t.Context()
+	hash, _ := auth.HashPassword("correct horse")
+	users := &memUsers{m: map[string]accounting.User{
+		"admin": {Name: "admin", PasswordHash: hash, Admin: true},
+		"alice": {Name: "alice", PasswordHash: hash},
+		"bob":   {Name: "bob", PasswordHash: hash},
+	}}
+	for _, victim := range []string{"admin", "alice"} {
+		t.Run(victim, func(t *testing.T) {
+			c := newClock()
+			a := auth.NewAuthenticator(users, false, nil, c.now)
+			const attacker = "198.51.100.7"
+			for i := range 5 {
+				if _, err := a.Authenticate(ctx, victim, fmt.Sprint("guess", i), attacker); !errors.Is(err, auth.ErrBadCredentials) {
+					t.Fatalf("guess %d: %v", i, err)
+				}
+			}
+			var le *auth.LockedError
+			for range 50 { // the attacker goes on hammering
+				_, err := a.Authenticate(ctx, victim, "guess", attacker)
+				if !errors.As(err, &le) || le.RetryAfter <= 0 || le.RetryAfter > 15*time.Minute {
+					t.Fatalf("the attacker's address after 5 failures: %v, want locked out", err)
+				}
+				c.add(time.Second)
+			}
+			if _, err := a.Authenticate(ctx, victim, "correct horse", attacker); !errors.As(err, &le) {
+				t.Errorf("the right password from the attacker's address: %v, want locked out", err)
+			}
+			if u, err := a.Authenticate(ctx, victim, "correct horse", "203.0.113.5"); err != nil || u.Name != victim {
+				t.Errorf("the right password from another address: %v, want signed in at once", err)
+			}
+			if _, err := a.Authenticate(ctx, "bob", "correct horse", attacker); err != nil {
+				t.Errorf("another account from the attacker's address: %v, want signed in", err)
+			}
+		})
+	}
+}
+
+// Failures for one account from many addresses slow its sign-ins down (a
+// few seconds at most between attempts), never lock it out.
+func TestManyAddressesSlowDown(t *testing.T) {
+	ctx := t.Context()
+	hash, _ := auth.HashPassword("correct horse")
+	users := &memUsers{m: map[string]accounting.User{"admin": {Name: "admin", PasswordHash: hash, Admin: true}}}
+	c := newClock()
+	a := auth.NewAuthenticator(users, false, nil, c.now)
+	addr := func(i int) string { return fmt.Sprintf("10.7.%d.%d", i/200, i%200+1) }
+
+	// Ten failures from ten addresses: not slowed yet.
+	for i := range 10 {
+		if _, err := a.Authenticate(ctx, "admin", "guess", addr(i)); !errors.Is(err, auth.ErrBadCredentials) {
+			t.Fatalf("guess %d: %v", i, err)
+		}
+	}
+	// Beyond, attempts are spaced out, whoever makes them.
+	_, err := a.Authenticate(ctx, "admin", "correct horse", "203.0.113.5")
+	var le *auth.LockedError
+	if !errors.As(err, &le) || le.RetryAfter <= 0 || le.RetryAfter > time.Second {
+		t.Fatalf("right after 10 failures: %v, want a wait of at most 1 s", err)
+	}
+	// A botnet goes on, one guess whenever it may: the wait grows, up to
+	// a bound.
+	var longest time.Duration
+	guesses, began := 0, c.now()
+	for i := 10; i < 70; i++ {
+		_, err := a.Authenticate(ctx, "admin", "guess", addr(i))
+		switch {
+		case errors.Is(err, auth.ErrBadCredentials):
+			guesses++
+		case errors.As(err, &le):
+			if le.RetryAfter > 30*time.Second {
+				t.Fatalf("attempt %d: told to wait %s, more than 30 s", i, le.RetryAfter)
+			}
+			longest = max(longest, le.RetryAfter)
+			c.add(le.RetryAfter)
+		default:
+			t.Fatalf("attempt %d: %v", i, err)
+		}
+	}
+	if took := c.now().Sub(began); longest < 20*time.Second || took < time.Duration(guesses-10)*20*time.Second {
+		t.Errorf("%d guesses got through in %s, the longest wait was %s: not slowed down", guesses, took, longest)
+	}
+	// A steady attack stays slowed down: the count is only forgotten after
+	// 15 minutes without failures.
+	for i := range 40 {
+		_, err := a.Authenticate(ctx, "admin", "guess", addr(1000+i))
+		if errors.As(err, &le) {
+			c.add(le.RetryAfter)
+			_, err = a.Authenticate(ctx, "admin", "guess", addr(1000+i))
+		}
+		if !errors.Is(err, auth.ErrBadCredentials) {
+			t.Fatalf("a guess when admitted: %v", err)
+		}
+		if _, err := a.Authenticate(ctx, "admin", "guess", "10.8.0.3"); !errors.As(err, &le) || le.RetryAfter != 30*time.Second {
+			t.Fatalf("right after a guess, %s into the attack: %v, want a wait of 30 s", c.now().Sub(began), err)
+		}
+	}
+	c.add(16 * time.Minute)
+	if _, err := a.Authenticate(ctx, "admin", "guess", "10.8.0.4"); !errors.Is(err, auth.ErrBadCredentials) {
+		t.Fatalf("after 15 minutes without failures: %v, want the count forgotten", err)
+	}
+	// The owner waits at most the bound, then signs in.
+	_, err = a.Authenticate(ctx, "admin", "correct horse", "203.0.113.5")
+	if errors.As(err, &le) {
+		c.add(le.RetryAfter)
+		_, err = a.Authenticate(ctx, "admin", "correct horse", "203.0.113.5")
+	}
+	if err != nil {
+		t.Fatalf("the right password after the wait: %v", err)
 	}
 }

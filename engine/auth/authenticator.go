@@ -32,12 +32,21 @@ type Users interface {
 	CreateUser(ctx context.Context, u accounting.User) error
 }
 
-// Brute-force limits: per user name and per client address.
+// Brute-force limits (README, "Sign-in, lockout and sign-out"). A lock
+// applies to an account at one address, so that nobody can lock an
+// account's owner out from elsewhere; across addresses an account is only
+// slowed down; an address is locked out whatever the names it tries.
 const (
-	userFailures = 5
-	addrFailures = 20
+	pairFailures = 5  // per account and address, then that pair is locked out
+	addrFailures = 20 // per address, any names, then the address is locked out
 	failWindow   = 15 * time.Minute
 	lockout      = 15 * time.Minute
+	// Beyond userFree failures from any addresses, an account's attempts
+	// are spaced out: 1 s, doubling with each failure, up to 30 s, until
+	// 15 minutes pass without a failure.
+	userFree  = 10
+	slowBase  = time.Second
+	slowLimit = 30 * time.Second
 	// verifications bounds concurrent argon2id hashes (19 MiB each).
 	verifications = 4
 )
@@ -47,8 +56,9 @@ type Authenticator struct {
 	users  Users
 	open   bool
 	admins []string
-	byUser *Limiter
+	byPair *Limiter
 	byAddr *Limiter
+	byUser *Throttle
 	slots  chan struct{}
 	dummy  string // a hash to verify against for unknown users
 }
@@ -60,8 +70,9 @@ func NewAuthenticator(users Users, open bool, admins []string, now func() time.T
 	dummy, _ := HashPassword("not a real password, for timing only")
 	return &Authenticator{
 		users: users, open: open, admins: admins,
-		byUser: NewLimiter(userFailures, failWindow, lockout, now),
+		byPair: NewLimiter(pairFailures, failWindow, lockout, now),
 		byAddr: NewLimiter(addrFailures, failWindow, lockout, now),
+		byUser: NewThrottle(userFree, failWindow, slowBase, slowLimit, now),
 		slots:  make(chan struct{}, verifications),
 		dummy:  dummy,
 	}
@@ -90,29 +101,35 @@ func addrKey(addr string) string {
 }
 
 // Authenticate checks a sign-in from the client address addr and returns
-// the user. It fails with a *LockedError while the name or the address is
-// locked out, and with ErrBadCredentials otherwise.
+// the user. It fails with a *LockedError while the name is locked out at
+// this address, the address is locked out, or the name's attempts are
+// being spaced out; and with ErrBadCredentials otherwise.
 func (a *Authenticator) Authenticate(ctx context.Context, name, password, addr string) (accounting.User, error) {
 	name = NormalizeName(name)
 	ukey, akey := "user:"+name, addrKey(addr)
+	pkey := ukey + " " + akey
 	for _, k := range []struct {
 		l   *Limiter
 		key string
-	}{{a.byUser, ukey}, {a.byAddr, akey}} {
+	}{{a.byPair, pkey}, {a.byAddr, akey}} {
 		if left, locked := k.l.Locked(k.key); locked {
 			return accounting.User{}, &LockedError{RetryAfter: left}
 		}
 	}
+	if wait, ok := a.byUser.Take(ukey); !ok {
+		return accounting.User{}, &LockedError{RetryAfter: wait}
+	}
 	u, err := a.check(ctx, name, password)
 	if errors.Is(err, ErrBadCredentials) {
-		a.byUser.Fail(ukey)
+		a.byPair.Fail(pkey)
 		a.byAddr.Fail(akey)
+		a.byUser.Fail(ukey)
 		return accounting.User{}, err
 	}
 	if err != nil {
 		return accounting.User{}, err
 	}
-	a.byUser.Reset(ukey)
+	a.byPair.Reset(pkey)
 	return u, nil
 }
 

@@ -5,8 +5,9 @@ import (
 	"time"
 )
 
-// Limiter locks a key (a user name, an address) out for a while after too
-// many failures within a window: brute-force protection for sign-in.
+// Limiter locks a key (an account at an address, an address) out for a
+// while after too many failures within a window: brute-force protection
+// for sign-in.
 type Limiter struct {
 	max     int
 	window  time.Duration
@@ -83,5 +84,104 @@ func (l *Limiter) prune(now time.Time) {
 		if now.Sub(f.first) > l.window && now.After(f.lockedUntil) {
 			delete(l.keys, k)
 		}
+	}
+}
+
+// Throttle slows a key (an account) down after free failures, without ever
+// locking it out for long: beyond them, attempts are admitted one at a
+// time, each delay after the previous one, the delay doubling from base
+// with each further failure up to max. The count is forgotten after a
+// window without failures (so a steady attack stays slowed). A success
+// does not reset it: the owner signing in does not buy an attacker free
+// guesses.
+type Throttle struct {
+	free      int
+	window    time.Duration
+	base, max time.Duration
+	now       func() time.Time
+
+	mu   sync.Mutex
+	keys map[string]*throttled
+}
+
+type throttled struct {
+	n    int
+	last time.Time // the latest failure
+	next time.Time // the earliest next attempt
+}
+
+// NewThrottle allows free failures, then spaces attempts out until a
+// window passes without failures.
+func NewThrottle(free int, window, base, max time.Duration, now func() time.Time) *Throttle {
+	if now == nil {
+		now = time.Now
+	}
+	return &Throttle{free: free, window: window, base: base, max: max, now: now, keys: map[string]*throttled{}}
+}
+
+// delay is the spacing after n failures.
+func (t *Throttle) delay(n int) time.Duration {
+	if n < t.free {
+		return 0
+	}
+	d := t.base
+	for i := t.free; i < n && d < t.max; i++ {
+		d *= 2
+	}
+	return min(d, t.max)
+}
+
+// stale says whether f is forgotten: a window without failures passed.
+func (t *Throttle) stale(f *throttled, now time.Time) bool {
+	return now.Sub(f.last) > t.window && !now.Before(f.next)
+}
+
+// entry returns key's state, starting afresh when it is stale.
+func (t *Throttle) entry(key string, now time.Time) (*throttled, bool) {
+	f, ok := t.keys[key]
+	if ok && t.stale(f, now) {
+		delete(t.keys, key)
+		ok = false
+	}
+	return f, ok
+}
+
+// Take admits an attempt for key, or says how long to wait for one.
+func (t *Throttle) Take(key string) (time.Duration, bool) {
+	now := t.now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	f, ok := t.entry(key, now)
+	if !ok || f.n < t.free {
+		return 0, true
+	}
+	if wait := f.next.Sub(now); wait > 0 {
+		return wait, false
+	}
+	f.next = now.Add(t.delay(f.n))
+	return 0, true
+}
+
+// Fail records a failure for key.
+func (t *Throttle) Fail(key string) {
+	now := t.now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	f, ok := t.entry(key, now)
+	if !ok {
+		if len(t.keys) >= limiterCap {
+			for k, g := range t.keys {
+				if t.stale(g, now) {
+					delete(t.keys, k)
+				}
+			}
+		}
+		f = &throttled{}
+		t.keys[key] = f
+	}
+	f.n++
+	f.last = now
+	if next := now.Add(t.delay(f.n)); next.After(f.next) {
+		f.next = next
 	}
 }

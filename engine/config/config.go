@@ -40,6 +40,7 @@ type Config struct {
 	Auth       Auth       `toml:"auth"`
 	Volumes    Volumes    `toml:"volumes"`
 	WebSockets WebSockets `toml:"websockets"`
+	Metrics    Metrics    `toml:"metrics"`
 }
 
 // TLS configures HTTPS. Without a certificate pair or an ACME e-mail, the
@@ -151,6 +152,7 @@ func Default() Config {
 			SessionMax:  Duration(7 * 24 * time.Hour),
 		},
 		Volumes: Volumes{AllowedRoots: []string{}},
+		Metrics: Metrics{},
 		Sessions: Sessions{
 			StartTimeout:    Duration(60 * time.Second),
 			Memory:          ByteSize(4 << 30),

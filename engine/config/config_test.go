@@ -62,6 +62,7 @@ func TestFiles(t *testing.T) {
 		{file: "no-port.toml", wantErr: `configuration key listen (testdata/no-port.toml): "localhost": want HOST:PORT`},
 		{file: "csv-no-path.toml", wantErr: "configuration key accounting.path (default): the csv backend needs the path"},
 		{file: "tls-missing-files.toml", wantErr: `configuration key docker.tls_cert (testdata/tls-missing-files.toml): cannot use "/nonexistent/cert.pem"`},
+		{file: "metrics-short-token.toml", wantErr: "configuration key metrics.token (testdata/metrics-short-token.toml): must be at least 16 printable ASCII characters"},
 		{file: "missing.toml", wantErr: "configuration (testdata/missing.toml): cannot read the file: no such file or directory"},
 	}
 	for _, tt := range tests {

@@ -105,6 +105,9 @@ func (l *Loaded) validate() error {
 	if err := l.validateOrigins(); err != nil {
 		return err
 	}
+	if err := l.validateMetrics(); err != nil {
+		return err
+	}
 	switch c.Auth.Mode {
 	case "local", "open":
 	default:

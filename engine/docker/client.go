@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -23,10 +24,21 @@ var (
 	ErrNotFound = errors.New("not found in Docker")
 )
 
-// Client is a connection to one Docker Engine.
+// Client is a connection to one Docker Engine. Every call is bounded by
+// the configured network timeout (a stream's connection too), including
+// the version negotiation before the first call.
 type Client struct {
 	api     *client.Client
 	timeout time.Duration
+
+	// The SDK negotiates the API version lazily, pinging with the first
+	// call's context while holding a lock that every other call waits
+	// for, whatever their own contexts say: one call without a deadline
+	// (an event stream) on an engine that never answers blocked them all.
+	// negotiate does it first instead, bounded, behind a gate that
+	// respects each caller's context.
+	negotiated atomic.Bool
+	gate       chan struct{}
 }
 
 // New prepares a client for the engine described by cfg; it does not
@@ -58,7 +70,44 @@ func New(cfg config.Docker) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("docker client: %w", err)
 	}
-	return &Client{api: api, timeout: cfg.NetworkTimeout.D()}, nil
+	return &Client{api: api, timeout: cfg.NetworkTimeout.D(), gate: make(chan struct{}, 1)}, nil
+}
+
+// negotiate settles the API version with the engine, once, within the
+// network timeout and ctx. Every call of this package starts with it, so
+// that the SDK never negotiates (unbounded, under its lock) itself.
+func (c *Client) negotiate(ctx context.Context) error {
+	if c.negotiated.Load() {
+		return nil
+	}
+	select {
+	case c.gate <- struct{}{}:
+	case <-ctx.Done():
+		return c.classify(ctx.Err())
+	}
+	defer func() { <-c.gate }()
+	if c.negotiated.Load() {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	ping, err := c.api.Ping(ctx)
+	if err != nil {
+		return c.classify(err)
+	}
+	c.api.NegotiateAPIVersionPing(ping)
+	c.negotiated.Store(true)
+	return nil
+}
+
+// op bounds a call by the network timeout, after negotiating the version.
+func (c *Client) op(ctx context.Context) (context.Context, context.CancelFunc, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	if err := c.negotiate(ctx); err != nil {
+		cancel()
+		return nil, nil, err
+	}
+	return ctx, cancel, nil
 }
 
 // Host is the engine's address, for messages.
@@ -67,7 +116,8 @@ func (c *Client) Host() string { return c.api.DaemonHost() }
 // Close releases the client's connections.
 func (c *Client) Close() error { return c.api.Close() }
 
-// API is the underlying Docker SDK client.
+// API is the underlying Docker SDK client. Its calls are not bounded
+// by this Client: the appliance does not use it while serving.
 func (c *Client) API() *client.Client { return c.api }
 
 // classify wraps err with ErrUnreachable or ErrNotFound when it is one.
@@ -85,9 +135,12 @@ func (c *Client) classify(err error) error {
 
 // Ping checks that the engine answers.
 func (c *Client) Ping(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	ctx, cancel, err := c.op(ctx)
+	if err != nil {
+		return err
+	}
 	defer cancel()
-	_, err := c.api.Ping(ctx)
+	_, err = c.api.Ping(ctx)
 	return c.classify(err)
 }
 
@@ -95,7 +148,10 @@ func (c *Client) Ping(ctx context.Context) error {
 // ErrNotFound when it does not, and one matching ErrUnreachable when the
 // engine does not answer.
 func (c *Client) ImageExists(ctx context.Context, image string) error {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	ctx, cancel, err := c.op(ctx)
+	if err != nil {
+		return fmt.Errorf("looking up image %s: %w", image, err)
+	}
 	defer cancel()
 	if _, err := c.api.ImageInspect(ctx, image); err != nil {
 		return fmt.Errorf("looking up image %s: %w", image, c.classify(err))

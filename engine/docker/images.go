@@ -28,7 +28,10 @@ type LocalImage struct {
 
 // Images lists the engine's tagged images, sorted by name.
 func (c *Client) Images(ctx context.Context) ([]LocalImage, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	ctx, cancel, err := c.op(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing images: %w", err)
+	}
 	defer cancel()
 	list, err := c.api.ImageList(ctx, image.ListOptions{})
 	if err != nil {
@@ -83,6 +86,9 @@ func readStream(r io.Reader, limit int) (string, error) {
 // LoadImages loads an image tarball (as `docker save` writes) and returns
 // the names (or ids, for untagged images) of the loaded images.
 func (c *Client) LoadImages(ctx context.Context, tarball io.Reader) ([]string, error) {
+	if err := c.negotiate(ctx); err != nil {
+		return nil, fmt.Errorf("loading images: %w", err)
+	}
 	resp, err := c.api.ImageLoad(ctx, tarball, client.ImageLoadWithQuiet(true))
 	if err != nil {
 		err = c.classify(err)
@@ -114,6 +120,9 @@ func (c *Client) LoadImages(ctx context.Context, tarball io.Reader) ([]string, e
 // tag, offline (base images must be local), and returns the end of the
 // build's output.
 func (c *Client) BuildImage(ctx context.Context, buildContext io.Reader, tag string) (string, error) {
+	if err := c.negotiate(ctx); err != nil {
+		return "", fmt.Errorf("building %s: %w", tag, err)
+	}
 	resp, err := c.api.ImageBuild(ctx, buildContext, build.ImageBuildOptions{
 		Tags: []string{tag}, Remove: true, ForceRemove: true, PullParent: false,
 	})
@@ -134,7 +143,10 @@ func (c *Client) BuildImage(ctx context.Context, buildContext io.Reader, tag str
 
 // Inspect returns an image's id and labels.
 func (c *Client) Inspect(ctx context.Context, ref string) (string, map[string]string, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	ctx, cancel, err := c.op(ctx)
+	if err != nil {
+		return "", nil, fmt.Errorf("inspecting image %s: %w", ref, err)
+	}
 	defer cancel()
 	info, err := c.api.ImageInspect(ctx, ref)
 	if err != nil {

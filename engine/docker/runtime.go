@@ -42,11 +42,6 @@ const outputLines = 20
 
 var httpPort = nat.Port(strconv.Itoa(protocol.ContainerPort) + "/tcp")
 
-// op bounds a Docker call by the configured network timeout.
-func (r *Runtime) op(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, r.c.timeout)
-}
-
 // sessionErr maps Docker errors to the session package's.
 func (r *Runtime) sessionErr(doing string, err error) error {
 	err = r.c.classify(err)
@@ -61,7 +56,10 @@ func (r *Runtime) sessionErr(doing string, err error) error {
 
 // Image implements session.Runtime.
 func (r *Runtime) Image(ctx context.Context, ref string) (protocol.Image, error) {
-	ctx, cancel := r.op(ctx)
+	ctx, cancel, err := r.c.op(ctx)
+	if err != nil {
+		return protocol.Image{}, r.sessionErr("inspecting image "+ref, err)
+	}
 	defer cancel()
 	info, err := r.c.api.ImageInspect(ctx, ref)
 	if err != nil {
@@ -116,7 +114,10 @@ func (r *Runtime) Create(ctx context.Context, spec session.Spec) (session.Contai
 		Labels:       spec.Labels,
 		ExposedPorts: nat.PortSet{httpPort: {}},
 	}
-	opCtx, cancel := r.op(ctx)
+	opCtx, cancel, err := r.c.op(ctx)
+	if err != nil {
+		return session.Container{}, r.sessionErr("creating container "+spec.Name, err)
+	}
 	defer cancel()
 	resp, err := r.c.api.ContainerCreate(opCtx, cfg, host, nil, nil, spec.Name)
 	if err != nil {
@@ -140,7 +141,10 @@ func (r *Runtime) removeQuietly(ctx context.Context, id string) {
 
 // Start implements session.Runtime.
 func (r *Runtime) Start(ctx context.Context, id string) (session.Container, error) {
-	opCtx, cancel := r.op(ctx)
+	opCtx, cancel, err := r.c.op(ctx)
+	if err != nil {
+		return session.Container{}, r.sessionErr("starting container "+short(id), err)
+	}
 	defer cancel()
 	if err := r.c.api.ContainerStart(opCtx, id, container.StartOptions{}); err != nil {
 		return session.Container{}, r.sessionErr("starting container "+short(id), err)
@@ -150,7 +154,10 @@ func (r *Runtime) Start(ctx context.Context, id string) (session.Container, erro
 
 // Inspect implements session.Runtime.
 func (r *Runtime) Inspect(ctx context.Context, id string) (session.Container, error) {
-	ctx, cancel := r.op(ctx)
+	ctx, cancel, err := r.c.op(ctx)
+	if err != nil {
+		return session.Container{}, r.sessionErr("inspecting container "+short(id), err)
+	}
 	defer cancel()
 	info, err := r.c.api.ContainerInspect(ctx, id)
 	if err != nil {
@@ -212,6 +219,9 @@ func (l *limitedWriter) Write(p []byte) (int, error) {
 func (r *Runtime) Remove(ctx context.Context, id string) error {
 	ctx, cancel := context.WithTimeout(ctx, r.c.timeout+stopTimeout*time.Second)
 	defer cancel()
+	if err := r.c.negotiate(ctx); err != nil {
+		return r.sessionErr("stopping container "+short(id), err)
+	}
 	timeout := stopTimeout
 	err := r.c.api.ContainerStop(ctx, id, container.StopOptions{Timeout: &timeout})
 	if err != nil && !cerrdefs.IsNotFound(err) && !cerrdefs.IsConflict(err) {
@@ -230,7 +240,10 @@ func (r *Runtime) realmFilter() filters.Args {
 
 // List implements session.Runtime.
 func (r *Runtime) List(ctx context.Context) ([]session.Container, error) {
-	ctx, cancel := r.op(ctx)
+	ctx, cancel, err := r.c.op(ctx)
+	if err != nil {
+		return nil, r.sessionErr("listing containers", err)
+	}
 	defer cancel()
 	list, err := r.c.api.ContainerList(ctx, container.ListOptions{All: true, Filters: r.realmFilter()})
 	if err != nil {
@@ -253,18 +266,37 @@ func (r *Runtime) List(ctx context.Context) ([]session.Container, error) {
 }
 
 // Events implements session.Runtime: die and destroy events of the realm's
-// containers.
+// containers. The stream must connect within the network timeout: an
+// engine that accepts the connection and never answers is an error, as
+// one that refuses it.
 func (r *Runtime) Events(ctx context.Context) (<-chan session.ContainerEvent, <-chan error) {
 	f := r.realmFilter()
 	f.Add("type", string(events.ContainerEventType))
 	f.Add("event", string(events.ActionDie))
 	f.Add("event", string(events.ActionDestroy))
-	msgs, errs := r.c.api.Events(ctx, events.ListOptions{Filters: f})
 	out := make(chan session.ContainerEvent)
 	outErr := make(chan error, 1)
 	go func() {
 		defer close(out)
 		defer close(outErr)
+		fail := func(err error) {
+			if ctx.Err() == nil {
+				outErr <- r.sessionErr("following container events", err)
+			}
+		}
+		if err := r.c.negotiate(ctx); err != nil {
+			fail(err)
+			return
+		}
+		streamCtx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		// The SDK returns once the engine answered the request.
+		connect := time.AfterFunc(r.c.timeout, cancel)
+		msgs, errs := r.c.api.Events(streamCtx, events.ListOptions{Filters: f})
+		if !connect.Stop() {
+			fail(fmt.Errorf("%w at %s: no answer to the event stream request within %s", ErrUnreachable, r.c.Host(), r.c.timeout))
+			return
+		}
 		for {
 			select {
 			case m := <-msgs:
@@ -275,9 +307,7 @@ func (r *Runtime) Events(ctx context.Context) (<-chan session.ContainerEvent, <-
 					return
 				}
 			case err := <-errs:
-				if ctx.Err() == nil {
-					outErr <- r.sessionErr("following container events", err)
-				}
+				fail(err)
 				return
 			case <-ctx.Done():
 				return

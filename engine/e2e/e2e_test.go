@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -194,6 +195,9 @@ func mustURL(t *testing.T, s string) *url.URL {
 	return u
 }
 
+// Failed sign-ins lock a name out at the address they came from only: the
+// right password from another address still signs in (the CLI's app login
+// posts this same form).
 func TestLockout(t *testing.T) {
 	s := newSetup(t)
 	b := s.NewBrowser()
@@ -208,6 +212,13 @@ func TestLockout(t *testing.T) {
 	body := appliancetest.ReadBody(resp)
 	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" || !strings.Contains(body, "Too many failed sign-ins. Try again in 15 minutes.") {
 		t.Fatalf("after 5 failures: %d, Retry-After %q:\n%s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+	}
+	// Bob, from another address, signs in at once.
+	other := s.NewBrowser()
+	other.Client.Transport.(*http.Transport).DialContext = (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}).DialContext
+	resp = other.PostForm("/login", url.Values{"username": {"bob"}, "password": {"password-bob"}, "next": {"/"}})
+	if body := appliancetest.ReadBody(resp); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("bob's right password from another address: %d\n%s", resp.StatusCode, body)
 	}
 	// Another user is not locked out by bob's failures.
 	s.Login("alice", "password-alice")
@@ -452,13 +463,11 @@ func TestUnreachableAndDeadSessions(t *testing.T) {
 
 func TestOperations(t *testing.T) {
 	s := newSetup(t)
+	admin := s.Login("admin", s.AdminPassword)
 	c := s.Client()
 
-	// Health.
-	resp, err := c.Get(s.URL + "/healthz")
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Health, with its checks for an administrator.
+	resp := admin.Do("GET", "/healthz", nil, nil)
 	var health struct {
 		Status string            `json:"status"`
 		Checks map[string]string `json:"checks"`
@@ -469,22 +478,18 @@ func TestOperations(t *testing.T) {
 		t.Errorf("healthz: %d %+v", resp.StatusCode, health)
 	}
 
-	// Metrics from the machine itself, after a session start.
+	// Metrics for an administrator, after a session start.
 	alice := s.Login("alice", "password-alice")
 	path := s.start(t, alice, s.aliceID)
 	alice.Do("GET", path, nil, nil).Body.Close()
 	// The proxy counts a request after answering it: poll.
 	wants := []string{
 		`simphony_remote_session_starts_total{result="ok"} 1`, "simphony_remote_sessions_running 1",
-		"simphony_remote_signed_in_users 1", "simphony_remote_session_start_seconds_bucket", `simphony_remote_proxy_requests_total{code="200"}`,
+		"simphony_remote_signed_in_users 2", "simphony_remote_session_start_seconds_bucket", `simphony_remote_proxy_requests_total{code="200"}`,
 	}
 	var metrics string
 	for deadline := time.Now().Add(10 * time.Second); ; {
-		resp, err = c.Get(s.URL + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		metrics = appliancetest.ReadBody(resp)
+		metrics = appliancetest.ReadBody(admin.Do("GET", "/metrics", nil, nil))
 		missing := ""
 		for _, want := range wants {
 			if !strings.Contains(metrics, want) {
@@ -501,7 +506,7 @@ func TestOperations(t *testing.T) {
 	}
 
 	// The local CA: served, and its fingerprint on the sign-in page.
-	resp, err = c.Get(s.URL + "/ca.crt")
+	resp, err := c.Get(s.URL + "/ca.crt")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -86,6 +87,8 @@ type Manager struct {
 	foreign map[string]bool // container ids of other installations, logged once
 
 	repairs *rate.Limiter // bounds Repair's lookups
+
+	reconciled atomic.Bool // a reconcile completed: the route table matches the runtime
 }
 
 // New returns a manager that runs containers on rt and publishes routes
@@ -112,6 +115,11 @@ func New(accounts Accounts, rt Runtime, table *routes.Table, opts Options) *Mana
 		},
 	}
 }
+
+// Ready says whether a reconcile has completed: until then the route table
+// may lack sessions that run (after a restart, or while Docker does not
+// answer at the start).
+func (m *Manager) Ready() bool { return m.reconciled.Load() }
 
 // Routes is the table the manager publishes into.
 func (m *Manager) Routes() *routes.Table { return m.routes }

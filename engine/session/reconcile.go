@@ -67,6 +67,7 @@ func (m *Manager) Reconcile(ctx context.Context) error {
 		ev = m.opts.Log.Info()
 	}
 	ev.Int("containers", len(cs)).Int("restored", restored).Int("removed", removed).Int("dropped", dropped).Msg("reconciled sessions")
+	m.reconciled.Store(true)
 	return nil
 }
 

@@ -105,6 +105,8 @@ type fakeRuntime struct {
 	// startGate and removeGate, when set, are waited on inside Start and
 	// Remove (which give up when their context ends, as Docker calls do).
 	startGate, removeGate chan struct{}
+	// listGate, when set, is waited on inside List.
+	listGate chan struct{}
 }
 
 func newFakeRuntime() *fakeRuntime {
@@ -170,7 +172,14 @@ func (f *fakeRuntime) Remove(ctx context.Context, id string) error {
 	return nil
 }
 
-func (f *fakeRuntime) List(context.Context) ([]Container, error) {
+func (f *fakeRuntime) List(ctx context.Context) ([]Container, error) {
+	if f.listGate != nil {
+		select {
+		case <-f.listGate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []Container
@@ -394,5 +403,36 @@ func TestHomesDirectoryIsPrivate(t *testing.T) {
 	}
 	if st, err := os.Stat(homes); err != nil || st.Mode().Perm() != 0o700 {
 		t.Errorf("homes directory: %v, %v; want mode 0700", st, err)
+	}
+}
+
+// The manager is ready only once a reconcile completed: before, the route
+// table may lack running sessions.
+func TestReadyAfterTheFirstReconcile(t *testing.T) {
+	rt := newFakeRuntime()
+	rt.listGate = make(chan struct{})
+	m, _ := newUnitManager(t, rt)
+	if m.Ready() {
+		t.Fatal("ready before any reconcile")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	if err := m.Reconcile(ctx); err == nil {
+		t.Fatal("a reconcile whose runtime did not answer succeeded")
+	}
+	cancel()
+	if m.Ready() {
+		t.Fatal("ready after a failed reconcile")
+	}
+	done := make(chan error, 1)
+	go func() { done <- m.Reconcile(t.Context()) }()
+	if m.Ready() {
+		t.Fatal("ready while the reconcile waits for the runtime")
+	}
+	close(rt.listGate)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !m.Ready() {
+		t.Fatal("not ready after a reconcile")
 	}
 }

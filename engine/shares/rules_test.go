@@ -1,6 +1,7 @@
 package shares
 
 import (
+	"context"
 	"errors"
 	"testing"
 
@@ -32,6 +33,27 @@ func TestOpenPath(t *testing.T) {
 	} {
 		if got := OpenPath(p, tt.typ, tt.mode); got != tt.want {
 			t.Errorf("OpenPath(%s, %s) = %q, want %q", tt.typ, tt.mode, got, tt.want)
+		}
+	}
+}
+
+type users map[string]accounting.User
+
+func (u users) User(_ context.Context, name string) (accounting.User, error) {
+	if x, ok := u[name]; ok {
+		return x, nil
+	}
+	return accounting.User{}, accounting.ErrNotFound
+}
+
+func TestRecipient(t *testing.T) {
+	us := users{"bob": {Name: "bob"}, "carol": {Name: "carol", Disabled: true}}
+	if err := Recipient(t.Context(), us, "bob"); err != nil {
+		t.Errorf("bob: %v", err)
+	}
+	for _, name := range []string{"nobody", "carol", "Bad/Name", ""} {
+		if err := Recipient(t.Context(), us, name); err != ErrRecipient {
+			t.Errorf("%q: %v, want ErrRecipient itself (the same answer for each)", name, err)
 		}
 	}
 }

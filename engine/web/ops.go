@@ -1,9 +1,10 @@
 package web
 
 import (
+	"crypto/subtle"
 	"encoding/json"
-	"net"
 	"net/http"
+	"strings"
 )
 
 func (h *Handler) caCert(w http.ResponseWriter, r *http.Request) {
@@ -21,30 +22,60 @@ func (h *Handler) caCert(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(pemBytes)
 }
 
+// healthz says whether the appliance works: to anyone, only ok (200) or
+// degraded (503); to administrators (browser or API token), with the
+// checks that say why.
 func (h *Handler) healthz(w http.ResponseWriter, r *http.Request) {
-	status, ok := h.d.Health.Check(r.Context())
-	body := map[string]any{"status": "ok", "checks": status}
+	checks, ok := h.d.Health.Check(r.Context())
+	body := map[string]any{"status": "ok"}
 	code := http.StatusOK
 	if !ok {
 		body["status"] = "degraded"
 		code = http.StatusServiceUnavailable
 	}
+	if id, signedIn := h.d.Resolver.Identify(r); signedIn && id.Admin {
+		body["checks"] = checks
+	}
+	writeStatus(w, code, body)
+}
+
+// readyz says whether the appliance is ready to serve: the running
+// sessions are known (a first reconcile with Docker completed).
+func (h *Handler) readyz(w http.ResponseWriter, _ *http.Request) {
+	if !h.d.Health.Ready() {
+		writeStatus(w, http.StatusServiceUnavailable, map[string]any{"status": "starting"})
+		return
+	}
+	writeStatus(w, http.StatusOK, map[string]any{"status": "ready"})
+}
+
+func writeStatus(w http.ResponseWriter, code int, body map[string]any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(body)
 }
 
-// metrics serves Prometheus metrics to administrators and to the machine
-// itself (a local Prometheus).
+// metrics serves Prometheus metrics to administrators and to a scraper
+// with the configured token; a local process is nobody special.
 func (h *Handler) metrics(w http.ResponseWriter, r *http.Request) {
-	ip := net.ParseIP(clientIP(r))
-	id, signedIn := h.d.Resolver.Identify(r)
-	if !(ip != nil && ip.IsLoopback()) && !(signedIn && id.Admin) {
-		http.Error(w, "metrics are for administrators and for the appliance's own machine", http.StatusForbidden)
-		return
+	if !h.scraper(r) {
+		if id, signedIn := h.d.Resolver.Identify(r); !signedIn || !id.Admin {
+			http.Error(w, "metrics are for administrators, and for a scraper with the configured token ([metrics] token, sent as Authorization: Bearer TOKEN)", http.StatusForbidden)
+			return
+		}
 	}
 	h.d.Metrics.ServeHTTP(w, r)
+}
+
+// scraper says whether r carries the configured metrics token.
+func (h *Handler) scraper(r *http.Request) bool {
+	if h.d.MetricsToken == "" {
+		return false
+	}
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	return ok && strings.EqualFold(scheme, "Bearer") &&
+		subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), []byte(h.d.MetricsToken)) == 1
 }
 
 // Unreachable answers a proxied request whose session did not answer: 502,

@@ -32,6 +32,8 @@ type page struct {
 	// portal
 	Apps   []app
 	Shared []sharedView
+	// DockerDown: Docker did not answer; the page shows what it knows.
+	DockerDown bool
 	// starting
 	Start     *startState
 	MappingID string

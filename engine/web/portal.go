@@ -63,18 +63,32 @@ func (h *Handler) renderPortal(w http.ResponseWriter, r *http.Request, id auth.I
 	}
 	p := h.pageFor(id, "Your applications")
 	p.Error = msg
+	// One bounded round of lookups for the page: the applications and the
+	// sessions shared with the user.
+	shared := h.sharedSessions(id.User)
+	refs := make([]string, 0, len(grants)+len(shared))
+	for _, g := range grants {
+		refs = append(refs, g.Image)
+	}
+	for _, s := range shared {
+		refs = append(refs, s.route.Image)
+	}
+	described := session.Describe(r.Context(), h.d.Image, refs)
+	p.DockerDown = !described.Answering
 	for _, g := range grants {
 		a := app{MappingID: g.MappingID, Name: g.Image, Image: g.Image, Policy: policyBadges(g.Policy), AllowView: g.Policy.AllowView}
 		if s, ok := running[g.MappingID]; ok {
 			a.Running = &s
 			a.Shares = h.sharesOf(s.URLID)
 		}
-		img, err := h.d.Image(r.Context(), g.Image)
-		switch {
+		img, ok := described.Images[g.Image]
+		switch err := described.Errs[g.Image]; {
 		case errors.Is(err, session.ErrImageNotFound):
 			a.Problem = "This application's image is not installed on the appliance. Ask an administrator."
-		case err != nil:
-			a.Problem = "This application cannot be described right now (the container engine does not answer)."
+		case errors.Is(err, session.ErrUnavailable):
+			// The banner says it for every application.
+		case !ok:
+			a.Problem = "This application cannot be described right now."
 		default:
 			if img.UIName != "" {
 				a.Name = img.UIName
@@ -87,7 +101,7 @@ func (h *Handler) renderPortal(w http.ResponseWriter, r *http.Request, id auth.I
 		}
 		p.Apps = append(p.Apps, a)
 	}
-	p.Shared = h.sharedWith(r, id.User, h.d.Sessions.Get)
+	p.Shared = sharedViews(shared, described)
 	h.render(w, status, "portal", p)
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/simphony/simphony-remote/engine/audit"
 	"github.com/simphony/simphony-remote/engine/auth"
 	"github.com/simphony/simphony-remote/engine/routes"
+	"github.com/simphony/simphony-remote/engine/session"
 	"github.com/simphony/simphony-remote/engine/shares"
 )
 
@@ -39,20 +40,35 @@ func (h *Handler) sharesOf(urlID string) []shareView {
 	return out
 }
 
-// sharedWith lists the sessions shared with user that still run.
-func (h *Handler) sharedWith(r *http.Request, user string, get func(string) (routes.Route, bool)) []sharedView {
-	var out []sharedView
+// sharedSession is a share with the user of a session that still runs.
+type sharedSession struct {
+	share shares.Share
+	route routes.Route
+}
+
+// sharedSessions lists the sessions shared with user that still run.
+func (h *Handler) sharedSessions(user string) []sharedSession {
+	var out []sharedSession
 	for _, s := range h.d.Shares.With(user) {
-		rt, ok := get(s.URLID)
-		if !ok {
-			continue
+		if rt, ok := h.d.Sessions.Get(s.URLID); ok {
+			out = append(out, sharedSession{share: s, route: rt})
 		}
-		v := sharedView{Owner: rt.User, Name: rt.Image, Mode: string(s.Mode), URL: rt.URLPath, Expires: expiresText(s.Expires)}
-		if img, err := h.d.Image(r.Context(), rt.Image); err == nil {
+	}
+	return out
+}
+
+// sharedViews shows shared sessions, named and linked as their images
+// say when Docker told.
+func sharedViews(list []sharedSession, described session.Described) []sharedView {
+	var out []sharedView
+	for _, s := range list {
+		rt := s.route
+		v := sharedView{Owner: rt.User, Name: rt.Image, Mode: string(s.share.Mode), URL: rt.URLPath, Expires: expiresText(s.share.Expires)}
+		if img, ok := described.Images[rt.Image]; ok {
 			if img.UIName != "" {
 				v.Name = img.UIName
 			}
-			v.URL = shares.OpenPath(rt.URLPath, img.Type, s.Mode)
+			v.URL = shares.OpenPath(rt.URLPath, img.Type, s.share.Mode)
 		}
 		out = append(out, v)
 	}
@@ -84,6 +100,10 @@ func (h *Handler) share(w http.ResponseWriter, r *http.Request) {
 		}
 		if errors.Is(err, shares.ErrNotAllowed) {
 			h.renderPortal(w, r, id, http.StatusForbidden, "Not shared: "+shares.ErrNotAllowed.Error()+".")
+			return
+		}
+		if errors.Is(err, shares.ErrRecipient) {
+			h.renderPortal(w, r, id, http.StatusBadRequest, "Not shared: "+shares.ErrRecipient.Error()+".")
 			return
 		}
 		status, msg := sessionError(err)

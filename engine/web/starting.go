@@ -121,7 +121,7 @@ func (h *Handler) startBackground(ctx context.Context, user, mappingID string, c
 
 // appName is the name the portal shows for a grant's image.
 func (h *Handler) appName(ctx context.Context, g accounting.Grant) string {
-	if img, err := h.d.Image(ctx, g.Image); err == nil && img.UIName != "" {
+	if img, ok := session.Describe(ctx, h.d.Image, []string{g.Image}).Images[g.Image]; ok && img.UIName != "" {
 		return img.UIName
 	}
 	return g.Image

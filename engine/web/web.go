@@ -36,9 +36,11 @@ type Sessions interface {
 	Get(urlID string) (routes.Route, bool)
 }
 
-// Health reports the state of the appliance's dependencies.
+// Health reports the state of the appliance's dependencies, and whether it
+// is ready to serve.
 type Health interface {
 	Check(ctx context.Context) (map[string]string, bool)
+	Ready() bool
 }
 
 // Deps are what the handler needs.
@@ -52,6 +54,9 @@ type Deps struct {
 	Image   func(ctx context.Context, ref string) (protocol.Image, error)
 	Health  Health
 	Metrics http.Handler
+	// MetricsToken, when set, lets a scraper read /metrics with
+	// "Authorization: Bearer TOKEN".
+	MetricsToken string
 	// CARoot returns the local CA's root certificate (PEM), or nil when the
 	// appliance does not use its own CA.
 	CARoot func() ([]byte, error)
@@ -112,6 +117,7 @@ func New(d Deps) (*Handler, error) {
 	h.mux.HandleFunc("POST /unshare", h.unshare)
 	h.mux.HandleFunc("GET /ca.crt", h.caCert)
 	h.mux.HandleFunc("GET /healthz", h.healthz)
+	h.mux.HandleFunc("GET /readyz", h.readyz)
 	h.mux.HandleFunc("GET /metrics", h.metrics)
 	h.mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
 		h.Refuse(w, r, http.StatusNotFound, "there is no page at this address")

@@ -87,6 +87,10 @@ type UserApplication struct {
 	Policy    Policy `json:"policy"`
 	// Container is the grant's running session, or null.
 	Container *Container `json:"container"`
+	// RunningKnown is false when Docker did not answer: Container is then
+	// what the appliance last knew, and may be out of date (the images are
+	// listed with available false).
+	RunningKnown bool `json:"running_known"`
 }
 
 // StartRequest is the body of POST /api/v1/containers.

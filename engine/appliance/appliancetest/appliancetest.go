@@ -42,9 +42,11 @@ type Server struct {
 	// Out is what the appliance printed for the operator.
 	Out *SafeBuffer
 
-	opts   []Option
-	cancel context.CancelFunc
-	done   chan error
+	opts []Option
+	// unready: do not wait for /readyz (Docker may be away on purpose).
+	unready bool
+	cancel  context.CancelFunc
+	done    chan error
 }
 
 // Option changes the configuration or the appliance options.
@@ -84,8 +86,21 @@ func FreePort(tb testing.TB) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// Start starts an appliance and stops it when the test ends.
+// Start starts an appliance, waits until it is ready (/readyz: the running
+// sessions are known), and stops it when the test ends.
 func Start(tb testing.TB, opts ...Option) *Server {
+	tb.Helper()
+	return start(tb, false, opts)
+}
+
+// StartUnready starts an appliance and waits only until it answers HTTPS,
+// ready or not: for a Docker Engine that is away on purpose.
+func StartUnready(tb testing.TB, opts ...Option) *Server {
+	tb.Helper()
+	return start(tb, true, opts)
+}
+
+func start(tb testing.TB, unready bool, opts []Option) *Server {
 	tb.Helper()
 	cfg := config.Default()
 	cfg.DataDir = tb.TempDir()
@@ -94,7 +109,7 @@ func Start(tb testing.TB, opts ...Option) *Server {
 	cfg.Log.Format = "json"
 	cfg.Log.Level = "debug"
 	cfg.Sessions.StartTimeout = config.Duration(30 * time.Second)
-	s := &Server{tb: tb, Config: cfg, AdminPassword: "admin-password-" + randomWord(), opts: opts, Out: &SafeBuffer{}}
+	s := &Server{tb: tb, Config: cfg, AdminPassword: "admin-password-" + randomWord(), opts: opts, Out: &SafeBuffer{}, unready: unready}
 	s.start()
 	tb.Cleanup(s.Stop)
 	return s
@@ -130,16 +145,20 @@ func (s *Server) start() {
 	}
 	_, port, _ := net.SplitHostPort(s.Config.Listen)
 	s.URL = "https://127.0.0.1:" + port
-	// Wait until HTTPS answers with a certificate from the local CA.
+	// Wait until HTTPS answers with a certificate from the local CA, and
+	// the appliance is ready unless told otherwise.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp, err := s.Client().Get(s.URL + "/healthz")
+		resp, err := s.Client().Get(s.URL + "/readyz")
 		if err == nil {
 			resp.Body.Close()
-			return
+			if s.unready || resp.StatusCode == http.StatusOK {
+				return
+			}
+			err = fmt.Errorf("/readyz: %s", resp.Status)
 		}
 		if time.Now().After(deadline) {
-			tb.Fatalf("HTTPS did not answer within 30 s: %v", err)
+			tb.Fatalf("the appliance was not ready within 30 s: %v", err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
