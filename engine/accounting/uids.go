@@ -1,6 +1,7 @@
 package accounting
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -60,4 +61,5 @@ func (r *UIDRange) UnmarshalText(b []byte) error {
 }
 
 // ErrNoUID means that every UID of the range was given to a user already.
-var ErrNoUID = fmt.Errorf("%w: no session uid left", ErrInvalid)
+// It is the administrator's to fix, not the user's: no ErrInvalid.
+var ErrNoUID = errors.New("no session uid left")

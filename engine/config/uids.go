@@ -1,0 +1,33 @@
+package config
+
+import (
+	"strings"
+
+	"github.com/simphony/simphony-remote/engine/accounting"
+)
+
+// DefaultUIDRange is sessions.uid_range's default: 100,000 uids far above
+// the host's own accounts (system and ordinary users, 0–60000), above the
+// subordinate ranges that useradd gives for rootless containers (from
+// 100000 up to 600100000 by default), and below 2^31.
+var DefaultUIDRange = accounting.UIDRange{First: 1_900_000_000, Last: 1_900_099_999}
+
+// removedKeys are keys of earlier versions that no longer do anything,
+// with what replaced them: a configuration that sets one is refused with
+// this message rather than silently behaving differently.
+var removedKeys = map[string]string{
+	"sessions.home_uid": homeIDsRemoved,
+	"sessions.home_gid": homeIDsRemoved,
+}
+
+const homeIDsRemoved = "removed: sessions no longer all run as one uid; each user's sessions run as a uid of their own from sessions.uid_range, which also owns their home (an existing home is given to it at its user's next start). Delete this key"
+
+// removedEnv is removedKeys for an environment variable's name.
+func removedEnv(name string) (string, bool) {
+	for k, msg := range removedKeys {
+		if name == EnvPrefix+strings.ToUpper(strings.ReplaceAll(k, ".", "_")) {
+			return msg, true
+		}
+	}
+	return "", false
+}
