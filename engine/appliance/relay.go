@@ -37,7 +37,7 @@ var dropAll = wsrelay.FilterFunc(func([]byte) ([]byte, error) { return nil, nil 
 // applications).
 func (b backend) Relay(w http.ResponseWriter, r *http.Request, id auth.Identity, route routes.Route, access caddymodule.Access) {
 	opts := wsrelay.Options{
-		Header:    http.Header{"X-Remote-User": {id.User}},
+		Header:    http.Header{"X-Remote-User": {id.User}, protocol.HeaderSessionKey: {route.SessionKey}},
 		Registry:  &b.a.relays.reg,
 		Key:       relayKey(route.URLID, id.User),
 		Authorize: func() bool { return b.Access(id, route) == access },
