@@ -120,3 +120,52 @@ func TestAnotherUIDCannotUseTheSessionPort(t *testing.T) {
 		t.Errorf("root reading %s: %v; it should hold the key and the url id", environ, err)
 	}
 }
+
+// TestLegacyImageNeedsRunAsRoot: an image made for the original
+// simphony-remote (testdata/legacyvnc: it creates its user as root) fails
+// to start, saying why, unless an administrator marked it run-as-root;
+// marked, it starts.
+func TestLegacyImageNeedsRunAsRoot(t *testing.T) {
+	requireStarters(t)
+	dc := dockertest.Require(t)
+	image := dockertest.BuildImage(t, dc, "legacyvnc", "testdata/legacyvnc",
+		map[string]string{"legacyvnc-front": "./testdata/legacyvnc/front"}, map[string]string{"BASE": images.Desktop})
+	s := appliancetest.Start(t)
+	t.Cleanup(func() {
+		for _, r := range s.App.Sessions().Routes().List() {
+			_ = s.App.Sessions().StopAny(context.Background(), r.URLID, "test")
+		}
+	})
+	st := s.App.Store()
+	if err := st.CreateApplication(t.Context(), accounting.Application{Image: image}); err != nil {
+		t.Fatal(err)
+	}
+	hash, _ := auth.HashPassword("password-alice")
+	if err := st.CreateUser(t.Context(), accounting.User{Name: "alice", PasswordHash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	mapping, err := st.Grant(t.Context(), "alice", image, accounting.Policy{AllowHome: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := tokenFor(t, s, "alice", "password-alice")
+	code, body, _ := api.do("POST", "/api/v1/containers", wire.StartRequest{MappingID: mapping})
+	if code == http.StatusCreated || !strings.Contains(string(body), "the container stopped") || !strings.Contains(string(body), "Permission denied") {
+		t.Fatalf("starting the unmarked legacy image: %d %s; want a failure quoting its groupadd/useradd error", code, body)
+	}
+	if n := len(s.App.Sessions().Routes().List()); n != 0 {
+		t.Errorf("%d sessions after the failed start", n)
+	}
+
+	if err := st.SetRunAsRoot(t.Context(), image, true); err != nil {
+		t.Fatal(err)
+	}
+	var c wire.Container
+	api.json("POST", "/api/v1/containers", wire.StartRequest{MappingID: mapping}, http.StatusCreated, &c)
+	owner := s.Login("alice", "password-alice")
+	resp := owner.Do("GET", c.URLPath, nil, nil)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("the marked legacy desktop through the proxy: %d", resp.StatusCode)
+	}
+}
