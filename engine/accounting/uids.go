@@ -21,6 +21,12 @@ func (r UIDRange) Contains(uid int) bool { return uid >= r.First && uid <= r.Las
 // String formats r as FIRST-LAST, the form ParseUIDRange reads.
 func (r UIDRange) String() string { return fmt.Sprintf("%d-%d", r.First, r.Last) }
 
+// DefaultUIDRange is sessions.uid_range's default: 100,000 uids far above
+// the host's own accounts (system and ordinary users, 0–60000), above the
+// subordinate ranges that useradd gives for rootless containers (from
+// 100000 up to 600100000 by default), and below 2^31.
+var DefaultUIDRange = UIDRange{First: 1_900_000_000, Last: 1_900_099_999}
+
 // MinSessionUID and MaxSessionUID bound session UIDs: above the host's
 // system and ordinary accounts (1000–60000 by default) and the 16-bit ids,
 // below 2^31 (which some tools and file systems mishandle).

@@ -152,7 +152,7 @@ func Default() Config {
 			Memory:          ByteSize(4 << 30),
 			CPUs:            2,
 			Pids:            2048,
-			UIDRange:        DefaultUIDRange,
+			UIDRange:        accounting.DefaultUIDRange,
 			NoNewPrivileges: true,
 		},
 	}

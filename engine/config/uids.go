@@ -1,16 +1,6 @@
 package config
 
-import (
-	"strings"
-
-	"github.com/simphony/simphony-remote/engine/accounting"
-)
-
-// DefaultUIDRange is sessions.uid_range's default: 100,000 uids far above
-// the host's own accounts (system and ordinary users, 0–60000), above the
-// subordinate ranges that useradd gives for rootless containers (from
-// 100000 up to 600100000 by default), and below 2^31.
-var DefaultUIDRange = accounting.UIDRange{First: 1_900_000_000, Last: 1_900_099_999}
+import "strings"
 
 // removedKeys are keys of earlier versions that no longer do anything,
 // with what replaced them: a configuration that sets one is refused with

@@ -58,7 +58,7 @@ func newHarness(t *testing.T, tweak ...func(*session.Options)) *harness {
 	}
 	t.Cleanup(func() { h.store.Close() })
 	h.opts = session.Options{
-		Realm: h.realm, HomesDir: filepath.Join(h.data, "homes"), UIDs: config.DefaultUIDRange,
+		Realm: h.realm, HomesDir: filepath.Join(h.data, "homes"), UIDs: accounting.DefaultUIDRange,
 		StartTimeout: 20 * time.Second, Limits: accounting.Limits{Memory: 256 << 20, CPUs: 1, Pids: 256},
 		NoNewPrivileges: true, Log: zerolog.New(zerolog.NewTestWriter(t)),
 	}

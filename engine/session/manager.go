@@ -48,7 +48,8 @@ type Options struct {
 	// HomesDir holds the persistent homes, one directory per user.
 	HomesDir string
 	// UIDs is the range each user's session uid comes from (see
-	// accounting.Store.SessionUID); the gid is the same number.
+	// accounting.Store.SessionUID); the gid is the same number. Zero means
+	// accounting.DefaultUIDRange.
 	UIDs accounting.UIDRange
 	// StartTimeout bounds a start, readiness included.
 	StartTimeout time.Duration
@@ -95,6 +96,9 @@ func New(accounts Accounts, rt Runtime, table *routes.Table, opts Options) *Mana
 	}
 	if opts.Base == nil {
 		opts.Base = context.Background()
+	}
+	if opts.UIDs == (accounting.UIDRange{}) {
+		opts.UIDs = accounting.DefaultUIDRange
 	}
 	return &Manager{
 		opts: opts, accounts: accounts, rt: rt, routes: table,
