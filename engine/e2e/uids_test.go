@@ -110,6 +110,15 @@ func TestAnotherUIDCannotUseTheSessionPort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The starter runs as alice's own uid, with no root step.
+	uid, err := st.SessionUID(t.Context(), "alice", s.Config.Sessions.UIDRange)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", info.State.Pid))
+	if want := fmt.Sprintf("\nUid:\t%d\t%d\t%d\t%d\n", uid, uid, uid, uid); err != nil || !strings.Contains(string(status), want) {
+		t.Errorf("the files container's process: %v; want %q in:\n%s", err, want, status)
+	}
 	environ := fmt.Sprintf("/proc/%d/environ", info.State.Pid)
 	out, err := asOtherUID(t, "cat", environ)
 	if err == nil || strings.Contains(out, c.URLID) || strings.Contains(out, route.SessionKey) || !strings.Contains(out, "Permission denied") {

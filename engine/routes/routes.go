@@ -25,7 +25,7 @@ type Route struct {
 	ContainerName string
 	// SessionKey is the secret the proxy sends to the container in
 	// protocol.HeaderSessionKey; never shown to anybody.
-	SessionKey string
+	SessionKey string `json:"-"`
 
 	// lastActive is the Unix time in nanoseconds of the latest proxied
 	// request, shared by every copy of the route.
