@@ -21,6 +21,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/simphony/simphony-remote/engine/auth"
+	"github.com/simphony/simphony-remote/engine/protocol"
 	"github.com/simphony/simphony-remote/engine/routes"
 	"github.com/simphony/simphony-remote/engine/wsrelay"
 )
@@ -222,6 +223,8 @@ func (h *Handler) proxy(w http.ResponseWriter, r *http.Request, next caddyhttp.H
 		return nil
 	}
 	scrub(r, id)
+	// The session's key replaces any the client sent (see protocol.HeaderSessionKey).
+	r.Header.Set(protocol.HeaderSessionKey, route.SessionKey)
 	route.Touch(time.Now())
 	// Any upgrade (however its headers are split) from a shared user goes
 	// to the relay, which refuses what it cannot filter: reverse_proxy

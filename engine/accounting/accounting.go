@@ -43,6 +43,11 @@ type Application struct {
 	// Limits bound each of its session containers; zero fields take the
 	// appliance's defaults.
 	Limits Limits
+	// RunAsRoot lets its containers start as the image's own user (root,
+	// usually) rather than the session owner's UID: only for images that
+	// need it, such as those made for the original simphony-remote, which
+	// create their user themselves. An administrator's decision.
+	RunAsRoot bool
 }
 
 // Limits are resource limits of a session container. A zero field means
@@ -139,6 +144,8 @@ type Store interface {
 	Applications(ctx context.Context) ([]Application, error)
 	// SetLimits replaces the application's resource limits.
 	SetLimits(ctx context.Context, image string, l Limits) error
+	// SetRunAsRoot sets the application's run-as-root mark.
+	SetRunAsRoot(ctx context.Context, image string, root bool) error
 
 	// Grant lets user run image with p and returns the mapping id. Granting
 	// the same image, user and policy again returns the same id.
@@ -154,6 +161,12 @@ type Store interface {
 	Grants(ctx context.Context, user string) ([]Grant, error)
 	// GrantByID returns the grant with the given mapping id or ErrNotFound.
 	GrantByID(ctx context.Context, mappingID string) (Grant, error)
+
+	// SessionUID returns the UID the user's sessions run as: the one the
+	// user was given before, else a new one from r that no other user
+	// ever had (ErrNoUID when r has none left). ErrNotFound for no such
+	// user.
+	SessionUID(ctx context.Context, user string, r UIDRange) (int, error)
 
 	// Close releases the store.
 	Close() error

@@ -70,12 +70,14 @@ type LimitsJSON struct {
 	Pids        int64   `json:"pids"`
 }
 
-// MarshalJSON writes {"image", "limits": {"memory_bytes", "cpus", "pids"}}.
+// MarshalJSON writes {"image", "limits": {"memory_bytes", "cpus", "pids"},
+// "run_as_root"}.
 func (a Application) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		Image  string     `json:"image"`
-		Limits LimitsJSON `json:"limits"`
-	}{a.Image, LimitsJSON{a.Limits.Memory, a.Limits.CPUs, a.Limits.Pids}})
+		Image     string     `json:"image"`
+		Limits    LimitsJSON `json:"limits"`
+		RunAsRoot bool       `json:"run_as_root"`
+	}{a.Image, LimitsJSON{a.Limits.Memory, a.Limits.CPUs, a.Limits.Pids}, a.RunAsRoot})
 }
 
 // MarshalJSON writes {"mapping_id", "user", "image", "policy"}.

@@ -56,6 +56,10 @@ type Service interface {
 	// SetLimits changes the resource limits of an application's sessions
 	// that c names; the others stay as they are.
 	SetLimits(ctx context.Context, image string, c LimitsChange) (accounting.Application, error)
+	// SetRunAsRoot marks an application to run as its image's own user
+	// (usually root) rather than the session owner's uid, or clears the
+	// mark. Sessions already running keep the user they started with.
+	SetRunAsRoot(ctx context.Context, image string, root bool) (accounting.Application, error)
 
 	// Grant lets user run image with p and returns the mapping id; the same
 	// grant again returns the same id.
@@ -152,4 +156,6 @@ type NewApplication struct {
 	Limits accounting.Limits
 	// Verify asks the Docker Engine whether it has the image first.
 	Verify bool
+	// RunAsRoot: see accounting.Application.
+	RunAsRoot bool
 }

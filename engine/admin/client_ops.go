@@ -135,7 +135,7 @@ func limitsJSON(l accounting.Limits) accounting.LimitsJSON {
 // CreateApplication implements Service.
 func (c *Client) CreateApplication(ctx context.Context, a NewApplication) (accounting.Application, error) {
 	var w wire.Application
-	in := wire.CreateApplication{Image: a.Image, Verify: &a.Verify, Limits: limitsJSON(a.Limits)}
+	in := wire.CreateApplication{Image: a.Image, Verify: &a.Verify, Limits: limitsJSON(a.Limits), RunAsRoot: a.RunAsRoot}
 	if err := c.do(ctx, http.MethodPost, "/applications", nil, in, &w, http.StatusCreated); err != nil {
 		return accounting.Application{}, err
 	}
@@ -160,6 +160,19 @@ func (c *Client) SetLimits(ctx context.Context, image string, ch LimitsChange) (
 	lc := wire.LimitsChange{MemoryBytes: ch.Memory, CPUs: ch.CPUs, Pids: ch.Pids}
 	var w wire.Application
 	if err := c.do(ctx, http.MethodPatch, p, nil, wire.UpdateApplication{Limits: &lc}, &w, http.StatusOK); err != nil {
+		return accounting.Application{}, err
+	}
+	return w.Application(), nil
+}
+
+// SetRunAsRoot implements Service.
+func (c *Client) SetRunAsRoot(ctx context.Context, image string, root bool) (accounting.Application, error) {
+	p := imagePath(image)
+	if p == "" {
+		return accounting.Application{}, fmt.Errorf("setting the run-as-root mark of %s: application %s: %w", image, image, accounting.ErrNotFound)
+	}
+	var w wire.Application
+	if err := c.do(ctx, http.MethodPatch, p, nil, wire.UpdateApplication{RunAsRoot: &root}, &w, http.StatusOK); err != nil {
 		return accounting.Application{}, err
 	}
 	return w.Application(), nil

@@ -201,6 +201,18 @@ func TestClientMatchesLocal(t *testing.T) {
 		{"bad limits", func(ctx context.Context, s admin.Service, _ map[string]string) (any, error) {
 			return s.SetLimits(ctx, "img", admin.AllLimits(accounting.Limits{Pids: -1}))
 		}},
+		{"create run as root", func(ctx context.Context, s admin.Service, _ map[string]string) (any, error) {
+			return s.CreateApplication(ctx, admin.NewApplication{Image: "legacy:1", RunAsRoot: true})
+		}},
+		{"clear run as root", func(ctx context.Context, s admin.Service, _ map[string]string) (any, error) {
+			return s.SetRunAsRoot(ctx, "legacy:1", false)
+		}},
+		{"mark run as root", func(ctx context.Context, s admin.Service, _ map[string]string) (any, error) {
+			return s.SetRunAsRoot(ctx, "img", true)
+		}},
+		{"run as root of nothing", func(ctx context.Context, s admin.Service, _ map[string]string) (any, error) {
+			return s.SetRunAsRoot(ctx, "nope", true)
+		}},
 		{"applications", func(ctx context.Context, s admin.Service, _ map[string]string) (any, error) {
 			return s.Applications(ctx)
 		}},

@@ -84,7 +84,7 @@ func (l *Local) CreateApplication(ctx context.Context, na NewApplication) (_ acc
 	if err := na.Limits.Validate(); err != nil {
 		return accounting.Application{}, fmt.Errorf("creating application %s: %w", na.Image, err)
 	}
-	a := accounting.Application{Image: na.Image, Limits: na.Limits}
+	a := accounting.Application{Image: na.Image, Limits: na.Limits, RunAsRoot: na.RunAsRoot}
 	if na.Verify {
 		existing, err := l.store.Application(ctx, na.Image)
 		switch {
@@ -171,6 +171,19 @@ func (l *Local) SetLimits(ctx context.Context, image string, c LimitsChange) (ap
 		return app, nil
 	}
 	if err := l.store.SetLimits(ctx, app.Image, c.Apply(app.Limits)); err != nil {
+		return accounting.Application{}, err
+	}
+	return l.store.Application(ctx, app.Image)
+}
+
+// SetRunAsRoot implements Service.
+func (l *Local) SetRunAsRoot(ctx context.Context, image string, root bool) (app accounting.Application, err error) {
+	defer func() { l.record(ctx, audit.ApplicationRoot, image, fmt.Sprintf("run_as_root=%t", root), err) }()
+	app, err = l.store.Application(ctx, image)
+	if err != nil {
+		return accounting.Application{}, fmt.Errorf("setting the run-as-root mark of %s: %w", image, err)
+	}
+	if err := l.store.SetRunAsRoot(ctx, app.Image, root); err != nil {
 		return accounting.Application{}, err
 	}
 	return l.store.Application(ctx, app.Image)

@@ -95,6 +95,9 @@ func newApplicationDetail(na NewApplication) string {
 	if na.Verify {
 		d += "; image verified"
 	}
+	if na.RunAsRoot {
+		d += "; run_as_root"
+	}
 	return d
 }
 

@@ -40,7 +40,7 @@ func (a *adminAPI) createApplication(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	verify := in.Verify == nil || *in.Verify
-	app, err := a.svc.CreateApplication(r.Context(), admin.NewApplication{Image: in.Image, Limits: limitsOf(in.Limits), Verify: verify})
+	app, err := a.svc.CreateApplication(r.Context(), admin.NewApplication{Image: in.Image, Limits: limitsOf(in.Limits), Verify: verify, RunAsRoot: in.RunAsRoot})
 	if err != nil {
 		return err
 	}
@@ -53,13 +53,21 @@ func (a *adminAPI) updateApplication(w http.ResponseWriter, r *http.Request) err
 	if err := decodeBody(w, r, &in); err != nil {
 		return err
 	}
-	if in.Limits == nil {
-		return &accounting.InvalidError{What: "field", Value: "limits", Rule: "it is required"}
+	if in.Limits == nil && in.RunAsRoot == nil {
+		return &accounting.InvalidError{What: "field", Value: "limits", Rule: "it is required unless run_as_root is given"}
 	}
-	c := admin.LimitsChange{Memory: in.Limits.MemoryBytes, CPUs: in.Limits.CPUs, Pids: in.Limits.Pids}
-	app, err := a.svc.SetLimits(r.Context(), r.PathValue("image"), c)
-	if err != nil {
-		return err
+	var app accounting.Application
+	var err error
+	if in.Limits != nil {
+		c := admin.LimitsChange{Memory: in.Limits.MemoryBytes, CPUs: in.Limits.CPUs, Pids: in.Limits.Pids}
+		if app, err = a.svc.SetLimits(r.Context(), r.PathValue("image"), c); err != nil {
+			return err
+		}
+	}
+	if in.RunAsRoot != nil {
+		if app, err = a.svc.SetRunAsRoot(r.Context(), r.PathValue("image"), *in.RunAsRoot); err != nil {
+			return err
+		}
 	}
 	writeJSON(w, http.StatusOK, app)
 	return nil

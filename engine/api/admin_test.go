@@ -67,7 +67,7 @@ func TestAdminEndpoints(t *testing.T) {
 
 	// Applications; images keep their slashes and colons in the path.
 	got = s.ok(201, "POST", "/applications", `{"image": "lab/tool:2.1", "limits": {"memory_bytes": 1073741824, "cpus": 1.5, "pids": 0}}`)
-	if want := `{"image":"lab/tool:2.1","limits":{"memory_bytes":1073741824,"cpus":1.5,"pids":0}}`; compact(t, got) != want {
+	if want := `{"image":"lab/tool:2.1","limits":{"memory_bytes":1073741824,"cpus":1.5,"pids":0},"run_as_root":false}`; compact(t, got) != want {
 		t.Errorf("POST /applications = %s, want %s", got, want)
 	}
 	s.ok(201, "POST", "/applications", `{"image": "img", "verify": false}`)
@@ -75,8 +75,19 @@ func TestAdminEndpoints(t *testing.T) {
 		t.Errorf("GET /applications/lab/tool:2.1 = %s", got)
 	}
 	got = s.ok(200, "PATCH", "/applications/lab/tool:2.1", `{"limits": {"memory_bytes": 0, "cpus": 2, "pids": 100}}`)
-	if want := `{"image":"lab/tool:2.1","limits":{"memory_bytes":0,"cpus":2,"pids":100}}`; compact(t, got) != want {
+	if want := `{"image":"lab/tool:2.1","limits":{"memory_bytes":0,"cpus":2,"pids":100},"run_as_root":false}`; compact(t, got) != want {
 		t.Errorf("PATCH limits = %s, want %s", got, want)
+	}
+	// The run-as-root mark: at creation, and changed alone.
+	if got := s.ok(201, "POST", "/applications", `{"image": "legacy:1", "verify": false, "run_as_root": true}`); !strings.Contains(got, `"run_as_root":true`) {
+		t.Errorf("POST /applications with run_as_root = %s", got)
+	}
+	got = s.ok(200, "PATCH", "/applications/img", `{"run_as_root": true}`)
+	if want := `{"image":"img","limits":{"memory_bytes":0,"cpus":0,"pids":0},"run_as_root":true}`; compact(t, got) != want {
+		t.Errorf("PATCH run_as_root = %s, want %s", got, want)
+	}
+	if got := s.ok(200, "PATCH", "/applications/img", `{"run_as_root": false}`); !strings.Contains(got, `"run_as_root":false`) {
+		t.Errorf("PATCH run_as_root false = %s", got)
 	}
 	if got := s.ok(200, "GET", "/applications", ""); !strings.Contains(got, `"image":"img"`) || !strings.Contains(got, `"image":"lab/tool:2.1"`) {
 		t.Errorf("GET /applications = %s", got)

@@ -160,7 +160,7 @@ func open(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Optio
 	}
 	a.manager = session.New(a.accounts, a.runtime, routes.New(), session.Options{
 		Realm: cfg.Realm, Installation: installation, Base: ctx, HomesDir: filepath.Join(data, HomesDir),
-		HomeUID: int(cfg.Sessions.HomeUID), HomeGID: int(cfg.Sessions.HomeGID),
+		UIDs:            cfg.Sessions.UIDRange,
 		StartTimeout:    cfg.Sessions.StartTimeout.D(),
 		Limits:          accounting.Limits{Memory: int64(cfg.Sessions.Memory), CPUs: cfg.Sessions.CPUs, Pids: cfg.Sessions.Pids},
 		NoNewPrivileges: cfg.Sessions.NoNewPrivileges,

@@ -38,7 +38,7 @@ func (b backend) Relay(w http.ResponseWriter, r *http.Request, id auth.Identity,
 	}
 	defer done()
 	opts := wsrelay.Options{
-		Header: http.Header{"X-Remote-User": {id.User}},
+		Header: http.Header{"X-Remote-User": {id.User}, protocol.HeaderSessionKey: {route.SessionKey}},
 		// Asked once registered: a share revoked in between is closed.
 		Authorize: func() bool { return b.Access(id, route) == access },
 		OnUpstreamError: func(w http.ResponseWriter, r *http.Request, _ *wsrelay.UpstreamError) {

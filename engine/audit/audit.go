@@ -49,6 +49,7 @@ const (
 	ApplicationCreate = "application.create" // image
 	ApplicationRemove = "application.remove" // image
 	ApplicationLimits = "application.limits" // image; detail: the new limits
+	ApplicationRoot   = "application.root"   // image; detail: "run_as_root=true" or false
 
 	GrantCreate = "grant.create" // "IMAGE for USER"; detail: mapping id and policy
 	GrantRevoke = "grant.revoke" // "IMAGE for USER" or a mapping id; detail: policy, or how many

@@ -18,7 +18,7 @@ func (d *dbCmd) appCmd() *cobra.Command {
 		Use:   "app",
 		Short: "Create, remove and list applications; grant and revoke them",
 	}
-	cmd.AddCommand(d.appCreateCmd(), d.appRemoveCmd(), d.appListCmd(), d.appLimitsCmd(), d.appGrantCmd(), d.appRevokeCmd())
+	cmd.AddCommand(d.appCreateCmd(), d.appRemoveCmd(), d.appListCmd(), d.appLimitsCmd(), d.appRunAsRootCmd(), d.appGrantCmd(), d.appRevokeCmd())
 	return cmd
 }
 
@@ -96,15 +96,17 @@ default again ([sessions] in the configuration).`,
 }
 
 func (d *dbCmd) appCreateCmd() *cobra.Command {
-	var verify, noVerify bool
+	var verify, noVerify, root bool
 	var lf limitFlags
 	cmd := &cobra.Command{
-		Use:   "create IMAGE [--verify | --no-verify]",
+		Use:   "create IMAGE [--verify | --no-verify] [--run-as-root]",
 		Short: "Register a Docker image as an application",
 		Long: `Register a Docker image as an application. By default (--verify) the Docker
 Engine (the running appliance's, if it holds the database) is asked whether it
 has the image; --no-verify skips the check, e.g. for an image to be built or
-loaded later.`,
+loaded later.
+
+` + runAsRootHelp + " --run-as-root marks it so (see also `db app run-as-root`).",
 		Example: "  simphony-remote db app create simphony-remote/desktop:latest\n  simphony-remote db app create lab/analysis:2.1 --no-verify",
 		Args:    args("IMAGE"),
 		RunE: func(cmd *cobra.Command, a []string) error {
@@ -117,7 +119,7 @@ loaded later.`,
 				return err
 			}
 			return d.withService(cmd, func(svc admin.Service, _ location) error {
-				na := admin.NewApplication{Image: image, Limits: limits, Verify: verify && !noVerify}
+				na := admin.NewApplication{Image: image, Limits: limits, Verify: verify && !noVerify, RunAsRoot: root}
 				if _, err := svc.CreateApplication(cmd.Context(), na); err != nil {
 					return err
 				}
@@ -129,6 +131,7 @@ loaded later.`,
 	cmd.Flags().BoolVar(&verify, "verify", true, "check that the Docker Engine has the image (the default)")
 	cmd.Flags().BoolVar(&noVerify, "no-verify", false, "do not check the image with Docker")
 	cmd.MarkFlagsMutuallyExclusive("verify", "no-verify")
+	cmd.Flags().BoolVar(&root, "run-as-root", false, "start its containers as the image's own user (root), not the session owner's uid")
 	lf.add(cmd.Flags())
 	return cmd
 }

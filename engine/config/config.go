@@ -12,6 +12,8 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"github.com/docker/go-units"
+
+	"github.com/simphony/simphony-remote/engine/accounting"
 )
 
 // Config is the whole configuration. The toml tags are the file's keys; a
@@ -84,10 +86,9 @@ type Sessions struct {
 	Memory ByteSize `toml:"memory"`
 	CPUs   float64  `toml:"cpus"`
 	Pids   int64    `toml:"pids"`
-	// HomeUID and HomeGID own new persistent homes (DATA_DIR/homes/USER),
-	// so that the application's user in the container can write them.
-	HomeUID int64 `toml:"home_uid"`
-	HomeGID int64 `toml:"home_gid"`
+	// UIDRange is where each user's session uid (and gid) comes from; see
+	// uids.go.
+	UIDRange accounting.UIDRange `toml:"uid_range"`
 	// NoNewPrivileges stops processes in session containers from gaining
 	// privileges (setuid binaries such as sudo stop working).
 	NoNewPrivileges bool `toml:"no_new_privileges"`
@@ -158,8 +159,7 @@ func Default() Config {
 			Memory:          ByteSize(4 << 30),
 			CPUs:            2,
 			Pids:            2048,
-			HomeUID:         1000,
-			HomeGID:         1000,
+			UIDRange:        accounting.DefaultUIDRange,
 			NoNewPrivileges: true,
 			Origins:         OriginsAuto,
 		},

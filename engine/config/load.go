@@ -92,6 +92,9 @@ func Load(src Sources) (*Loaded, error) {
 		}
 		key := envKey(name, fields)
 		source := "environment " + name
+		if msg, ok := removedEnv(name); ok {
+			return nil, &Error{Source: source, Msg: msg}
+		}
 		if key == "" {
 			return nil, &Error{Source: source, Msg: fmt.Sprintf("unknown variable; known: %s", strings.Join(envNames(fields), ", "))}
 		}
@@ -138,6 +141,9 @@ func (l *Loaded) loadFile(path string) error {
 		keys := make([]string, len(un))
 		for i, k := range un {
 			keys[i] = k.String()
+			if msg, ok := removedKeys[keys[i]]; ok {
+				return &Error{Key: keys[i], Source: path, Msg: msg}
+			}
 		}
 		return &Error{Key: keys[0], Source: path, Msg: fmt.Sprintf("unknown key (unknown keys: %s)", strings.Join(keys, ", "))}
 	}

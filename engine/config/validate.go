@@ -87,14 +87,6 @@ func (l *Loaded) validate() error {
 	if s.Pids < 0 {
 		return fail("sessions.pids", "%d must be 0 (unlimited) or more", s.Pids)
 	}
-	for _, id := range []struct {
-		key string
-		v   int64
-	}{{"sessions.home_uid", s.HomeUID}, {"sessions.home_gid", s.HomeGID}} {
-		if id.v < 0 || id.v > 1<<31-1 {
-			return fail(id.key, "%d is not a valid id", id.v)
-		}
-	}
 
 	if err := l.validateTLS(); err != nil {
 		return err

@@ -113,6 +113,7 @@ func (r *Runtime) Create(ctx context.Context, spec session.Spec) (session.Contai
 		Env:          env,
 		Labels:       spec.Labels,
 		ExposedPorts: nat.PortSet{httpPort: {}},
+		User:         spec.User,
 	}
 	opCtx, cancel, err := r.c.op(ctx)
 	if err != nil {
@@ -166,6 +167,11 @@ func (r *Runtime) Inspect(ctx context.Context, id string) (session.Container, er
 	c := session.Container{ID: info.ID, Name: strings.TrimPrefix(info.Name, "/")}
 	if info.Config != nil {
 		c.Image, c.Labels = info.Config.Image, info.Config.Labels
+		for _, kv := range info.Config.Env {
+			if v, ok := strings.CutPrefix(kv, protocol.EnvSessionKey+"="); ok {
+				c.SessionKey = v
+			}
+		}
 	}
 	if info.State != nil {
 		c.Running = info.State.Running

@@ -16,6 +16,7 @@ import (
 	"github.com/simphony/simphony-remote/engine/accounting"
 	"github.com/simphony/simphony-remote/engine/appliance/appliancetest"
 	"github.com/simphony/simphony-remote/engine/config"
+	"github.com/simphony/simphony-remote/engine/protocol"
 )
 
 // hostileHeaders are what a client sends to pass as somebody else, to
@@ -46,6 +47,7 @@ func hostileHeaders(csrf string) http.Header {
 		"X-Auth-Request-User":    {"root"},
 		"X-Http-Method-Override": {"DELETE"},
 		"X-Csrf-Token":           {csrf},
+		"X-Simphony-Session-Key": {"forged"},
 	}
 }
 
@@ -94,6 +96,14 @@ func TestHeadersReachingTheSession(t *testing.T) {
 			t.Fatalf("proxied GET: %d, %v", resp.StatusCode, err)
 		}
 		resp.Body.Close()
+		// The session's key, which the appliance sends to prove a request
+		// comes through it (starter images check and drop it; this test
+		// application does not).
+		key := rep.Env[protocol.EnvSessionKey]
+		if len(key) < 32 {
+			t.Fatalf("the session's key in the container's environment is %q", key)
+		}
+		appliance[protocol.HeaderSessionKey] = []string{key}
 		want := map[string][]string{"Via": {"1.1 Caddy"}, "Cookie": {"app_pref=dark"}}
 		for k, v := range appHeaders {
 			want[k] = v

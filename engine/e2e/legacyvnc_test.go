@@ -106,7 +106,9 @@ func TestLegacyVNCImage(t *testing.T) {
 		}
 	})
 	st := s.App.Store()
-	if err := st.CreateApplication(t.Context(), accounting.Application{Image: image}); err != nil {
+	// Made for the original simphony-remote, it starts as root: an
+	// administrator must say so.
+	if err := st.CreateApplication(t.Context(), accounting.Application{Image: image, RunAsRoot: true}); err != nil {
 		t.Fatal(err)
 	}
 	for _, u := range []string{"alice", "bob"} {

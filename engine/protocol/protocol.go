@@ -62,6 +62,8 @@ const (
 	EnvX11Height   = "X11_HEIGHT"
 	EnvX11Depth    = "X11_DEPTH"
 	EnvStartupData = "STARTUPDATA"
+	// EnvSessionKey is the session's key (see HeaderSessionKey).
+	EnvSessionKey = "SIMPHONY_SESSION_KEY"
 )
 
 // Configurables: what a user may set when starting an image that supports it.
@@ -243,3 +245,14 @@ func UnixUser(login string) string {
 	}
 	return b.String()
 }
+
+// HeaderSessionKey carries the session's key, a random secret made at each
+// start and given to its container in EnvSessionKey, on every request the
+// appliance proxies to the container (HTTP and WebSocket); the appliance
+// drops it from what clients send. The container's port is published on
+// 127.0.0.1, where any local process can connect: an image that answers
+// only requests carrying the key (as the starter images do) serves the
+// appliance only. Another local user cannot learn it: the container runs
+// as its owner's own uid, /proc/PID/environ is readable only by that uid
+// and root, and `docker inspect` needs root or the docker group.
+const HeaderSessionKey = "X-Simphony-Session-Key"

@@ -23,6 +23,9 @@ type Route struct {
 
 	// ContainerName is the container's name (as `docker ps` shows it).
 	ContainerName string
+	// SessionKey is the secret the proxy sends to the container in
+	// protocol.HeaderSessionKey; never shown to anybody.
+	SessionKey string `json:"-"`
 
 	// lastActive is the Unix time in nanoseconds of the latest proxied
 	// request, shared by every copy of the route.

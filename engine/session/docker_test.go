@@ -60,7 +60,7 @@ func newHarness(t *testing.T, tweak ...func(*session.Options)) *harness {
 	}
 	t.Cleanup(func() { h.store.Close() })
 	h.opts = session.Options{
-		Realm: h.realm, HomesDir: filepath.Join(h.data, "homes"), HomeUID: 1000, HomeGID: 1000,
+		Realm: h.realm, HomesDir: filepath.Join(h.data, "homes"), UIDs: accounting.DefaultUIDRange,
 		StartTimeout: 20 * time.Second, Limits: accounting.Limits{Memory: 256 << 20, CPUs: 1, Pids: 256},
 		NoNewPrivileges: true, Log: zerolog.New(zerolog.NewTestWriter(t)),
 	}
@@ -233,9 +233,10 @@ func TestStartInspectStop(t *testing.T) {
 		t.Errorf("limits: memory %d, nano cpus %d, pids %v", hc.Memory, hc.NanoCPUs, hc.PidsLimit)
 	}
 
-	// The home is writable by the image's user (uid 1000) and persists.
-	if rep.UID != 1000 {
-		t.Errorf("the test app runs as uid %d, want 1000", rep.UID)
+	// The application runs as alice's own uid (not the image's USER
+	// 1000), whose home is writable by it and persists.
+	if uid, err := h.store.SessionUID(t.Context(), "alice@lab.org", h.opts.UIDs); err != nil || rep.UID != uid || info.Config.User != fmt.Sprintf("%d:%d", uid, uid) {
+		t.Errorf("the test app runs as uid %d, container user %q; want alice's session uid %d (%v)", rep.UID, info.Config.User, uid, err)
 	}
 	if code, body := get(t, "http://"+r.Upstream+r.URLPath+"write?name=notes.txt&data=hello"); code != http.StatusOK {
 		t.Fatalf("writing into /workspace: %d %s", code, body)

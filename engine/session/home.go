@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
 	"github.com/simphony/simphony-remote/engine/protocol"
@@ -21,13 +22,13 @@ type VolumeChecker interface {
 }
 
 // mounts returns the binds a policy asks for: the user's home at
-// /workspace (created when missing) and the policy's volume, checked on
-// the host again now (a grant stored earlier, or a host changed since, is
-// refused with the reason, never dropped).
-func (m *Manager) mounts(user string, p accounting.Policy) ([]Mount, error) {
+// /workspace (created when missing, owned by owner) and the policy's volume,
+// checked on the host again now (a grant stored earlier, or a host changed
+// since, is refused with the reason, never dropped).
+func (m *Manager) mounts(user string, owner Owner, p accounting.Policy) ([]Mount, error) {
 	var out []Mount
 	if p.AllowHome {
-		home, err := m.ensureHome(user)
+		home, err := m.ensureHome(user, owner)
 		if err != nil {
 			return nil, err
 		}
@@ -52,11 +53,13 @@ func (m *Manager) HomeDir(user string) string {
 }
 
 // ensureHome creates the user's home when missing, mode 0700, owned by
-// HomeUID:HomeGID when the appliance runs as root (else by the appliance's
-// own user). An existing home is left as it is. The homes directory above
-// it is the appliance's own, mode 0700: an image may chmod its /workspace
-// to 0777, and the home must not become writable by other host users.
-func (m *Manager) ensureHome(user string) (string, error) {
+// owner when the appliance runs as root (else by the appliance's own user,
+// which is then owner). A home owned by another uid (from a version that
+// ran every session as uid 1000, or a user removed and created again) is
+// given to owner, with everything in it. The homes directory above it is
+// the appliance's own, mode 0700: an image may chmod its /workspace to
+// 0777, and the home must not become writable by other host users.
+func (m *Manager) ensureHome(user string, owner Owner) (string, error) {
 	dir, err := filepath.Abs(m.HomeDir(user))
 	if err != nil {
 		return "", err
@@ -67,18 +70,65 @@ func (m *Manager) ensureHome(user string) (string, error) {
 	err = os.Mkdir(dir, 0o700)
 	switch {
 	case errors.Is(err, fs.ErrExist):
+		if os.Geteuid() == 0 {
+			if err := m.giveHome(dir, user, owner); err != nil {
+				return "", err
+			}
+		}
 		return dir, nil
 	case err != nil:
 		return "", fmt.Errorf("creating the home of %s: %w", user, err)
 	}
 	if os.Geteuid() == 0 {
-		if err := os.Chown(dir, m.opts.HomeUID, m.opts.HomeGID); err != nil {
+		if err := os.Chown(dir, owner.UID, owner.GID); err != nil {
 			_ = os.Remove(dir)
-			return "", fmt.Errorf("giving the home of %s to %d:%d: %w", user, m.opts.HomeUID, m.opts.HomeGID, err)
+			return "", fmt.Errorf("giving the home of %s to %s: %w", user, owner, err)
 		}
 	}
-	m.opts.Log.Info().Str("user", user).Str("home", dir).Msg("created a persistent home")
+	m.opts.Log.Info().Str("user", user).Str("home", dir).Str("owner", owner.String()).Msg("created a persistent home")
 	return dir, nil
+}
+
+// giveHome gives an existing home and everything in it to owner, unless
+// its top directory is owner's already. The top goes last, so that an
+// interrupted change is done again at the next start. Every path is
+// resolved inside the home (os.Root) and links are changed themselves,
+// never followed: a session of the user that swaps a directory for a link
+// meanwhile cannot make this change anything outside the home.
+func (m *Manager) giveHome(dir, user string, owner Owner) error {
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return fmt.Errorf("giving the home of %s to %s: %w", user, owner, err)
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok || int(st.Uid) == owner.UID && int(st.Gid) == owner.GID {
+		return nil
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("giving the home of %s to %s: %s is not a directory", user, owner, dir)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return fmt.Errorf("giving the home of %s to %s: %w", user, owner, err)
+	}
+	defer root.Close()
+	var n int
+	err = fs.WalkDir(root.FS(), ".", func(path string, _ fs.DirEntry, err error) error {
+		if err != nil || path == "." {
+			return err
+		}
+		n++
+		return root.Lchown(path, owner.UID, owner.GID)
+	})
+	if err == nil {
+		err = root.Lchown(".", owner.UID, owner.GID)
+	}
+	if err != nil {
+		return fmt.Errorf("giving the home of %s to %s: %w", user, owner, err)
+	}
+	m.opts.Log.Info().Str("user", user).Str("home", dir).Uint32("from_uid", st.Uid).Str("owner", owner.String()).
+		Int("entries", n).Msg("gave an existing home to its user's session uid")
+	return nil
 }
 
 // ensurePrivateDir creates dir (and its parents) when missing and makes it

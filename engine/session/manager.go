@@ -29,6 +29,7 @@ type Accounts interface {
 	User(ctx context.Context, name string) (accounting.User, error)
 	GrantByID(ctx context.Context, mappingID string) (accounting.Grant, error)
 	Application(ctx context.Context, image string) (accounting.Application, error)
+	SessionUID(ctx context.Context, user string, r accounting.UIDRange) (int, error)
 }
 
 // Options configure a Manager.
@@ -48,8 +49,10 @@ type Options struct {
 	Base context.Context
 	// HomesDir holds the persistent homes, one directory per user.
 	HomesDir string
-	// HomeUID and HomeGID own new homes (when running as root).
-	HomeUID, HomeGID int
+	// UIDs is the range each user's session uid comes from (see
+	// accounting.Store.SessionUID); the gid is the same number. Zero means
+	// accounting.DefaultUIDRange.
+	UIDs accounting.UIDRange
 	// StartTimeout bounds a start, readiness included.
 	StartTimeout time.Duration
 	// Limits are the default container limits.
@@ -89,6 +92,7 @@ type Manager struct {
 	repairs *rate.Limiter // bounds Repair's lookups
 
 	reconciled atomic.Bool // a reconcile completed: the route table matches the runtime
+	notRoot    sync.Once   // warns that sessions share the appliance's uid
 }
 
 // New returns a manager that runs containers on rt and publishes routes
@@ -102,6 +106,9 @@ func New(accounts Accounts, rt Runtime, table *routes.Table, opts Options) *Mana
 	}
 	if opts.Volumes == nil {
 		opts.Volumes = volumes.New(volumes.Options{})
+	}
+	if opts.UIDs == (accounting.UIDRange{}) {
+		opts.UIDs = accounting.DefaultUIDRange
 	}
 	return &Manager{
 		opts: opts, accounts: accounts, rt: rt, routes: table,
@@ -318,7 +325,11 @@ func (m *Manager) create(ctx context.Context, user string, grant accounting.Gran
 	if err != nil {
 		return routes.Route{}, err
 	}
-	mounts, err := m.mounts(user, grant.Policy)
+	owner, err := m.owner(ctx, user)
+	if err != nil {
+		return routes.Route{}, err
+	}
+	mounts, err := m.mounts(user, owner, grant.Policy)
 	if err != nil {
 		return routes.Route{}, err
 	}
@@ -332,6 +343,8 @@ func (m *Manager) create(ctx context.Context, user string, grant accounting.Gran
 	if grant.Policy.AppLicense != "" {
 		env[protocol.EnvAppLicense] = grant.Policy.AppLicense
 	}
+	key := randomHex(32)
+	env[protocol.EnvSessionKey] = key
 	spec := Spec{
 		Name:  fmt.Sprintf("%s-%s-%s-%s", m.opts.Realm, protocol.Escape(user), protocol.Escape(mappingID), randomHex(3)),
 		Image: grant.Image,
@@ -347,6 +360,10 @@ func (m *Manager) create(ctx context.Context, user string, grant accounting.Gran
 		Mounts:          mounts,
 		Limits:          mergeLimits(app.Limits, m.opts.Limits),
 		NoNewPrivileges: m.opts.NoNewPrivileges,
+		User:            owner.String(),
+	}
+	if app.RunAsRoot {
+		spec.User = "" // the image's own user: an administrator allowed it
 	}
 
 	c, err := m.rt.Create(ctx, spec)
@@ -354,7 +371,7 @@ func (m *Manager) create(ctx context.Context, user string, grant accounting.Gran
 		return routes.Route{}, err
 	}
 	progress(StepCreated, urlID)
-	r, err := m.run(ctx, c, urlPath, progress)
+	r, err := m.run(ctx, c, urlPath, key, progress)
 	if err != nil {
 		m.cleanup(ctx, c.ID, user, mappingID, urlID)
 		return routes.Route{}, err
@@ -366,7 +383,7 @@ func (m *Manager) create(ctx context.Context, user string, grant accounting.Gran
 }
 
 // run starts a created container and waits until it answers HTTP.
-func (m *Manager) run(ctx context.Context, c Container, urlPath string, progress func(step, urlID string)) (routes.Route, error) {
+func (m *Manager) run(ctx context.Context, c Container, urlPath, key string, progress func(step, urlID string)) (routes.Route, error) {
 	urlID := c.Labels[protocol.LabelURLID]
 	c, err := m.rt.Start(ctx, c.ID)
 	if err != nil {
@@ -381,10 +398,10 @@ func (m *Manager) run(ctx context.Context, c Container, urlPath string, progress
 	progress(StepStarted, urlID)
 	progress(StepWaiting, urlID)
 	upstream := fmt.Sprintf("127.0.0.1:%d", c.HostPort)
-	if err := m.waitReady(ctx, c.ID, "http://"+upstream+urlPath); err != nil {
+	if err := m.waitReady(ctx, c.ID, "http://"+upstream+urlPath, key); err != nil {
 		return routes.Route{}, err
 	}
-	return routes.Route{ContainerID: c.ID, ContainerName: c.Name, Upstream: upstream, Started: m.opts.Now()}, nil
+	return routes.Route{ContainerID: c.ID, ContainerName: c.Name, Upstream: upstream, Started: m.opts.Now(), SessionKey: key}, nil
 }
 
 // cleanup removes a container of a failed start, even when ctx is done.
@@ -431,7 +448,7 @@ func (m *Manager) running(ctx context.Context, user, mappingID string, progress 
 
 // waitReady polls url until it answers 2xx or 3xx, backing off up to one
 // second between tries; it gives up when the container stops or ctx ends.
-func (m *Manager) waitReady(ctx context.Context, containerID, url string) error {
+func (m *Manager) waitReady(ctx context.Context, containerID, url, key string) error {
 	backoff := 50 * time.Millisecond
 	var last string
 	for {
@@ -439,6 +456,7 @@ func (m *Manager) waitReady(ctx context.Context, containerID, url string) error 
 		if err != nil {
 			return err
 		}
+		req.Header.Set(protocol.HeaderSessionKey, key)
 		resp, err := m.http.Do(req)
 		if err == nil {
 			_ = resp.Body.Close()

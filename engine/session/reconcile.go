@@ -101,13 +101,19 @@ func (m *Manager) ours(ctx context.Context, c Container) bool {
 // into the table, with the time its container started.
 func (m *Manager) restore(ctx context.Context, c Container) routes.Route {
 	user, urlID := c.Labels[protocol.LabelUser], c.Labels[protocol.LabelURLID]
-	started := m.opts.Now()
-	if full, err := m.rt.Inspect(ctx, c.ID); err == nil && !full.Started.IsZero() {
-		started = full.Started
+	started, key := m.opts.Now(), ""
+	if full, err := m.rt.Inspect(ctx, c.ID); err == nil {
+		key = full.SessionKey
+		if !full.Started.IsZero() {
+			started = full.Started
+		}
+	} else {
+		m.opts.Log.Warn().Err(err).Str("container", c.Name).Msg("inspecting a running session: without its key, the session's image may refuse the proxy")
 	}
 	r := routes.Route{
 		URLID: urlID, User: user, MappingID: c.Labels[protocol.LabelMappingID], Image: c.Image, ContainerID: c.ID,
 		Upstream: fmt.Sprintf("127.0.0.1:%d", c.HostPort), URLPath: protocol.URLPath(user, urlID), Started: started,
+		SessionKey: key,
 	}
 	r.ContainerName = c.Name
 	m.routes.Put(r)

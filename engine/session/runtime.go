@@ -42,6 +42,9 @@ type Spec struct {
 	Limits accounting.Limits
 	// NoNewPrivileges keeps processes from gaining privileges.
 	NoNewPrivileges bool
+	// User is UID:GID to run the container's processes as; empty runs
+	// them as the image's own user (an application marked run-as-root).
+	User string
 }
 
 // Mount binds a host directory into the container.
@@ -61,6 +64,10 @@ type Container struct {
 	// Started is when the container last started (Inspect only; zero
 	// when unknown).
 	Started time.Time
+	// SessionKey is the session's key from the container's environment
+	// (Inspect only), so that it survives an appliance restart without a
+	// label, which anybody who can list containers could read.
+	SessionKey string
 	// ExitCode and Output describe a container that is not running:
 	// its exit code and the last lines it wrote.
 	ExitCode int

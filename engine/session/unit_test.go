@@ -199,6 +199,12 @@ func (a fakeAccounts) User(_ context.Context, name string) (accounting.User, err
 	return accounting.User{Name: name}, nil
 }
 
+// SessionUID gives every user the range's first uid: the docker tests
+// check real uids against the real store.
+func (a fakeAccounts) SessionUID(_ context.Context, _ string, r accounting.UIDRange) (int, error) {
+	return r.First, nil
+}
+
 func (a fakeAccounts) GrantByID(_ context.Context, id string) (accounting.Grant, error) {
 	g, ok := a.grants[id]
 	if !ok {
@@ -397,8 +403,8 @@ func TestHomesDirectoryIsPrivate(t *testing.T) {
 	if err := os.Mkdir(homes, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	m := New(fakeAccounts{}, newFakeRuntime(), routes.New(), Options{HomesDir: homes, HomeUID: os.Getuid(), HomeGID: os.Getgid(), Log: zerolog.Nop()})
-	if _, err := m.ensureHome("alice"); err != nil {
+	m := New(fakeAccounts{}, newFakeRuntime(), routes.New(), Options{HomesDir: homes, Log: zerolog.Nop()})
+	if _, err := m.ensureHome("alice", Owner{UID: os.Getuid(), GID: os.Getgid()}); err != nil {
 		t.Fatal(err)
 	}
 	if st, err := os.Stat(homes); err != nil || st.Mode().Perm() != 0o700 {

@@ -44,6 +44,7 @@ type Backend struct {
 func Run(t *testing.T, b Backend) {
 	t.Run("Read", func(t *testing.T) { testRead(t, b) })
 	t.Run("StableIDs", func(t *testing.T) { testStableIDs(t, b) })
+	t.Run("SessionUIDs", func(t *testing.T) { testSessionUIDs(t, b) })
 	t.Run("Writes", func(t *testing.T) { testWrites(t, b, Fixture, writeCases) })
 	t.Run("ImageSpellings", func(t *testing.T) {
 		testSpellingReads(t, b)
@@ -255,6 +256,20 @@ type writeCase struct {
 var dataRO = accounting.Volume{Source: "/data", Target: "/data", Mode: "ro"}
 
 var writeCases = []writeCase{
+	{
+		name: "mark run as root",
+		do: func(ctx context.Context, s accounting.Store, _ []string) error {
+			return s.SetRunAsRoot(ctx, "img-a", true)
+		},
+		check: func(t *testing.T, s accounting.Store, _, _ snapshot, _ []string) {
+			if a, err := s.Application(t.Context(), "img-a"); err != nil || !a.RunAsRoot {
+				t.Errorf("Application(img-a) = %+v, %v; want run as root", a, err)
+			}
+			if a, err := s.Application(t.Context(), "img-b"); err != nil || a.RunAsRoot {
+				t.Errorf("Application(img-b) = %+v, %v; want not run as root", a, err)
+			}
+		},
+	},
 	{
 		name: "create user",
 		do: func(ctx context.Context, s accounting.Store, _ []string) error {
@@ -560,5 +575,39 @@ func testWrites(t *testing.T, b Backend, fixture []FixtureGrant, cases []writeCa
 				tc.check(t, s, before, after, ids)
 			}
 		})
+	}
+}
+
+// testSessionUIDs: every user has a session uid in the range, their own,
+// the same at each call and after the store is opened again; an unknown
+// user has none.
+func testSessionUIDs(t *testing.T, b Backend) {
+	r := accounting.UIDRange{First: 500000, Last: 599999}
+	path := b.Create(t, Fixture)
+	uids := func() map[string]int {
+		s := b.Open(t, path)
+		defer s.Close()
+		out := map[string]int{}
+		for _, u := range []string{"alice", "bob", "alice"} {
+			uid, err := s.SessionUID(t.Context(), u, r)
+			if err != nil || !r.Contains(uid) {
+				t.Fatalf("SessionUID(%s) = %d, %v; want one in %s", u, uid, err, r)
+			}
+			if prev, ok := out[u]; ok && prev != uid {
+				t.Errorf("SessionUID(%s) = %d, then %d", u, prev, uid)
+			}
+			out[u] = uid
+		}
+		if _, err := s.SessionUID(t.Context(), "nobody", r); !errors.Is(err, accounting.ErrNotFound) {
+			t.Errorf("SessionUID(nobody): %v; want ErrNotFound", err)
+		}
+		return out
+	}
+	first := uids()
+	if first["alice"] == first["bob"] {
+		t.Errorf("alice and bob share uid %d", first["alice"])
+	}
+	if again := uids(); !reflect.DeepEqual(again, first) {
+		t.Errorf("after opening the store again: %v, before %v", again, first)
 	}
 }

@@ -37,6 +37,9 @@ type userRecord struct {
 	PasswordHash string    `json:"password_hash,omitempty"`
 	Disabled     bool      `json:"disabled,omitempty"`
 	Created      time.Time `json:"created"`
+	// UID is the uid the user's sessions run as, 0 until their first
+	// session (see SessionUID).
+	UID int `json:"uid,omitempty"`
 }
 
 type appRecord struct {
@@ -44,6 +47,9 @@ type appRecord struct {
 	CPUs    float64   `json:"cpus,omitempty"`
 	Pids    int64     `json:"pids,omitempty"`
 	Created time.Time `json:"created"`
+	// RunAsRoot: the administrator let its containers start as the
+	// image's own user.
+	RunAsRoot bool `json:"run_as_root,omitempty"`
 }
 
 func decodeApp(image string, v []byte) (accounting.Application, error) {
@@ -51,7 +57,7 @@ func decodeApp(image string, v []byte) (accounting.Application, error) {
 	if err := json.Unmarshal(v, &rec); err != nil {
 		return accounting.Application{}, fmt.Errorf("decoding application %s: %w", image, err)
 	}
-	return accounting.Application{Image: image, Limits: accounting.Limits{Memory: rec.Memory, CPUs: rec.CPUs, Pids: rec.Pids}}, nil
+	return accounting.Application{Image: image, Limits: accounting.Limits{Memory: rec.Memory, CPUs: rec.CPUs, Pids: rec.Pids}, RunAsRoot: rec.RunAsRoot}, nil
 }
 
 // policyRecord is the stored form of a policy. It is deliberately separate
@@ -351,7 +357,7 @@ func (s *Store) CreateApplication(ctx context.Context, a accounting.Application)
 		return fmt.Errorf("creating application %s: %w", a.Image, err)
 	}
 	l := a.Limits
-	rec, err := json.Marshal(appRecord{Memory: l.Memory, CPUs: l.CPUs, Pids: l.Pids, Created: s.now().UTC()})
+	rec, err := json.Marshal(appRecord{Memory: l.Memory, CPUs: l.CPUs, Pids: l.Pids, RunAsRoot: a.RunAsRoot, Created: s.now().UTC()})
 	if err != nil {
 		return fmt.Errorf("creating application %s: %w", a.Image, err)
 	}
@@ -426,6 +432,18 @@ func (s *Store) SetLimits(ctx context.Context, image string, l accounting.Limits
 	if err := l.Validate(); err != nil {
 		return fmt.Errorf("setting the limits of %s: %w", image, err)
 	}
+	return s.updateApp(ctx, "setting the limits of", image, func(rec *appRecord) {
+		rec.Memory, rec.CPUs, rec.Pids = l.Memory, l.CPUs, l.Pids
+	})
+}
+
+// SetRunAsRoot implements accounting.Store.
+func (s *Store) SetRunAsRoot(ctx context.Context, image string, root bool) error {
+	return s.updateApp(ctx, "setting the run-as-root mark of", image, func(rec *appRecord) { rec.RunAsRoot = root })
+}
+
+// updateApp changes an application's record in one transaction.
+func (s *Store) updateApp(ctx context.Context, doing, image string, change func(*appRecord)) error {
 	err := s.update(ctx, func(tx *bolt.Tx) error {
 		stored, v := findApp(tx, image)
 		if v == nil {
@@ -435,7 +453,7 @@ func (s *Store) SetLimits(ctx context.Context, image string, l accounting.Limits
 		if err := json.Unmarshal(v, &rec); err != nil {
 			return fmt.Errorf("decoding application %s: %w", image, err)
 		}
-		rec.Memory, rec.CPUs, rec.Pids = l.Memory, l.CPUs, l.Pids
+		change(&rec)
 		nv, err := json.Marshal(rec)
 		if err != nil {
 			return err
@@ -443,7 +461,7 @@ func (s *Store) SetLimits(ctx context.Context, image string, l accounting.Limits
 		return tx.Bucket(bucketApplications).Put([]byte(stored), nv)
 	})
 	if err != nil {
-		return fmt.Errorf("setting the limits of %s: %w", image, err)
+		return fmt.Errorf("%s %s: %w", doing, image, err)
 	}
 	return nil
 }

@@ -25,12 +25,18 @@ type CreateApplication struct {
 	// absent means true.
 	Verify *bool                 `json:"verify,omitempty"`
 	Limits accounting.LimitsJSON `json:"limits"`
+	// RunAsRoot lets its containers start as the image's own user
+	// (usually root) instead of the session owner's uid.
+	RunAsRoot bool `json:"run_as_root,omitempty"`
 }
 
 // UpdateApplication is the body of PATCH /api/v1/admin/applications/{image}.
+// At least one of its fields is required.
 type UpdateApplication struct {
-	// Limits names the limits to change; required.
-	Limits *LimitsChange `json:"limits"`
+	// Limits names the limits to change.
+	Limits *LimitsChange `json:"limits,omitempty"`
+	// RunAsRoot sets or clears the run-as-root mark.
+	RunAsRoot *bool `json:"run_as_root,omitempty"`
 }
 
 // LimitsChange is the "limits" of UpdateApplication: only the limits given
@@ -80,13 +86,14 @@ type User struct {
 
 // Application reads accounting.Application's JSON form.
 type Application struct {
-	Image  string                `json:"image"`
-	Limits accounting.LimitsJSON `json:"limits"`
+	Image     string                `json:"image"`
+	Limits    accounting.LimitsJSON `json:"limits"`
+	RunAsRoot bool                  `json:"run_as_root"`
 }
 
 // Application converts a to the accounting form.
 func (a Application) Application() accounting.Application {
-	return accounting.Application{Image: a.Image, Limits: accounting.Limits{Memory: a.Limits.MemoryBytes, CPUs: a.Limits.CPUs, Pids: a.Limits.Pids}}
+	return accounting.Application{Image: a.Image, Limits: accounting.Limits{Memory: a.Limits.MemoryBytes, CPUs: a.Limits.CPUs, Pids: a.Limits.Pids}, RunAsRoot: a.RunAsRoot}
 }
 
 // Grant reads accounting.Grant's JSON form.

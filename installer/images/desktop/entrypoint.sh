@@ -1,62 +1,63 @@
 #!/bin/bash
-# The desktop's entrypoint; runs as root, under no-new-privileges.
+# The desktop's entrypoint. The appliance starts it as the session's own
+# unprivileged UID and GID (docker run --user), which need no entry in the
+# image's /etc/passwd: a passwd and a group entry for them are written to
+# /tmp and shown to the programs by nss_wrapper (libnss-wrapper), so that
+# the shell, xterm, pcmanfm and mousepad know the user's name and home.
+# /workspace is the home: the user's persistent workspace when mounted
+# (owned by that UID), else the image's empty, world-writable directory.
 #
-# Creates the session's user, $USER (default "user"), with the uid and gid
-# of the owner of /workspace when it exists and is not root, else 1000, and
-# /workspace as home (created when missing, given to the user when empty
-# and root's). Then it becomes that user with
-# setpriv, which needs no setuid binary (su and sudo fail under
-# no-new-privileges), and runs the desktop (simphony-remote-session).
+# An image an administrator marked "run as root" (one made for the
+# original simphony-remote) starts as root: then this script first becomes
+# the owner of /workspace (nobody when that is root), with setpriv, which
+# needs no setuid binary (su and sudo fail under no-new-privileges), and
+# runs itself again.
 set -euo pipefail
 
 say() { printf 'simphony-remote-entrypoint: %s\n' "$*" >&2; }
+
+if [[ $(id -u) == 0 ]]; then
+	uid=65534
+	gid=65534
+	if [[ -d /workspace && $(stat -c %u /workspace) != 0 ]]; then
+		uid=$(stat -c %u /workspace)
+		gid=$(stat -c %g /workspace)
+		[[ $gid != 0 ]] || gid=65534
+	fi
+	say "started as root: running the desktop as uid $uid, gid $gid"
+	exec setpriv --reuid="$uid" --regid="$gid" --clear-groups --inh-caps=-all "$0" "$@"
+fi
 
 name=${USER:-user}
 if ! [[ $name =~ ^[a-z_][a-z0-9_-]{0,31}$ ]]; then
 	say "USER=$name is not a usable user name; using 'user'"
 	name=user
 fi
+uid=$(id -u)
+gid=$(id -g)
 
-uid=1000
-gid=1000
-if [[ -d /workspace ]]; then
-	owner=$(stat -c %u /workspace)
-	if [[ $owner != 0 ]]; then
-		uid=$owner
-		gid=$(stat -c %g /workspace)
-		[[ $gid != 0 ]] || gid=$uid
-	elif [[ -z $(ls -A /workspace) ]]; then
-		# Empty and root's: a mount point Docker made. It becomes the home.
-		chown "$uid:$gid" /workspace
-	else
-		say "/workspace belongs to root: $name (uid $uid) may not be able to write in it"
-	fi
+# The image's own accounts, plus the session's user and group (unless the
+# image has an entry for that uid or gid already).
+nss=$(mktemp -d /tmp/simphony-remote-nss.XXXXXX)
+if getent passwd "$uid" >/dev/null; then
+	name=$(getent passwd "$uid" | cut -d: -f1)
+	cp /etc/passwd "$nss/passwd"
 else
-	mkdir -p /workspace
-	chown "$uid:$gid" /workspace
+	getent passwd "$name" >/dev/null && name=user$uid # the name is another uid's
+	{ cat /etc/passwd; printf '%s:x:%s:%s:%s:/workspace:/bin/bash\n' "$name" "$uid" "$gid" "$name"; } >"$nss/passwd"
 fi
-
-# A name the image already uses for another uid (root, daemon...) is not
-# taken over.
-existing=$(getent passwd "$name" | cut -d: -f3 || true)
-if [[ -n $existing && $existing != "$uid" ]]; then
-	say "user name $name is taken in the image; using user$uid"
-	name=user$uid
-fi
-if ! getent group "$gid" >/dev/null; then
+if getent group "$gid" >/dev/null; then
+	cp /etc/group "$nss/group"
+else
 	group=$name
 	getent group "$group" >/dev/null && group=group$gid
-	groupadd --gid "$gid" "$group"
+	{ cat /etc/group; printf '%s:x:%s:\n' "$group" "$gid"; } >"$nss/group"
 fi
-if ! getent passwd "$name" >/dev/null; then
-	useradd --non-unique --uid "$uid" --gid "$gid" --home-dir /workspace --no-create-home --shell /bin/bash "$name"
+export LD_PRELOAD=libnss_wrapper.so NSS_WRAPPER_PASSWD=$nss/passwd NSS_WRAPPER_GROUP=$nss/group
+
+if [[ ! -w /workspace ]]; then
+	say "/workspace is not writable by uid $uid: files saved in the home will fail"
 fi
-
-# X11's socket directory, which only root may create.
-mkdir -p /tmp/.X11-unix
-chmod 1777 /tmp/.X11-unix
-
 export HOME=/workspace USER=$name LOGNAME=$name SHELL=/bin/bash
 cd /workspace
-exec setpriv --reuid="$uid" --regid="$gid" --init-groups --inh-caps=-all \
-	/usr/local/bin/simphony-remote-session
+exec /usr/local/bin/simphony-remote-session

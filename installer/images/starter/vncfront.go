@@ -45,7 +45,7 @@ func runVNCFront(ctx context.Context, args []string, getenv func(string) string,
 		return fmt.Errorf("no noVNC in %s (vnc.html missing): set -novnc", *novnc)
 	}
 	log.Printf("serving noVNC from %s under %s, VNC at %s", *novnc, base, *vnc)
-	return serve(ctx, *listen, newVNCFront(base, *vnc, *novnc))
+	return serve(ctx, *listen, requireSessionKey(getenv(envSessionKey), newVNCFront(base, *vnc, *novnc)))
 }
 
 // vncFront serves noVNC and bridges its WebSocket to the VNC server.

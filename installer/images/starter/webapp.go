@@ -54,7 +54,7 @@ func runWebapp(ctx context.Context, args []string, getenv func(string) string, s
 		log.Printf("%s does not exist: no workspace is mounted", *root)
 	}
 	log.Printf("serving %s under %s", *root, base)
-	return serve(ctx, *listen, srv)
+	return serve(ctx, *listen, requireSessionKey(getenv(envSessionKey), srv))
 }
 
 // openWorkspace opens dir as the root of every file access; a missing dir
