@@ -109,7 +109,9 @@ func newChromium(t *testing.T, s *appliancetest.Server) context.Context {
 // Chromium aborted a load because a container's network came up on this
 // machine (net::ERR_NETWORK_CHANGED: starting a container adds a network
 // interface, and Chromium aborts the loads in flight when it notices; a
-// user's browser elsewhere never sees it).
+// user's browser elsewhere never sees it). An aborted form submission does
+// not fail the action that caused it: the page becomes Chromium's error page
+// and a later wait times out, so the error page counts as well.
 func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	for attempt := 0; ; attempt++ {
@@ -119,11 +121,20 @@ func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Ac
 		if err == nil {
 			return
 		}
-		if attempt == 2 || !strings.Contains(err.Error(), "ERR_NETWORK_CHANGED") {
+		if attempt == 2 || !(strings.Contains(err.Error(), "ERR_NETWORK_CHANGED") || onErrorPage(ctx)) {
 			t.Fatalf("%s: %v", what, err)
 		}
 		t.Logf("%s again after: %v", what, err)
 	}
+}
+
+// onErrorPage says whether the browser shows Chromium's page for a load
+// that failed (chrome-error://chromewebdata/).
+func onErrorPage(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	u, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.URL`))
+	return err == nil && strings.HasPrefix(u, "chrome-error://")
 }
 
 // get runs one browser action that returns a value.

@@ -204,6 +204,10 @@ func TestHSTS(t *testing.T) {
 	const name = "simphony.test"
 	s := newSetup(t, appliancetest.WithConfig(func(c *config.Config) {
 		c.TLS.Hostnames = []string{name, "localhost", "127.0.0.1"}
+		// Sessions under the portal's origin, so that one client reaches
+		// them on every host name (TestHostileSessionCannotActAsViewer
+		// covers a session's own origin).
+		c.Sessions.Origins = config.OriginsPath
 	}))
 	alice := s.Login("alice", "password-alice")
 	path := startSession(t, alice, s.aliceID)
