@@ -2,54 +2,14 @@ package docker_test
 
 import (
 	"errors"
-	"net"
-	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/simphony/simphony-remote/engine/config"
 	"github.com/simphony/simphony-remote/engine/docker"
+	"github.com/simphony/simphony-remote/engine/docker/dockertest"
 	"github.com/simphony/simphony-remote/engine/session"
 )
-
-// hangingEngine is a Docker endpoint that accepts connections and never
-// answers. It reports each connection it accepts on the returned channel.
-func hangingEngine(t *testing.T) (string, <-chan struct{}) {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "docker.sock")
-	ln, err := net.Listen("unix", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	accepted := make(chan struct{}, 100)
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			select {
-			case accepted <- struct{}{}:
-			default:
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return "unix://" + path, accepted
-}
 
 // within runs f and fails the test unless it returns within limit.
 func within(t *testing.T, what string, limit time.Duration, f func() error) error {
@@ -69,7 +29,7 @@ func within(t *testing.T, what string, limit time.Duration, f func() error) erro
 // ends within the network timeout, even while the event stream waits for
 // the engine (it used to hold the client's version negotiation forever).
 func TestHangingEngine(t *testing.T) {
-	host, accepted := hangingEngine(t)
+	host, accepted := dockertest.Hanging(t)
 	cfg := config.Default().Docker
 	cfg.Host = host
 	cfg.NetworkTimeout = config.Duration(time.Second)

@@ -2,11 +2,8 @@ package e2e
 
 import (
 	"encoding/json"
-	"net"
 	"net/http"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,43 +11,10 @@ import (
 	"github.com/simphony/simphony-remote/engine/appliance/appliancetest"
 	"github.com/simphony/simphony-remote/engine/auth"
 	"github.com/simphony/simphony-remote/engine/config"
+	"github.com/simphony/simphony-remote/engine/docker/dockertest"
 	"github.com/simphony/simphony-remote/engine/protocol"
 	"github.com/simphony/simphony-remote/engine/routes"
 )
-
-// hangingDocker is a Docker endpoint that accepts connections and never
-// answers: a daemon that hangs. (A fake on purpose: the real one does not
-// hang on demand.)
-func hangingDocker(t *testing.T) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "docker.sock")
-	ln, err := net.Listen("unix", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return "unix://" + path
-}
 
 // With a Docker Engine that accepts connections and never answers, the
 // portal and the API still answer within a few seconds, with what they
@@ -58,7 +22,7 @@ func hangingDocker(t *testing.T) string {
 func TestHangingDocker(t *testing.T) {
 	const image = "simphony-remote/desktop:latest"
 	s := appliancetest.StartUnready(t, appliancetest.WithConfig(func(c *config.Config) {
-		c.Docker.Host = hangingDocker(t)
+		c.Docker.Host, _ = dockertest.Hanging(t)
 		c.Docker.NetworkTimeout = config.Duration(5 * time.Second)
 		c.DemoApplications = []string{image} // granted to admin, sharing allowed
 	}))

@@ -89,12 +89,11 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	}
 }
 
-// TestLegacyVNCImage runs an image that behaves like those written for
-// simphony-remote (testdata/legacyvnc: noVNC 0.4's page at the base URL, no
-// vnc.html, a WebSocket asked for as '/' + path, i.e. //user/...) and opens
-// its desktop in Chromium from the owner's portal and from a view-only
-// share link.
-func TestLegacyVNCImage(t *testing.T) {
+// legacyAppliance builds testdata/legacyvnc (an image made for the original
+// simphony-remote) and starts an appliance whose sessions stop at the end
+// of the test.
+func legacyAppliance(t *testing.T) (*appliancetest.Server, string) {
+	t.Helper()
 	requireStarters(t)
 	dc := dockertest.Require(t)
 	image := dockertest.BuildImage(t, dc, "legacyvnc", "testdata/legacyvnc",
@@ -105,6 +104,16 @@ func TestLegacyVNCImage(t *testing.T) {
 			_ = s.App.Sessions().StopAny(context.Background(), r.URLID, "test")
 		}
 	})
+	return s, image
+}
+
+// TestLegacyVNCImage runs an image that behaves like those written for
+// simphony-remote (testdata/legacyvnc: noVNC 0.4's page at the base URL, no
+// vnc.html, a WebSocket asked for as '/' + path, i.e. //user/...) and opens
+// its desktop in Chromium from the owner's portal and from a view-only
+// share link.
+func TestLegacyVNCImage(t *testing.T) {
+	s, image := legacyAppliance(t)
 	st := s.App.Store()
 	// Made for the original simphony-remote, it starts as root: an
 	// administrator must say so.

@@ -135,16 +135,7 @@ func TestAnotherUIDCannotUseTheSessionPort(t *testing.T) {
 // to start, saying why, unless an administrator marked it run-as-root;
 // marked, it starts.
 func TestLegacyImageNeedsRunAsRoot(t *testing.T) {
-	requireStarters(t)
-	dc := dockertest.Require(t)
-	image := dockertest.BuildImage(t, dc, "legacyvnc", "testdata/legacyvnc",
-		map[string]string{"legacyvnc-front": "./testdata/legacyvnc/front"}, map[string]string{"BASE": images.Desktop})
-	s := appliancetest.Start(t)
-	t.Cleanup(func() {
-		for _, r := range s.App.Sessions().Routes().List() {
-			_ = s.App.Sessions().StopAny(context.Background(), r.URLID, "test")
-		}
-	})
+	s, image := legacyAppliance(t)
 	st := s.App.Store()
 	if err := st.CreateApplication(t.Context(), accounting.Application{Image: image}); err != nil {
 		t.Fatal(err)
