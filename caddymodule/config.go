@@ -12,7 +12,6 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp/headers"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
 	"github.com/caddyserver/caddy/v2/modules/caddypki"
 	"github.com/caddyserver/caddy/v2/modules/caddytls"
@@ -144,12 +143,6 @@ func Build(o Options) (*caddy.Config, error) {
 		// Answers reach the browser as the application writes them
 		// (progress, long polls); make bench measures no cost to it.
 		FlushInterval: caddy.Duration(-1),
-		// The appliance alone says how browsers reach its names (setHSTS):
-		// a session's own Strict-Transport-Security, max-age=0 say, or one
-		// on localhost, never reaches the browser.
-		Headers: &headers.Handler{Response: &headers.RespHeaderOps{
-			HeaderOps: &headers.HeaderOps{Delete: []string{"Strict-Transport-Security"}},
-		}},
 	}
 	routes := caddyhttp.RouteList{{HandlersRaw: []json.RawMessage{
 		mod(Handler{SessionHost: o.SessionHost}, "handler", "simphony_remote"),

@@ -236,7 +236,7 @@ func (h *Handler) proxy(w http.ResponseWriter, r *http.Request, next caddyhttp.H
 	}
 	caddyhttp.SetVar(r.Context(), UpstreamVar, route.Upstream)
 
-	rec := &statusRecorder{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
+	rec := &statusRecorder{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, hsts: w.Header().Get("Strict-Transport-Security")}
 	if wsrelay.IsUpgrade(r) {
 		done, ok := h.openWebSocket(rec, r, id, route)
 		if !ok {
@@ -352,6 +352,7 @@ type statusRecorder struct {
 	*caddyhttp.ResponseWriterWrapper
 	status int
 	attach func(net.Conn) // given the hijacked connection, if set
+	hsts   string         // the appliance's Strict-Transport-Security, if any
 }
 
 // Hijack implements http.Hijacker.
@@ -364,6 +365,13 @@ func (s *statusRecorder) WriteHeader(code int) {
 		s.status = code
 	}
 	dropOurCookies(s.Header())
+	// The appliance alone says how browsers reach its names (setHSTS): a
+	// session's own Strict-Transport-Security, max-age=0 say, or one on
+	// localhost, never reaches the browser, on a WebSocket's 101 too.
+	s.Header().Del("Strict-Transport-Security")
+	if s.hsts != "" {
+		s.Header().Set("Strict-Transport-Security", s.hsts)
+	}
 	s.ResponseWriterWrapper.WriteHeader(code)
 }
 

@@ -83,6 +83,7 @@ type nextHandler struct {
 	header   http.Header
 	err      error
 	status   int
+	set      http.Header // response headers the session sets
 }
 
 func (n *nextHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
@@ -91,6 +92,9 @@ func (n *nextHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
 	n.header = r.Header.Clone()
 	if n.err != nil {
 		return n.err
+	}
+	for k, v := range n.set {
+		w.Header()[k] = append(w.Header()[k], v...)
 	}
 	w.WriteHeader(n.status)
 	return nil

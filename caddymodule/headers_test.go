@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -86,16 +87,22 @@ func TestHSTSOnEveryAnswer(t *testing.T) {
 		{"a session under localhost", "https://" + urlID + ".localhost:8443" + base, "alice", false},
 		{"an IP address", "https://127.0.0.1:8443/login", "", false},
 	} {
-		t.Run(tt.name, func(t *testing.T) {
-			b := &fakeBackend{routes: map[string]routes.Route{urlID: route}, user: tt.user}
-			w := serve(t, b, &nextHandler{status: http.StatusOK}, httptest.NewRequest(http.MethodGet, tt.url, nil))
-			got := w.Header().Values("Strict-Transport-Security")
-			if tt.want && !slices.Equal(got, []string{hsts}) {
-				t.Errorf("Strict-Transport-Security = %q, want %q", got, hsts)
-			}
-			if !tt.want && len(got) > 0 {
-				t.Errorf("Strict-Transport-Security = %q, want none", got)
-			}
-		})
+		// The session's own Strict-Transport-Security never reaches the
+		// browser, on a WebSocket's 101 (where reverse_proxy applies no
+		// header operations) as on any other answer.
+		for _, status := range []int{http.StatusOK, http.StatusSwitchingProtocols} {
+			t.Run(fmt.Sprintf("%s %d", tt.name, status), func(t *testing.T) {
+				b := &fakeBackend{routes: map[string]routes.Route{urlID: route}, user: tt.user}
+				next := &nextHandler{status: status, set: http.Header{"Strict-Transport-Security": {"max-age=0"}}}
+				w := serve(t, b, next, httptest.NewRequest(http.MethodGet, tt.url, nil))
+				got := w.Header().Values("Strict-Transport-Security")
+				if tt.want && !slices.Equal(got, []string{hsts}) {
+					t.Errorf("Strict-Transport-Security = %q, want %q", got, hsts)
+				}
+				if !tt.want && len(got) > 0 {
+					t.Errorf("Strict-Transport-Security = %q, want none", got)
+				}
+			})
+		}
 	}
 }
