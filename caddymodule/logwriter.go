@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/rs/zerolog"
+
+	"github.com/simphony/simphony-remote/engine/protocol"
 )
 
 func init() {
@@ -81,7 +84,34 @@ func (z *zerologWriter) emit(line []byte) {
 	for _, k := range []string{"level", "msg", "logger", "ts"} {
 		delete(entry, k)
 	}
+	redact(entry)
 	ev.Fields(entry).Msg(msg)
+}
+
+// secretHeaders are request headers whose values Caddy would log in clear
+// (it hides only cookies and Authorization itself): a session's key opens
+// its published port to whoever reads the log.
+var secretHeaders = []string{protocol.HeaderSessionKey, csrfHeader}
+
+// redact replaces the values of secretHeaders in every "headers" object of
+// a log entry, at any depth (the client's request, the upstream's).
+func redact(v any) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return
+	}
+	for k, sub := range m {
+		if h, ok := sub.(map[string]any); ok && k == "headers" {
+			for name := range h {
+				for _, secret := range secretHeaders {
+					if strings.EqualFold(name, secret) {
+						h[name] = []string{"REDACTED"}
+					}
+				}
+			}
+		}
+		redact(sub)
+	}
 }
 
 // expected says whether a Caddy warning is one the appliance causes on

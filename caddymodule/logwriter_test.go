@@ -44,3 +44,26 @@ func TestLogWriterLevels(t *testing.T) {
 		t.Errorf("at debug level: %q", buf.String())
 	}
 }
+
+// A session's key and the caller's CSRF token never reach the log, in
+// whatever request Caddy logs (the client's, or the one to the upstream),
+// however the header's name is written.
+func TestLogWriterRedactsSecrets(t *testing.T) {
+	var buf bytes.Buffer
+	z := &zerologWriter{log: zerolog.New(&buf).Level(zerolog.DebugLevel)}
+	line := `{"level":"warn","ts":1,"logger":"http.handlers.reverse_proxy","msg":"aborting with incomplete response",` +
+		`"request":{"uri":"/x","headers":{"X-Simphony-Session-Key":["key-secret-1"],"X-Csrf-Token":["csrf-secret-2"],"Accept":["*/*"]}},` +
+		`"upstream":{"headers":{"x-simphony-session-key":["key-secret-3"]}}}`
+	if _, err := z.Write([]byte(line + "\n")); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, secret := range []string{"key-secret-1", "csrf-secret-2", "key-secret-3"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("the log shows %s: %s", secret, out)
+		}
+	}
+	if !strings.Contains(out, `"Accept":["*/*"]`) || !strings.Contains(out, "REDACTED") {
+		t.Errorf("the other headers or the redaction are missing: %s", out)
+	}
+}
