@@ -13,7 +13,8 @@ import (
 // browser.
 const (
 	// OriginsAuto is subdomain when the public host is a DNS name, path
-	// when it is an IP address.
+	// when it is an IP address or the appliance listens on all addresses
+	// without tls.hostnames.
 	OriginsAuto = "auto"
 	// OriginsSubdomain serves each session on an origin of its own,
 	// https://{url_id}.{host}:{port}, apart from the portal's.
@@ -43,10 +44,25 @@ func (c *Config) Origins() string {
 	if c.Sessions.Origins != OriginsAuto {
 		return c.Sessions.Origins
 	}
-	if net.ParseIP(c.PublicHost()) != nil {
+	if net.ParseIP(c.PublicHost()) != nil || c.listensEverywhere() {
 		return OriginsPath
 	}
 	return OriginsSubdomain
+}
+
+// listensEverywhere says whether the appliance listens on all addresses
+// with no tls.hostnames to name it: users may reach it by any address,
+// where sessions on subdomains of localhost would not open.
+func (c *Config) listensEverywhere() bool {
+	if len(c.TLS.Hostnames) > 0 {
+		return false
+	}
+	host, _, err := net.SplitHostPort(c.Listen)
+	if err != nil || host == "" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsUnspecified()
 }
 
 // validateOrigins checks sessions.origins against the public host and,

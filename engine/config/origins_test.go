@@ -46,7 +46,9 @@ func TestOrigins(t *testing.T) {
 		wantErr  string
 	}{
 		{name: "the defaults: localhost, subdomains", wantMode: OriginsSubdomain, wantHost: "localhost"},
-		{name: "all addresses: localhost", env: []string{"SIMPHONY_REMOTE_LISTEN=0.0.0.0:443"}, wantMode: OriginsSubdomain, wantHost: "localhost"},
+		{name: "all addresses, no name: path", env: []string{"SIMPHONY_REMOTE_LISTEN=0.0.0.0:443"}, wantMode: OriginsPath, wantHost: "localhost"},
+		{name: "all addresses, no port host: path", env: []string{"SIMPHONY_REMOTE_LISTEN=:443"}, wantMode: OriginsPath, wantHost: "localhost"},
+		{name: "all addresses and a name: subdomains", env: []string{"SIMPHONY_REMOTE_LISTEN=[::]:443", "SIMPHONY_REMOTE_TLS_HOSTNAMES=lab.example.org"}, wantMode: OriginsSubdomain, wantHost: "lab.example.org"},
 		{name: "an IP address: path", env: []string{"SIMPHONY_REMOTE_LISTEN=127.0.0.1:8443"}, wantMode: OriginsPath, wantHost: "127.0.0.1"},
 		{name: "the first hostname decides", env: []string{"SIMPHONY_REMOTE_LISTEN=127.0.0.1:8443", "SIMPHONY_REMOTE_TLS_HOSTNAMES=Lab.Example.org,10.0.0.5"},
 			wantMode: OriginsSubdomain, wantHost: "lab.example.org"},

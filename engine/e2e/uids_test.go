@@ -34,9 +34,7 @@ func asOtherUID(t *testing.T, name string, args ...string) (string, error) {
 			t.Skip("SKIPPED: " + msg)
 		}
 	}
-	if os.Geteuid() != 0 {
-		t.Fatal("this test needs root, to run a command as another uid")
-	}
+	dockertest.RequireRoot(t, "to run a command as another uid")
 	var out bytes.Buffer
 	cmd := exec.CommandContext(t.Context(), "setpriv", append([]string{"--reuid", "1000", "--regid", "1000", "--clear-groups", name}, args...)...)
 	cmd.Stdout, cmd.Stderr = &out, &out

@@ -434,7 +434,8 @@ func (m *Manager) running(ctx context.Context, user, mappingID string, progress 
 			continue
 		}
 		if m.keepReason(ctx, c) == "" {
-			return m.restore(ctx, c), true, nil
+			r, err := m.restore(ctx, c)
+			return r, err == nil, err
 		}
 		urlID := c.Labels[protocol.LabelURLID]
 		progress(StepLeftover, urlID)

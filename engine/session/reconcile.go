@@ -48,8 +48,9 @@ func (m *Manager) Reconcile(ctx context.Context) error {
 		if r, ok := m.routes.Get(urlID); ok && r.ContainerID == c.ID {
 			continue
 		}
-		m.restore(ctx, c)
-		restored++
+		if _, err := m.restore(ctx, c); err == nil {
+			restored++
+		}
 	}
 	var dropped int
 	for _, r := range m.routes.List() {
@@ -98,27 +99,31 @@ func (m *Manager) ours(ctx context.Context, c Container) bool {
 }
 
 // restore puts the route of a running container of this installation back
-// into the table, with the time its container started.
-func (m *Manager) restore(ctx context.Context, c Container) routes.Route {
+// into the table, with the time its container started and its key. When
+// the container cannot be inspected, no route is made: one without the
+// key would be refused by the session's image until it stopped, while a
+// session left without a route is restored by the next reconcile, or on
+// its next request (Repair).
+func (m *Manager) restore(ctx context.Context, c Container) (routes.Route, error) {
 	user, urlID := c.Labels[protocol.LabelUser], c.Labels[protocol.LabelURLID]
-	started, key := m.opts.Now(), ""
-	if full, err := m.rt.Inspect(ctx, c.ID); err == nil {
-		key = full.SessionKey
-		if !full.Started.IsZero() {
-			started = full.Started
-		}
-	} else {
-		m.opts.Log.Warn().Err(err).Str("container", c.Name).Msg("inspecting a running session: without its key, the session's image may refuse the proxy")
+	full, err := m.rt.Inspect(ctx, c.ID)
+	if err != nil {
+		m.opts.Log.Warn().Err(err).Str("container", c.Name).Str("url_id", urlID).Msg("inspecting a running session failed: its route waits for the next reconcile")
+		return routes.Route{}, fmt.Errorf("restoring the session %s: %w", urlID, err)
+	}
+	started := full.Started
+	if started.IsZero() {
+		started = m.opts.Now()
 	}
 	r := routes.Route{
 		URLID: urlID, User: user, MappingID: c.Labels[protocol.LabelMappingID], Image: c.Image, ContainerID: c.ID,
 		Upstream: fmt.Sprintf("127.0.0.1:%d", c.HostPort), URLPath: protocol.URLPath(user, urlID), Started: started,
-		SessionKey: key,
+		SessionKey: full.SessionKey,
 	}
 	r.ContainerName = c.Name
 	m.routes.Put(r)
 	m.opts.Log.Info().Str("container", c.Name).Str("user", user).Str("url_id", urlID).Time("started", started).Msg("restored the route of a running session")
-	return r
+	return r, nil
 }
 
 // keepReason says why a container must go, or "" when it may stay.
@@ -233,7 +238,8 @@ func (m *Manager) Repair(ctx context.Context, urlID string) (routes.Route, bool)
 		if m.isBusy(sessionKey(user, mapping)) || !m.ours(ctx, c) || m.keepReason(ctx, c) != "" {
 			return routes.Route{}, false
 		}
-		return m.restore(ctx, c), true
+		r, err := m.restore(ctx, c)
+		return r, err == nil
 	}
 	return routes.Route{}, false
 }

@@ -51,9 +51,7 @@ func procUIDs(t *testing.T, pid int) string {
 // (an old home owned by 1000 is given to it, links not followed), and the
 // uid and the session's key survive a restart of the appliance.
 func TestSessionsRunAsTheirUsersUIDs(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Fatal("this test needs root, as the appliance does to give homes to their users' uids")
-	}
+	dockertest.RequireRoot(t, "as the appliance does to give homes to their users' uids")
 	h := newHarness(t)
 	img := dockertest.TestAppImage(t, h.dc, "uids-"+h.realm, nil)
 	ids := map[string]string{}

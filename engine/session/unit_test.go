@@ -107,6 +107,8 @@ type fakeRuntime struct {
 	startGate, removeGate chan struct{}
 	// listGate, when set, is waited on inside List.
 	listGate chan struct{}
+	// inspectErr, when set, is what Inspect fails with.
+	inspectErr error
 }
 
 func newFakeRuntime() *fakeRuntime {
@@ -121,7 +123,7 @@ func (f *fakeRuntime) Create(_ context.Context, spec Spec) (Container, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.n++
-	c := &Container{ID: "c" + strconv.Itoa(f.n), Name: spec.Name, Image: spec.Image, Labels: spec.Labels}
+	c := &Container{ID: "c" + strconv.Itoa(f.n), Name: spec.Name, Image: spec.Image, Labels: spec.Labels, SessionKey: spec.Env[protocol.EnvSessionKey]}
 	f.containers[c.ID] = c
 	return *c, nil
 }
@@ -147,6 +149,9 @@ func (f *fakeRuntime) Start(ctx context.Context, id string) (Container, error) {
 func (f *fakeRuntime) Inspect(_ context.Context, id string) (Container, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.inspectErr != nil {
+		return Container{}, f.inspectErr
+	}
 	c, ok := f.containers[id]
 	if !ok {
 		return Container{}, ErrContainerGone
@@ -440,5 +445,41 @@ func TestReadyAfterTheFirstReconcile(t *testing.T) {
 	}
 	if !m.Ready() {
 		t.Fatal("not ready after a reconcile")
+	}
+}
+
+// A session whose container cannot be inspected after a restart gets no
+// route (one without its key would be refused by its image until it
+// stopped); the next reconcile restores it, key included.
+func TestRestoreKeepsTheKey(t *testing.T) {
+	rt := newFakeRuntime()
+	m, id := newUnitManager(t, rt)
+	started, err := m.Start(t.Context(), "alice", id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if started.SessionKey == "" {
+		t.Fatal("the session has no key")
+	}
+	// The appliance restarts: a new manager, an empty route table.
+	again := New(m.accounts, rt, routes.New(), m.opts)
+	rt.mu.Lock()
+	rt.inspectErr = errors.New("docker did not answer in time")
+	rt.mu.Unlock()
+	if err := again.Reconcile(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if r, ok := again.Routes().Get(started.URLID); ok {
+		t.Fatalf("a route without the container's details: %+v", r)
+	}
+	rt.mu.Lock()
+	rt.inspectErr = nil
+	rt.mu.Unlock()
+	if err := again.Reconcile(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	r, ok := again.Routes().Get(started.URLID)
+	if !ok || r.SessionKey != started.SessionKey {
+		t.Fatalf("after Docker answered again: route %v, key %q, want %q", ok, r.SessionKey, started.SessionKey)
 	}
 }

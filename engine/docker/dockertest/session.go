@@ -139,3 +139,12 @@ func randomHex(n int) string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// RequireRoot stops the test unless it runs as root, saying why it needs
+// to: it fails under CI=true and skips loudly elsewhere.
+func RequireRoot(tb testing.TB, why string) {
+	tb.Helper()
+	if os.Geteuid() != 0 {
+		need(tb, "this test needs root, "+why)
+	}
+}
