@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/user"
+	"strconv"
 )
 
 // Owner is the uid and gid a user's sessions run as and their home
@@ -29,5 +31,23 @@ func (m *Manager) owner(ctx context.Context, user string) (Owner, error) {
 	if err != nil {
 		return Owner{}, err
 	}
+	// A host account with the same uid could read the session's key from
+	// /proc and use its port: sessions.uid_range must stay clear of the
+	// host's accounts (those of a directory service such as SSSD too).
+	if name, ok := hostAccount(uid); ok {
+		return Owner{}, fmt.Errorf("the session uid %d of %s belongs to the host account %s: move sessions.uid_range clear of the host's accounts", uid, user, name)
+	}
 	return Owner{UID: uid, GID: uid}, nil
+}
+
+// hostAccount returns the name of the host account (or group) with id, if
+// one exists.
+var hostAccount = func(id int) (string, bool) {
+	if u, err := user.LookupId(strconv.Itoa(id)); err == nil {
+		return "user " + u.Username, true
+	}
+	if g, err := user.LookupGroupId(strconv.Itoa(id)); err == nil {
+		return "group " + g.Name, true
+	}
+	return "", false
 }

@@ -483,3 +483,27 @@ func TestRestoreKeepsTheKey(t *testing.T) {
 		t.Fatalf("after Docker answered again: route %v, key %q, want %q", ok, r.SessionKey, started.SessionKey)
 	}
 }
+
+// A session uid that a host account holds (a range that overlaps the
+// host's, or a directory service's) is refused, saying why: that account
+// could read the session's key.
+func TestSessionUIDOfAHostAccount(t *testing.T) {
+	if name, ok := hostAccount(0); !ok || name != "user root" {
+		t.Fatalf("hostAccount(0) = %q, %v; want the host's root", name, ok)
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("SKIPPED: only an appliance running as root gives sessions uids of their own")
+	}
+	taken := hostAccount
+	t.Cleanup(func() { hostAccount = taken })
+	hostAccount = func(int) (string, bool) { return "user lab-member", true }
+	rt := newFakeRuntime()
+	m, id := newUnitManager(t, rt)
+	_, err := m.Start(t.Context(), "alice", id, nil)
+	if err == nil || !strings.Contains(err.Error(), "belongs to the host account user lab-member: move sessions.uid_range") {
+		t.Fatalf("start with a host account's uid: %v", err)
+	}
+	if n := len(rt.containers); n != 0 {
+		t.Errorf("%d containers after the refused start", n)
+	}
+}
