@@ -179,7 +179,9 @@ func Build(o Options) (*caddy.Config, error) {
 	// field that the TLS app's CaddyModule (a value receiver) copies, a data
 	// race the race detector reports (caddyserver/caddy PR #7410). Nothing
 	// piles up without it: the internal CA's leaf certificates are
-	// overwritten when renewed, and OCSP staples and locks are per name.
+	// overwritten when renewed, OCSP staples and locks are per name, and
+	// the appliance removes the certificates of ended sessions' origins
+	// itself (PruneCertificates).
 	tlsApp := caddytls.TLS{Automation: &caddytls.AutomationConfig{}, DisableStorageClean: true}
 	internal := mod(caddytls.InternalIssuer{CA: LocalCA}, "module", "internal")
 	switch o.Mode() {

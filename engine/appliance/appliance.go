@@ -309,6 +309,22 @@ func (a *Appliance) ensureAdmin(ctx context.Context, password string) error {
 	return nil
 }
 
+// pruneCertificates removes the certificates of the origins of sessions
+// that no longer run.
+func (a *Appliance) pruneCertificates() {
+	routes := a.manager.Routes()
+	n, err := caddymodule.PruneCertificates(a.caddy.StorageDir, a.caddy.SessionHost, func(urlID string) bool {
+		_, ok := routes.Get(urlID)
+		return ok
+	})
+	if err != nil {
+		a.log.Warn().Err(err).Msg("removing the certificates of ended sessions")
+	}
+	if n > 0 {
+		a.log.Debug().Int("removed", n).Msg("removed the certificates of ended sessions")
+	}
+}
+
 // serve starts the background work, the admin socket and Caddy, and waits
 // for ctx to end.
 // initialReconcile bounds the reconcile before serving.
@@ -345,12 +361,21 @@ func (a *Appliance) serve(ctx context.Context, opts Options) error {
 			a.sockets.CloseSession(e.URLID, websockets.SessionEnded)
 		}
 	})
+	if a.caddy.SessionHost != "" {
+		follow("certificates", func(e session.Event) {
+			if e.Kind == session.EventStopped {
+				a.pruneCertificates()
+			}
+		})
+	}
 	// Find the running sessions again before serving, so that the first
 	// requests after a restart see them (bounded: Docker may be away; Run
 	// reconciles again whenever it reaches Docker).
 	rctx, rcancel := context.WithTimeout(ctx, initialReconcile)
 	if err := a.manager.Reconcile(rctx); err != nil {
 		a.log.Warn().Err(err).Msg("could not find the running sessions before serving; retrying in the background")
+	} else if a.caddy.SessionHost != "" {
+		a.pruneCertificates() // of sessions that ended while the appliance was down
 	}
 	rcancel()
 	goRun("sessions", a.manager.Run)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -382,5 +384,22 @@ func TestDesktopOnItsOwnOrigin(t *testing.T) {
 	loc := get(t, ctx, chromedp.Location())
 	if !strings.HasPrefix(loc, "https://"+session.URLID+".localhost:"+port+session.URLPath+"vnc.html") {
 		t.Fatalf("the desktop connected at %s, want on its own origin", loc)
+	}
+
+	// Stopped, the session's certificate goes with it: one per session
+	// would otherwise pile up in the data dir.
+	admin.json("DELETE", "/api/v1/containers/"+session.URLID, nil, 204, nil)
+	name := session.URLID + ".localhost"
+	cert := filepath.Join(s.Config.DataDir, "caddy", "certificates", "local", name)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if _, err := os.Stat(cert); errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s is still there 10 s after the session stopped", cert)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(s.Config.DataDir, "caddy", "certificates", "local", "localhost")); err != nil {
+		t.Errorf("the portal's own certificate: %v", err)
 	}
 }
