@@ -175,7 +175,13 @@ func (u *userAPI) legacyApps(r *http.Request, user string) (map[string]legacyApp
 	for i, g := range gs {
 		refs[i] = g.Image
 	}
-	images, _ := u.describe(r, refs)
+	images, answering := u.describe(r, refs)
+	if !answering {
+		// The legacy shapes cannot say that the list is partial: an
+		// error, not a list without the applications Docker did not
+		// describe in time.
+		return nil, nil, fmt.Errorf("listing the applications of %s: %w", user, session.ErrUnavailable)
+	}
 	apps := map[string]legacyApp{}
 	var ids []string
 	for _, g := range gs {

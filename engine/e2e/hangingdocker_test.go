@@ -39,6 +39,9 @@ func TestHangingDocker(t *testing.T) {
 	if err != nil || len(grants) != 1 {
 		t.Fatalf("admin's grants: %v %v", grants, err)
 	}
+	if _, err := store.Grant(ctx, "alice", image, accounting.Policy{}); err != nil {
+		t.Fatal(err)
+	}
 	// A session the appliance knew of before Docker stopped answering,
 	// shared with alice.
 	urlID := accounting.NewMappingID()
@@ -107,9 +110,18 @@ func TestHangingDocker(t *testing.T) {
 			}
 		})
 		timed("the legacy applications", func() {
+			// An administrator's is the list of registered images,
+			// which needs no Docker.
 			code, body, _ := admin.do("GET", "/user/admin/api/v1/applications/", nil)
 			if code != http.StatusOK {
 				t.Errorf("legacy applications: %d %s", code, body)
+			}
+			// A user's are their grants with their images, which the
+			// legacy shape cannot show as unknown: an error, not a list
+			// without them.
+			code, body, _ = alice.do("GET", "/user/alice/api/v1/applications/", nil)
+			if code != http.StatusServiceUnavailable || !strings.Contains(string(body), "unavailable") {
+				t.Errorf("alice's legacy applications: %d %s; want 503", code, body)
 			}
 		})
 	}
