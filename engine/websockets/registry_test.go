@@ -172,7 +172,10 @@ func TestFitTotal(t *testing.T) {
 		{2000, 1 << 20, 2000},
 		{2000, 5024, 2000},
 		{2000, 4096, 1536},
-		{2000, 1024, 1},
+		// At ulimit -n 1024 a quarter is kept for the rest, not 1024.
+		{2000, 1024, 384},
+		{2000, 256, 96},
+		{2000, 1, 1}, // never 0, which would be no cap
 	} {
 		if got := FitTotal(tt.total, tt.nofile); got != tt.want {
 			t.Errorf("FitTotal(%d, %d) = %d, want %d", tt.total, tt.nofile, got, tt.want)
