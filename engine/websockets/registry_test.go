@@ -185,3 +185,21 @@ func TestFitTotal(t *testing.T) {
 		t.Error("no descriptor limit on a unix system")
 	}
 }
+
+// After CloseAll (shutdown), a WebSocket that was still being opened is
+// refused, not registered and left open.
+func TestOpenAfterCloseAll(t *testing.T) {
+	g := New(Limits{})
+	var c closed
+	mustOpen(t, g, Key{User: "alice", URLID: "s", Kind: Owner}, &c)
+	if n := g.CloseAll(ShuttingDown); n != 1 {
+		t.Fatalf("CloseAll closed %d, want 1", n)
+	}
+	done, err := g.Open(Key{User: "alice", URLID: "s", Kind: Shared}, c.close)
+	if !errors.Is(err, ErrClosed) || done != nil {
+		t.Errorf("Open after CloseAll: %v, want ErrClosed", err)
+	}
+	if g.Count(Owner)+g.Count(Shared) != 0 {
+		t.Errorf("registered after CloseAll: %d", g.Count(Owner)+g.Count(Shared))
+	}
+}
