@@ -426,3 +426,23 @@ func TestOwnerSignsInDuringAttack(t *testing.T) {
 		t.Errorf("5 failures from the known address: %v, want locked out", err)
 	}
 }
+
+// Known pairs are forgotten keep after their latest success.
+func TestKnown(t *testing.T) {
+	c := newClock()
+	k := auth.NewKnown(30*24*time.Hour, c.now)
+	k.Add("user:alice addr:10.0.0.1")
+	c.add(29 * 24 * time.Hour)
+	if !k.Has("user:alice addr:10.0.0.1") || k.Has("user:alice addr:10.0.0.2") {
+		t.Fatal("Has after 29 days: want the added key only")
+	}
+	k.Add("user:alice addr:10.0.0.1") // signed in again
+	c.add(29 * 24 * time.Hour)
+	if !k.Has("user:alice addr:10.0.0.1") {
+		t.Error("forgotten 29 days after the latest success")
+	}
+	c.add(2 * 24 * time.Hour)
+	if k.Has("user:alice addr:10.0.0.1") {
+		t.Error("remembered 31 days after the latest success")
+	}
+}
