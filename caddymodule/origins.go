@@ -120,18 +120,20 @@ func (h *Handler) serveOrigin(w http.ResponseWriter, r *http.Request, next caddy
 }
 
 // enter redeems a ticket and sends the browser on to next, a path inside
-// this same session.
+// this same session. Only a GET with a good next spends the ticket: a
+// prefetcher's HEAD, or a bad link, leaves it for the real visit.
 func (h *Handler) enter(w http.ResponseWriter, r *http.Request, urlID string) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", http.MethodGet)
 		h.b.Refuse(w, r, http.StatusMethodNotAllowed, "method not allowed")
 		return
 	}
-	cookie, ok := h.b.Enter(r.Context(), r.URL.Query().Get("ticket"), urlID)
 	next := r.URL.Query().Get("next")
 	if !inSession(next, urlID) {
 		h.b.Refuse(w, r, http.StatusBadRequest, "the address to go on to is not inside this session")
 		return
 	}
+	cookie, ok := h.b.Enter(r.Context(), r.URL.Query().Get("ticket"), urlID)
 	if !ok {
 		h.b.Refuse(w, r, http.StatusForbidden, "this sign-in link has expired or was used already: open the session from the portal again")
 		return

@@ -29,7 +29,7 @@ var dropAll = wsrelay.FilterFunc(func([]byte) ([]byte, error) { return nil, nil 
 func (b backend) Relay(w http.ResponseWriter, r *http.Request, id auth.Identity, route routes.Route, access caddymodule.Access) {
 	ctx, cancel := context.WithCancelCause(r.Context())
 	defer cancel(nil)
-	done, err := b.a.sockets.Open(socketKey(id, route, websockets.Shared), func(why websockets.Reason) {
+	done, err := b.open(r, id, socketKey(id, route, websockets.Shared), func(why websockets.Reason) {
 		cancel(wsrelay.CloseReason{Code: websocket.StatusCode(why.Code), Reason: why.Text})
 	})
 	if err != nil {

@@ -44,7 +44,7 @@ func socketKey(id auth.Identity, route routes.Route, kind websockets.Kind) webso
 // or refused over the caps.
 func (b backend) OpenWebSocket(w http.ResponseWriter, r *http.Request, id auth.Identity, route routes.Route) (attach func(net.Conn), done func(), ok bool) {
 	t := &websockets.Tunnel{Raw: !websockets.IsHandshake(r)}
-	done, err := b.a.sockets.Open(socketKey(id, route, websockets.Owner), t.Close)
+	done, err := b.open(r, id, socketKey(id, route, websockets.Owner), t.Close)
 	if err != nil {
 		b.refuseSocket(w, r, id, route, err)
 		return nil, nil, false
@@ -52,12 +52,36 @@ func (b backend) OpenWebSocket(w http.ResponseWriter, r *http.Request, id auth.I
 	return t.Attach, done, true
 }
 
-// refuseSocket answers a WebSocket over a cap, with the reason.
+// errSignedOut is open's refusal of a caller signed out meanwhile.
+var errSignedOut = errors.New("signed out while the WebSocket was being opened")
+
+// open registers a WebSocket of id, then checks that id still stands: a
+// sign-out (token deletion, disabling) between the check of the request
+// and the registration found nothing to close, and is seen here instead.
+func (b backend) open(r *http.Request, id auth.Identity, k websockets.Key, close func(websockets.Reason)) (func(), error) {
+	done, err := b.a.sockets.Open(k, close)
+	if err != nil {
+		return nil, err
+	}
+	if !b.a.resolver.Stands(r.Context(), id) {
+		done()
+		return nil, errSignedOut
+	}
+	return done, nil
+}
+
+// refuseSocket answers a WebSocket refused (over a cap, signed out,
+// shutting down), with the reason.
 func (b backend) refuseSocket(w http.ResponseWriter, r *http.Request, id auth.Identity, route routes.Route, err error) {
 	why := websockets.Reason{Code: 1011, Text: "the proxy could not open the WebSocket"}
 	var le *websockets.LimitError
-	if errors.As(err, &le) {
+	switch {
+	case errors.As(err, &le):
 		why = le.Reason()
+	case errors.Is(err, errSignedOut):
+		why = websockets.SignedOut
+	case errors.Is(err, websockets.ErrClosed):
+		why = websockets.ShuttingDown
 	}
 	// Debug: a client retrying in a loop would flood the log; /metrics counts them.
 	b.a.log.Debug().Err(err).Str("user", id.User).Str("url_id", route.URLID).Msg("WebSocket refused")

@@ -379,3 +379,70 @@ func TestManyAddressesSlowDown(t *testing.T) {
 		t.Fatalf("the right password after the wait: %v", err)
 	}
 }
+
+// A botnet that keeps an account's throttle busy, polling so that it takes
+// every attempt the throttle admits, does not keep the owner out: an
+// address the owner signed in from before is not throttled (it still faces
+// the per-address lock) (issue 11, item 6: no hard lock of the right
+// password from elsewhere).
+func TestOwnerSignsInDuringAttack(t *testing.T) {
+	ctx := t.Context()
+	hash, _ := auth.HashPassword("correct horse")
+	users := &memUsers{m: map[string]accounting.User{"admin": {Name: "admin", PasswordHash: hash, Admin: true}}}
+	c := newClock()
+	a := auth.NewAuthenticator(users, false, nil, c.now)
+	const home = "203.0.113.5"
+	if _, err := a.Authenticate(ctx, "admin", "correct horse", home); err != nil {
+		t.Fatalf("first sign-in: %v", err)
+	}
+	c.add(24 * time.Hour)
+
+	next := 0
+	attack := func() { // one poll of the botnet, from a fresh address
+		next++
+		_, _ = a.Authenticate(ctx, "admin", "guess", fmt.Sprintf("10.9.%d.%d", next/200, next%200+1))
+	}
+	for range 600 { // a minute of polling, ten per second
+		attack()
+		c.add(100 * time.Millisecond)
+	}
+	var le *auth.LockedError
+	if _, err := a.Authenticate(ctx, "admin", "guess", "198.51.100.1"); !errors.As(err, &le) {
+		t.Fatalf("an attacker's fresh address during the attack: %v, want throttled", err)
+	}
+	for i := range 20 { // the owner tries now and then, right after a poll
+		attack()
+		if u, err := a.Authenticate(ctx, "admin", "correct horse", home); err != nil || u.Name != "admin" {
+			t.Fatalf("the owner's sign-in %d from a known address during the attack: %v", i, err)
+		}
+		c.add(3 * time.Second)
+	}
+	// A mistyped password from the known address still counts towards its
+	// own lock.
+	for range 5 {
+		_, _ = a.Authenticate(ctx, "admin", "typo", home)
+	}
+	if _, err := a.Authenticate(ctx, "admin", "correct horse", home); !errors.As(err, &le) {
+		t.Errorf("5 failures from the known address: %v, want locked out", err)
+	}
+}
+
+// Known pairs are forgotten keep after their latest success.
+func TestKnown(t *testing.T) {
+	c := newClock()
+	k := auth.NewKnown(30*24*time.Hour, c.now)
+	k.Add("user:alice addr:10.0.0.1")
+	c.add(29 * 24 * time.Hour)
+	if !k.Has("user:alice addr:10.0.0.1") || k.Has("user:alice addr:10.0.0.2") {
+		t.Fatal("Has after 29 days: want the added key only")
+	}
+	k.Add("user:alice addr:10.0.0.1") // signed in again
+	c.add(29 * 24 * time.Hour)
+	if !k.Has("user:alice addr:10.0.0.1") {
+		t.Error("forgotten 29 days after the latest success")
+	}
+	c.add(2 * 24 * time.Hour)
+	if k.Has("user:alice addr:10.0.0.1") {
+		t.Error("remembered 31 days after the latest success")
+	}
+}

@@ -47,6 +47,10 @@ const (
 	userFree  = 10
 	slowBase  = time.Second
 	slowLimit = 30 * time.Second
+	// An account at an address it signed in from within knownFor is not
+	// slowed down (only the per-pair lock applies), so an attack that keeps
+	// the account's attempts spaced out does not keep its owner out.
+	knownFor = 30 * 24 * time.Hour
 	// verifications bounds concurrent argon2id hashes (19 MiB each).
 	verifications = 4
 )
@@ -59,6 +63,7 @@ type Authenticator struct {
 	byPair *Limiter
 	byAddr *Limiter
 	byUser *Throttle
+	known  *Known // account and address pairs that signed in
 	slots  chan struct{}
 	dummy  string // a hash to verify against for unknown users
 }
@@ -73,6 +78,7 @@ func NewAuthenticator(users Users, open bool, admins []string, now func() time.T
 		byPair: NewLimiter(pairFailures, failWindow, lockout, now),
 		byAddr: NewLimiter(addrFailures, failWindow, lockout, now),
 		byUser: NewThrottle(userFree, failWindow, slowBase, slowLimit, now),
+		known:  NewKnown(knownFor, now),
 		slots:  make(chan struct{}, verifications),
 		dummy:  dummy,
 	}
@@ -103,7 +109,8 @@ func addrKey(addr string) string {
 // Authenticate checks a sign-in from the client address addr and returns
 // the user. It fails with a *LockedError while the name is locked out at
 // this address, the address is locked out, or the name's attempts are
-// being spaced out; and with ErrBadCredentials otherwise.
+// being spaced out (unless the name signed in from this address before);
+// and with ErrBadCredentials otherwise.
 func (a *Authenticator) Authenticate(ctx context.Context, name, password, addr string) (accounting.User, error) {
 	name = NormalizeName(name)
 	ukey, akey := "user:"+name, addrKey(addr)
@@ -116,8 +123,10 @@ func (a *Authenticator) Authenticate(ctx context.Context, name, password, addr s
 			return accounting.User{}, &LockedError{RetryAfter: left}
 		}
 	}
-	if wait, ok := a.byUser.Take(ukey); !ok {
-		return accounting.User{}, &LockedError{RetryAfter: wait}
+	if !a.known.Has(pkey) {
+		if wait, ok := a.byUser.Take(ukey); !ok {
+			return accounting.User{}, &LockedError{RetryAfter: wait}
+		}
 	}
 	u, err := a.check(ctx, name, password)
 	if errors.Is(err, ErrBadCredentials) {
@@ -130,6 +139,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, name, password, addr s
 		return accounting.User{}, err
 	}
 	a.byPair.Reset(pkey)
+	a.known.Add(pkey)
 	return u, nil
 }
 

@@ -94,3 +94,22 @@ func (res *Resolver) identity(ctx context.Context, name string, id Identity) (Id
 	id.User, id.Admin = u.Name, res.IsAdmin(u)
 	return id, true
 }
+
+// Stands says whether id, identified earlier, still stands: its login or
+// API token is valid and its user exists and is not disabled. What holds
+// on to a caller after the request that identified it (a WebSocket
+// registered for sign-out to close) asks again once sign-out can find it.
+func (res *Resolver) Stands(ctx context.Context, id Identity) bool {
+	switch {
+	case id.Via == ViaToken:
+		if res.Tokens == nil || !res.Tokens.Stands(id.User, id.Token) {
+			return false
+		}
+	case id.Login.IDHash != "":
+		if l, ok := res.Logins.ResolveHash(id.Login.IDHash); !ok || l.User != id.User {
+			return false
+		}
+	}
+	_, ok := res.identity(ctx, id.User, id)
+	return ok
+}

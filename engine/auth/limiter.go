@@ -185,3 +185,51 @@ func (t *Throttle) Fail(key string) {
 		f.next = next
 	}
 }
+
+// Known remembers keys (an account at an address) for a while after they
+// were added (a success), within limiterCap keys.
+type Known struct {
+	keep time.Duration
+	now  func() time.Time
+
+	mu   sync.Mutex
+	keys map[string]time.Time
+}
+
+// NewKnown remembers each key for keep after its latest Add.
+func NewKnown(keep time.Duration, now func() time.Time) *Known {
+	if now == nil {
+		now = time.Now
+	}
+	return &Known{keep: keep, now: now, keys: map[string]time.Time{}}
+}
+
+// Add remembers key from now on. At the cap, expired keys go, and if none
+// has expired, any one.
+func (k *Known) Add(key string) {
+	now := k.now()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if _, ok := k.keys[key]; !ok && len(k.keys) >= limiterCap {
+		for o, t := range k.keys {
+			if now.Sub(t) > k.keep {
+				delete(k.keys, o)
+			}
+		}
+		for o := range k.keys {
+			if len(k.keys) < limiterCap {
+				break
+			}
+			delete(k.keys, o)
+		}
+	}
+	k.keys[key] = now
+}
+
+// Has says whether key was added within keep.
+func (k *Known) Has(key string) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	t, ok := k.keys[key]
+	return ok && k.now().Sub(t) <= k.keep
+}

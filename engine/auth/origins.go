@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -24,8 +25,12 @@ const OriginCookieName = "__Host-simphony-origin"
 const TicketTTL = 60 * time.Second
 
 // maxTickets bounds the tickets waiting to be redeemed; each is a
-// redirect in flight.
-const maxTickets = 10_000
+// redirect in flight. perLogin bounds those of one login, so that one
+// browser cannot use them all up: beyond it, its oldest ticket goes.
+const (
+	maxTickets = 10_000
+	perLogin   = 16
+)
 
 // ErrNoTicket is the refusal of a ticket to a caller that is not a
 // browser signed in with a login cookie, or when too many wait.
@@ -44,7 +49,8 @@ type Origins struct {
 	now func() time.Time
 
 	mu      sync.Mutex
-	tickets map[string]ticket // by HashID of the ticket
+	tickets map[string]ticket   // by HashID of the ticket
+	byLogin map[string][]string // a login's tickets, oldest first
 }
 
 type ticket struct {
@@ -60,7 +66,7 @@ func NewOrigins(res *Resolver, now func() time.Time) *Origins {
 	}
 	key := make([]byte, 32)
 	_, _ = rand.Read(key) // crypto/rand.Read never fails (Go ≥ 1.24).
-	return &Origins{res: res, key: key, now: now, tickets: map[string]ticket{}}
+	return &Origins{res: res, key: key, now: now, tickets: map[string]ticket{}, byLogin: map[string][]string{}}
 }
 
 // Ticket gives id, a browser signed in on the portal, a ticket into the
@@ -73,18 +79,39 @@ func (o *Origins) Ticket(id Identity, urlID string) (string, error) {
 	now := o.now()
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	login := id.Login.IDHash
+	if mine := o.byLogin[login]; len(mine) >= perLogin {
+		o.drop(mine[0])
+	}
 	if len(o.tickets) >= maxTickets {
 		for k, t := range o.tickets {
 			if now.After(t.expires) {
-				delete(o.tickets, k)
+				o.drop(k)
 			}
 		}
 		if len(o.tickets) >= maxTickets {
 			return "", ErrNoTicket
 		}
 	}
-	o.tickets[HashID(secret)] = ticket{urlID: urlID, login: id.Login.IDHash, expires: now.Add(TicketTTL)}
+	h := HashID(secret)
+	o.tickets[h] = ticket{urlID: urlID, login: login, expires: now.Add(TicketTTL)}
+	o.byLogin[login] = append(o.byLogin[login], h)
 	return secret, nil
+}
+
+// drop forgets the ticket h. The caller holds o.mu.
+func (o *Origins) drop(h string) {
+	t, ok := o.tickets[h]
+	if !ok {
+		return
+	}
+	delete(o.tickets, h)
+	mine := slices.DeleteFunc(o.byLogin[t.login], func(k string) bool { return k == h })
+	if len(mine) == 0 {
+		delete(o.byLogin, t.login)
+	} else {
+		o.byLogin[t.login] = mine
+	}
 }
 
 // Redeem spends a ticket on the origin of session urlID and returns the
@@ -95,7 +122,7 @@ func (o *Origins) Redeem(ctx context.Context, secret, urlID string) (*http.Cooki
 	h := HashID(secret)
 	o.mu.Lock()
 	t, ok := o.tickets[h]
-	delete(o.tickets, h)
+	o.drop(h)
 	o.mu.Unlock()
 	if !ok || o.now().After(t.expires) || t.urlID != urlID {
 		return nil, Identity{}, false

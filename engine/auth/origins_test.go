@@ -122,6 +122,29 @@ func TestOriginTickets(t *testing.T) {
 			t.Error("an API token got a ticket")
 		}
 	})
+	t.Run("one login cannot fill the tickets of everybody", func(t *testing.T) {
+		f := newOriginsFixture(t)
+		first := f.ticket(t, sessionA)
+		var last []string
+		for range 10_000 { // one browser asks without redeeming
+			last = append(last, f.ticket(t, sessionA))
+		}
+		if _, _, ok := f.origins.Redeem(ctx, first, sessionA); ok {
+			t.Error("the oldest ticket of a login that asked for 10,000 more was redeemed")
+		}
+		for _, tk := range last[len(last)-16:] {
+			if _, _, ok := f.origins.Redeem(ctx, tk, sessionA); !ok {
+				t.Error("one of the login's 16 latest tickets was not redeemed")
+			}
+		}
+		_, l, err := f.logins.Create(ctx, "alice", "127.0.0.2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.origins.Ticket(auth.Identity{User: "alice", Via: auth.ViaCookie, Login: l}, sessionA); err != nil {
+			t.Errorf("another login, after one asked for 10,000 tickets: %v", err)
+		}
+	})
 	t.Run("a ticket dies with its login", func(t *testing.T) {
 		f := newOriginsFixture(t)
 		tk := f.ticket(t, sessionA)

@@ -148,6 +148,19 @@ func (t *Tokens) Resolve(secret string) (Token, bool) {
 	return *tok, true
 }
 
+// Stands says whether the token id of user exists and has not expired.
+func (t *Tokens) Stands(user, id string) bool {
+	now := t.now()
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	for _, tok := range t.byHash {
+		if tok.ID == id {
+			return tok.User == user && (tok.Expires == nil || now.Before(*tok.Expires))
+		}
+	}
+	return false
+}
+
 // List returns user's tokens, newest first.
 func (t *Tokens) List(user string) []Token {
 	t.mu.RLock()

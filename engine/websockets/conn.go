@@ -106,12 +106,16 @@ func IsHandshake(r *http.Request) bool {
 // once with why, so that a browser's client sees the code and the reason
 // (a browser hides the HTTP status of a failed handshake: its client
 // would only see 1006). A request that is not a WebSocket handshake gets
-// the reason as plain text, with 503 for 1013 and 429 otherwise.
+// the reason as plain text, with 401 for SignedOut, 503 for 1013 and 1001,
+// and 429 otherwise.
 func Refuse(w http.ResponseWriter, r *http.Request, why Reason) {
 	key := r.Header.Get("Sec-WebSocket-Key")
 	if !IsHandshake(r) {
 		status := http.StatusTooManyRequests
-		if why.Code == 1013 {
+		switch {
+		case why == SignedOut:
+			status = http.StatusUnauthorized
+		case why.Code == 1013 || why.Code == 1001:
 			status = http.StatusServiceUnavailable
 		}
 		http.Error(w, why.Text, status)

@@ -100,6 +100,10 @@ var ErrLimit = errors.New("too many WebSockets")
 // Is makes errors.Is(err, ErrLimit) true.
 func (e *LimitError) Is(target error) bool { return target == ErrLimit }
 
+// ErrClosed is Open's refusal once CloseAll ran (the proxy is shutting
+// down).
+var ErrClosed = errors.New("the proxy is shutting down")
+
 // Registry holds the open WebSockets. It is safe for concurrent use.
 type Registry struct {
 	mu      sync.Mutex
@@ -108,6 +112,7 @@ type Registry struct {
 	perUser map[string]int
 	perKind map[Kind]int
 	refused map[string]uint64
+	closed  bool // CloseAll ran: Open refuses
 }
 
 type entry struct {
@@ -128,10 +133,14 @@ func New(limits Limits) *Registry {
 // when its user or everybody holds the most allowed. The returned done
 // removes it; call it when the WebSocket has ended (calling it more than
 // once is harmless). close is called at most once, outside the registry's
-// lock, and must not block for long.
+// lock, and must not block for long. Once CloseAll ran, Open refuses with
+// ErrClosed.
 func (g *Registry) Open(k Key, close func(Reason)) (done func(), err error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if g.closed {
+		return nil, ErrClosed
+	}
 	if g.limits.PerUser > 0 && g.perUser[k.User] >= g.limits.PerUser {
 		g.refused[RefusedPerUser]++
 		return nil, &LimitError{Which: RefusedPerUser, Limit: g.limits.PerUser}
@@ -204,8 +213,12 @@ func (g *Registry) CloseSession(urlID string, why Reason) int {
 	return g.closeWhere(func(k Key) bool { return k.URLID == urlID }, why)
 }
 
-// CloseAll closes every WebSocket (at shutdown).
+// CloseAll closes every WebSocket (at shutdown), and makes Open refuse
+// those still being opened.
 func (g *Registry) CloseAll(why Reason) int {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
 	return g.closeWhere(func(Key) bool { return true }, why)
 }
 

@@ -172,7 +172,10 @@ func TestFitTotal(t *testing.T) {
 		{2000, 1 << 20, 2000},
 		{2000, 5024, 2000},
 		{2000, 4096, 1536},
-		{2000, 1024, 1},
+		// At ulimit -n 1024 a quarter is kept for the rest, not 1024.
+		{2000, 1024, 384},
+		{2000, 256, 96},
+		{2000, 1, 1}, // never 0, which would be no cap
 	} {
 		if got := FitTotal(tt.total, tt.nofile); got != tt.want {
 			t.Errorf("FitTotal(%d, %d) = %d, want %d", tt.total, tt.nofile, got, tt.want)
@@ -180,5 +183,23 @@ func TestFitTotal(t *testing.T) {
 	}
 	if DescriptorLimit() == 0 {
 		t.Error("no descriptor limit on a unix system")
+	}
+}
+
+// After CloseAll (shutdown), a WebSocket that was still being opened is
+// refused, not registered and left open.
+func TestOpenAfterCloseAll(t *testing.T) {
+	g := New(Limits{})
+	var c closed
+	mustOpen(t, g, Key{User: "alice", URLID: "s", Kind: Owner}, &c)
+	if n := g.CloseAll(ShuttingDown); n != 1 {
+		t.Fatalf("CloseAll closed %d, want 1", n)
+	}
+	done, err := g.Open(Key{User: "alice", URLID: "s", Kind: Shared}, c.close)
+	if !errors.Is(err, ErrClosed) || done != nil {
+		t.Errorf("Open after CloseAll: %v, want ErrClosed", err)
+	}
+	if g.Count(Owner)+g.Count(Shared) != 0 {
+		t.Errorf("registered after CloseAll: %d", g.Count(Owner)+g.Count(Shared))
 	}
 }
