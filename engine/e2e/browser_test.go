@@ -128,6 +128,34 @@ func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Ac
 	}
 }
 
+// signIn signs user in from the sign-in page of the portal (its URL, no
+// trailing slash), in Chromium, again (at most twice) when Chromium aborted
+// a load on the way (see step).
+func signIn(t *testing.T, ctx context.Context, portal, user, password string) {
+	t.Helper()
+	for attempt := 0; ; attempt++ {
+		step(t, ctx, "opening the portal", chromedp.Navigate(portal+"/"))
+		if get(t, ctx, chromedp.Evaluate[bool](`document.querySelector("ul.apps") !== null`)) {
+			return // signed in by an attempt whose page load was aborted
+		}
+		actx, cancel := context.WithTimeout(ctx, 90*time.Second)
+		err := chromedp.Do(actx,
+			chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
+			chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), user),
+			chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), password),
+			chromedp.Click(chromedp.CSS(`form[action="/login"] button`)),
+			chromedp.WaitVisible(chromedp.CSS(`ul.apps`)),
+		)
+		cancel()
+		if err == nil {
+			return
+		}
+		if attempt == 2 || !(strings.Contains(err.Error(), "ERR_NETWORK_CHANGED") || onErrorPage(ctx)) {
+			t.Fatalf("signing in as %s: %v", user, err)
+		}
+	}
+}
+
 // onErrorPage says whether the browser shows Chromium's page for a load
 // that failed (chrome-error://chromewebdata/).
 func onErrorPage(ctx context.Context) bool {

@@ -20,32 +20,6 @@ import (
 	"github.com/simphony/simphony-remote/engine/images"
 )
 
-// signIn signs user in from the sign-in page, in Chromium.
-func signIn(t *testing.T, ctx context.Context, s *appliancetest.Server, user, password string) {
-	t.Helper()
-	for attempt := 0; ; attempt++ {
-		step(t, ctx, "opening the portal", chromedp.Navigate(s.URL+"/"))
-		if get(t, ctx, chromedp.Evaluate[bool](`document.querySelector("ul.apps") !== null`)) {
-			return // signed in by an attempt whose page load was aborted
-		}
-		actx, cancel := context.WithTimeout(ctx, 90*time.Second)
-		err := chromedp.Do(actx,
-			chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
-			chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), user),
-			chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), password),
-			chromedp.Click(chromedp.CSS(`form[action="/login"] button`)),
-			chromedp.WaitVisible(chromedp.CSS(`ul.apps`)),
-		)
-		cancel()
-		if err == nil {
-			return
-		}
-		if attempt == 2 || !strings.Contains(err.Error(), "ERR_NETWORK_CHANGED") {
-			t.Fatalf("signing in as %s: %v", user, err)
-		}
-	}
-}
-
 // legacyConnected waits until the legacy noVNC page at the current location
 // is connected, loading it again (at most twice) when Chromium aborted its
 // loads because a container's network came up (see TestBrowser), and
@@ -133,7 +107,7 @@ func TestLegacyVNCImage(t *testing.T) {
 	// Alice starts it from the portal, which opens the image's base URL.
 	ctx := newChromium(t, s)
 	failures := watchFailures(ctx)
-	signIn(t, ctx, s, "alice", "password-alice")
+	signIn(t, ctx, s.URL, "alice", "password-alice")
 	step(t, ctx, "starting the legacy desktop",
 		chromedp.Click(chromedp.CSS(`li[data-name="Legacy desktop"] form button[type="submit"]`)))
 	base := regexp.MustCompile(`^` + regexp.QuoteMeta(s.URL) + `(/user/alice/containers/[0-9a-f]{32}/)$`)
@@ -180,7 +154,7 @@ func TestLegacyVNCImage(t *testing.T) {
 	bctx, cancel := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
 	defer cancel()
 	bobFailures := watchFailures(bctx)
-	signIn(t, bctx, s, "bob", "password-bob")
+	signIn(t, bctx, s.URL, "bob", "password-bob")
 	link := get(t, bctx, chromedp.AttributeValue(chromedp.CSS(`li.shared[data-name="Legacy desktop"] a.button`), "href")).Value
 	if link != path+"?view_only=1&resize=scale" {
 		t.Errorf("bob's link is %q, want the owner's page, view only", link)

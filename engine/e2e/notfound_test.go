@@ -37,14 +37,7 @@ func TestSessionNotFoundPage(t *testing.T) {
 	s := newSetup(t)
 	urls := unusable(t, s)
 	ctx := newChromium(t, s.Server)
-	step(t, ctx, "signing in",
-		chromedp.Navigate(s.URL+"/"),
-		chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
-		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), "alice"),
-		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "password-alice"),
-		chromedp.Click(chromedp.CSS(`form[action="/login"] button`)),
-		chromedp.WaitVisible(chromedp.CSS(`ul.apps`)),
-	)
+	signIn(t, ctx, s.URL, "alice", "password-alice")
 	var first string
 	for what, path := range urls {
 		step(t, ctx, "opening "+what+" session",

@@ -99,14 +99,7 @@ func TestHostileSessionCannotActAsViewer(t *testing.T) {
 
 	// The viewer signs in on the portal and opens the shared session.
 	bctx := newChromium(t, s)
-	step(t, bctx, "signing in as carol",
-		chromedp.Navigate(portal+"/login"),
-		chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
-		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), "carol"),
-		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "password-carol"),
-		chromedp.Click(chromedp.CSS(`form[action="/login"] button`)),
-		chromedp.WaitVisible(chromedp.CSS(`ul.apps`)),
-	)
+	signIn(t, bctx, portal, "carol", "password-carol")
 	before := portalCookies(t, bctx, portal)
 	if len(before) != 1 || before[0].Name != auth.CookieName {
 		t.Fatalf("carol's cookies on the portal after signing in: %s", cookieList(before))
@@ -348,12 +341,8 @@ func TestDesktopOnItsOwnOrigin(t *testing.T) {
 	sessionCertificate(t, s, session.URLID)
 	ctx := newChromium(t, s)
 	failures := watchFailures(ctx)
-	step(t, ctx, "signing in and opening the desktop",
-		chromedp.Navigate(portal+"/"),
-		chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
-		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), "admin"),
-		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), s.AdminPassword),
-		chromedp.Click(chromedp.CSS(`form[action="/login"] button`)),
+	signIn(t, ctx, portal, "admin", s.AdminPassword)
+	step(t, ctx, "opening the desktop",
 		chromedp.WaitVisible(chromedp.CSS(`li[data-name="Desktop"] a.button`)),
 		chromedp.Click(chromedp.CSS(`li[data-name="Desktop"] a.button`)),
 	)

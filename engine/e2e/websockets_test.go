@@ -269,15 +269,8 @@ func TestWebSocketsInChromium(t *testing.T) {
 	}))
 	path := s.start(t, s.Login("alice", "password-alice"), s.aliceID)
 	ctx := newChromium(t, s.Server)
-	step(t, ctx, "signing in",
-		chromedp.Navigate(s.URL+"/"),
-		chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
-		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), "alice"),
-		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "password-alice"),
-		chromedp.Click(chromedp.CSS(`form[action="/login"] button`)),
-		chromedp.WaitVisible(chromedp.CSS(`ul.apps`)),
-		chromedp.Navigate(s.URL+path),
-	)
+	signIn(t, ctx, s.URL, "alice", "password-alice")
+	step(t, ctx, "opening the session", chromedp.Navigate(s.URL+path))
 	// open resolves with "open" once the WebSocket echoes, or with its
 	// close code and reason.
 	const open = `(name) => new Promise(resolve => {
