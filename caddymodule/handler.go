@@ -352,12 +352,13 @@ type statusRecorder struct {
 	*caddyhttp.ResponseWriterWrapper
 	status int
 	attach func(net.Conn) // given the hijacked connection, if set
+	route  routes.Route   // the session a hijacked WebSocket's traffic is activity on
 	hsts   string         // the appliance's Strict-Transport-Security, if any
 }
 
 // Hijack implements http.Hijacker.
 func (s *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	return hijack(s.ResponseWriterWrapper.ResponseWriter, s.attach)
+	return hijack(s.ResponseWriterWrapper.ResponseWriter, s.route, s.attach)
 }
 
 func (s *statusRecorder) WriteHeader(code int) {

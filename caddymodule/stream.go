@@ -36,9 +36,13 @@ var burstBuffers = sync.Pool{New: func() any { b := make([]byte, burstBufferSize
 // streamConn is a hijacked client connection that copies itself to and
 // from the backend without holding a large buffer while idle. It follows
 // the WebSocket frames the backend sends, so that the engine can close it
-// with a close frame between two of them (WriteCloseFrame).
+// with a close frame between two of them (WriteCloseFrame). Its traffic,
+// either way, is activity on its session (routes.Route.Traffic), so that
+// a desktop used for a day over one WebSocket does not look idle.
 type streamConn struct {
 	net.Conn
+	route routes.Route     // the session
+	now   func() time.Time // the clock for its activity; time.Now when nil
 
 	mu      sync.Mutex // serialises writes to the client
 	frames  websockets.Frames
@@ -54,7 +58,31 @@ func (c *streamConn) ReadFrom(r io.Reader) (int64, error) {
 // clientWriter writes the backend's stream to the client.
 type clientWriter struct{ c *streamConn }
 
-func (w clientWriter) Write(p []byte) (int, error) { return w.c.writeFrames(p) }
+func (w clientWriter) Write(p []byte) (int, error) {
+	w.c.traffic()
+	return w.c.writeFrames(p)
+}
+
+// appWriter writes the client's stream to the backend.
+type appWriter struct {
+	io.Writer
+	c *streamConn
+}
+
+func (w appWriter) Write(p []byte) (int, error) {
+	w.c.traffic()
+	return w.Writer.Write(p)
+}
+
+// traffic records traffic on the stream as activity on its session: a
+// clock read and a shared load per read, a store once a second at most.
+func (c *streamConn) traffic() {
+	now := c.now
+	if now == nil {
+		now = time.Now
+	}
+	c.route.Traffic(now())
+}
 
 // writeFrames writes what the backend sends to the client and notes where
 // its frames end. Once a close frame waits, it writes up to the end of the
@@ -113,7 +141,9 @@ func (c *streamConn) WriteCloseFrame(frame []byte, timeout time.Duration) error 
 }
 
 // WriteTo copies what the client sends to the backend.
-func (c *streamConn) WriteTo(w io.Writer) (int64, error) { return streamCopy(w, c.Conn) }
+func (c *streamConn) WriteTo(w io.Writer) (int64, error) {
+	return streamCopy(appWriter{w, c}, c.Conn)
+}
 
 // CloseWrite passes a half-close on, as reverse_proxy expects of the
 // connections it hijacks (TLS and TCP connections both have it).
@@ -181,14 +211,14 @@ var (
 	_ websockets.FrameCloser = (*streamConn)(nil)
 )
 
-// hijack hijacks the connection under w, wraps it in a streamConn, and
-// hands it to attach (if not nil).
-func hijack(w http.ResponseWriter, attach func(net.Conn)) (net.Conn, *bufio.ReadWriter, error) {
+// hijack hijacks the connection under w to session route, wraps it in a
+// streamConn, and hands it to attach (if not nil).
+func hijack(w http.ResponseWriter, route routes.Route, attach func(net.Conn)) (net.Conn, *bufio.ReadWriter, error) {
 	conn, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		return nil, nil, err
 	}
-	sc := &streamConn{Conn: conn}
+	sc := &streamConn{Conn: conn, route: route}
 	if attach != nil {
 		attach(sc)
 	}
@@ -206,5 +236,6 @@ func (h *Handler) openWebSocket(rec *statusRecorder, r *http.Request, id auth.Id
 		return nil, false
 	}
 	rec.attach = attach
+	rec.route = route
 	return done, true
 }

@@ -8,9 +8,11 @@ import (
 	"net"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/simphony/simphony-remote/engine/routes"
 	"github.com/simphony/simphony-remote/engine/websockets"
 )
 
@@ -255,5 +257,53 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("%s: not within 10 s", what)
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// fakeClock is a clock that moves only when told.
+type fakeClock struct{ ns atomic.Int64 }
+
+func (c *fakeClock) set(t time.Time) { c.ns.Store(t.UnixNano()) }
+func (c *fakeClock) now() time.Time  { return time.Unix(0, c.ns.Load()) }
+
+// TestStreamTrafficIsActivity: frames the browser sends and frames the
+// application sends each move the session's last activity, read from the
+// stream's clock.
+func TestStreamTrafficIsActivity(t *testing.T) {
+	table := routes.New()
+	start := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
+	table.Put(routes.Route{URLID: "s", Started: start})
+	route, _ := table.Get("s")
+	clock := &fakeClock{}
+	browser, server := net.Pipe()
+	sc := &streamConn{Conn: server, route: route, now: clock.now}
+	defer sc.Close()
+	toApp, fromBrowser := io.Pipe() // what the stream copies to the application
+	fromApp, toBrowser := io.Pipe() // what the application sends
+	defer fromApp.Close()
+	go func() { _, _ = sc.WriteTo(fromBrowser) }()
+	go func() { _, _ = sc.ReadFrom(fromApp) }()
+	frame := []byte{0x81, 2, 'h', 'i'}
+	buf := make([]byte, len(frame))
+
+	lastActive := func() time.Time {
+		r, _ := table.Get("s")
+		return r.LastActive()
+	}
+	clock.set(start.Add(time.Hour))
+	go func() { _, _ = browser.Write(frame) }()
+	if _, err := io.ReadFull(toApp, buf); err != nil {
+		t.Fatal(err)
+	}
+	if got := lastActive(); !got.Equal(start.Add(time.Hour)) {
+		t.Errorf("after a frame from the browser, LastActive = %v, want %v", got, start.Add(time.Hour))
+	}
+	clock.set(start.Add(2 * time.Hour))
+	go func() { _, _ = toBrowser.Write(frame) }()
+	if _, err := io.ReadFull(browser, buf); err != nil {
+		t.Fatal(err)
+	}
+	if got := lastActive(); !got.Equal(start.Add(2 * time.Hour)) {
+		t.Errorf("after a frame from the application, LastActive = %v, want %v", got, start.Add(2*time.Hour))
 	}
 }

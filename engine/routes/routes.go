@@ -28,7 +28,7 @@ type Route struct {
 	SessionKey string `json:"-"`
 
 	// lastActive is the Unix time in nanoseconds of the latest proxied
-	// request, shared by every copy of the route.
+	// request or WebSocket traffic, shared by every copy of the route.
 	lastActive *atomic.Int64
 }
 
@@ -36,6 +36,24 @@ type Route struct {
 func (r Route) Touch(now time.Time) {
 	if r.lastActive != nil {
 		r.lastActive.Store(now.UnixNano())
+	}
+}
+
+// TrafficGranularity is how stale LastActive may be on a session whose
+// only activity is WebSocket traffic: Traffic records it no more often.
+const TrafficGranularity = time.Second
+
+// Traffic records traffic at now on one of the session's WebSockets, as
+// activity. A connection calls it for every frame, either way: it reads
+// the shared time and stores only when that is TrafficGranularity old,
+// at most once a second for the whole session.
+func (r Route) Traffic(now time.Time) {
+	if r.lastActive == nil {
+		return
+	}
+	n := now.UnixNano()
+	if last := r.lastActive.Load(); n-last >= int64(TrafficGranularity) {
+		r.lastActive.CompareAndSwap(last, n) // another connection may have just stored
 	}
 }
 

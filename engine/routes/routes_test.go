@@ -47,6 +47,28 @@ func TestActivity(t *testing.T) {
 	}
 }
 
+// TestTrafficIsCoarse: WebSocket traffic moves LastActive, but not more
+// often than TrafficGranularity.
+func TestTrafficIsCoarse(t *testing.T) {
+	tb := New()
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tb.Put(Route{URLID: "a", Started: start})
+	r, _ := tb.Get("a")
+	for _, step := range []struct {
+		at, want time.Time
+	}{
+		{start.Add(time.Minute), start.Add(time.Minute)},                                           // the first traffic counts
+		{start.Add(time.Minute + TrafficGranularity/2), start.Add(time.Minute)},                    // too soon after it
+		{start.Add(time.Minute + TrafficGranularity), start.Add(time.Minute + TrafficGranularity)}, // due
+	} {
+		r.Traffic(step.at)
+		if got, _ := tb.Get("a"); !got.LastActive().Equal(step.want) {
+			t.Errorf("after traffic at %v, LastActive = %v, want %v", step.at, got.LastActive(), step.want)
+		}
+	}
+	Route{URLID: "b"}.Traffic(start) // a route the table never had: no activity to record, no panic
+}
+
 func TestConcurrentUse(t *testing.T) {
 	tb := New()
 	var wg sync.WaitGroup
