@@ -44,6 +44,8 @@ func (b backend) Relay(w http.ResponseWriter, r *http.Request, id auth.Identity,
 		OnUpstreamError: func(w http.ResponseWriter, r *http.Request, _ *wsrelay.UpstreamError) {
 			b.Unreachable(w, r, route)
 		},
+		// A shared user's messages, either way, are activity on the session.
+		Traffic: route.Traffic,
 	}
 	if access == caddymodule.ViewAccess {
 		opts.MessageLimit = viewerMessageLimit

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/coder/websocket"
 )
@@ -19,15 +20,20 @@ type relay struct {
 	client, up *websocket.Conn
 	filter     Filter
 	observe    func([]byte) error
+	traffic    func(time.Time) // told as each message starts, if not nil
+	now        func() time.Time
 
 	endOnce sync.Once
 	closing sync.WaitGroup // the goroutines closing the two sides
 	err     error          // why the filter refused, if it ended the relay
 }
 
-func newRelay(client, up *websocket.Conn, f Filter) *relay {
-	rl := &relay{client: client, up: up, filter: f}
-	if o, ok := f.(ServerObserver); ok {
+func newRelay(client, up *websocket.Conn, opts *Options) *relay {
+	rl := &relay{client: client, up: up, filter: opts.Filter, traffic: opts.Traffic, now: opts.Now}
+	if rl.now == nil {
+		rl.now = time.Now
+	}
+	if o, ok := opts.Filter.(ServerObserver); ok {
 		rl.observe = o.ObserveServer
 	}
 	return rl
@@ -94,6 +100,9 @@ func (rl *relay) pump(src, dst *websocket.Conn, f Filter, observe func([]byte) e
 	for {
 		typ, r, err := src.Reader(ctx)
 		var ft fault
+		if err == nil && rl.traffic != nil {
+			rl.traffic(rl.now())
+		}
 		if err == nil {
 			if f != nil {
 				ft, err = filterMessage(ctx, dst, typ, r, f)

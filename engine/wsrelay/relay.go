@@ -52,6 +52,12 @@ type Options struct {
 	OnUpstreamError func(w http.ResponseWriter, r *http.Request, err *UpstreamError)
 	// Transport dials the upstream; nil for one without proxies.
 	Transport http.RoundTripper
+	// Traffic, if not nil, is told the time (from Now) as each message
+	// starts, either way. It is called for every message, so it must be
+	// cheap (routes.Route.Traffic is: the proxy records it as activity).
+	Traffic func(time.Time)
+	// Now is Traffic's clock; time.Now when nil.
+	Now func() time.Time
 }
 
 func (o *Options) messageLimit() int64 {
@@ -155,7 +161,7 @@ func Serve(ctx context.Context, w http.ResponseWriter, r *http.Request, upstream
 	client.SetReadLimit(limit)
 	up.SetReadLimit(limit)
 
-	rl := newRelay(client, up, opts.Filter)
+	rl := newRelay(client, up, &opts)
 	if opts.Authorize != nil && !opts.Authorize() {
 		rl.end(Revoked, Revoked)
 	}
