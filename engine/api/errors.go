@@ -4,7 +4,8 @@
 // (AdminHandler).
 //
 // Handlers return an error; handle renders it with the status that
-// classify, the one mapping from errors to statuses, gives it.
+// classify gives it, from the engine's one classification of errors
+// (package problem).
 package api
 
 import (
@@ -14,13 +15,9 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/simphony/simphony-remote/engine/accounting"
-	"github.com/simphony/simphony-remote/engine/admin"
 	"github.com/simphony/simphony-remote/engine/api/wire"
-	"github.com/simphony/simphony-remote/engine/auth"
 	"github.com/simphony/simphony-remote/engine/logging"
-	"github.com/simphony/simphony-remote/engine/session"
-	"github.com/simphony/simphony-remote/engine/shares"
+	"github.com/simphony/simphony-remote/engine/problem"
 )
 
 // requestError is a problem with the request itself (its body, its query)
@@ -37,39 +34,16 @@ func badRequest(msg string) error {
 	return &requestError{status: http.StatusBadRequest, typ: wire.TypeBadRequest, msg: msg}
 }
 
-// classify is the one mapping from errors to HTTP statuses and error
-// types. Internal errors are the rest: their messages are not shown.
+// classify gives err its HTTP status and error type: a requestError its
+// own, an error of the engine problem.Of's, the classification every front
+// end shares. Internal errors are the rest: their messages are not shown.
 func classify(err error) (status int, typ string) {
 	var re *requestError
-	switch {
-	case errors.As(err, &re):
+	if errors.As(err, &re) {
 		return re.status, re.typ
-	case errors.Is(err, accounting.ErrInvalid):
-		return http.StatusBadRequest, wire.TypeInvalid
-	case errors.Is(err, accounting.ErrNotFound):
-		return http.StatusNotFound, wire.TypeNotFound
-	case errors.Is(err, accounting.ErrExists):
-		return http.StatusConflict, wire.TypeExists
-	case errors.Is(err, accounting.ErrReadOnly):
-		return http.StatusConflict, wire.TypeReadOnly
-	case errors.Is(err, admin.ErrUnavailable):
-		return http.StatusServiceUnavailable, wire.TypeUnavailable
-	case errors.Is(err, session.ErrNotFound), errors.Is(err, shares.ErrNotFound), errors.Is(err, auth.ErrTokenNotFound):
-		return http.StatusNotFound, wire.TypeNotFound
-	case errors.Is(err, shares.ErrNotAllowed):
-		return http.StatusForbidden, wire.TypeForbidden
-	case errors.Is(err, shares.ErrRecipient):
-		return http.StatusBadRequest, wire.TypeInvalid
-	case errors.Is(err, session.ErrInvalid), errors.Is(err, session.ErrVolume):
-		return http.StatusBadRequest, wire.TypeInvalid
-	case errors.Is(err, session.ErrInProgress):
-		return http.StatusConflict, wire.TypeInProgress
-	case errors.Is(err, session.ErrImageNotFound), errors.Is(err, session.ErrUnavailable):
-		return http.StatusServiceUnavailable, wire.TypeUnavailable
-	case errors.Is(err, session.ErrNotReady), errors.Is(err, session.ErrContainerGone):
-		return http.StatusGatewayTimeout, wire.TypeNotReady
 	}
-	return http.StatusInternalServerError, wire.TypeInternal
+	p := problem.Of(err)
+	return p.Status, p.Type
 }
 
 // handlerFunc is an endpoint: it writes its answer, or returns an error for

@@ -10,6 +10,7 @@ import (
 	"github.com/simphony/simphony-remote/engine/accounting"
 	"github.com/simphony/simphony-remote/engine/audit"
 	"github.com/simphony/simphony-remote/engine/auth"
+	"github.com/simphony/simphony-remote/engine/problem"
 	"github.com/simphony/simphony-remote/engine/protocol"
 	"github.com/simphony/simphony-remote/engine/routes"
 	"github.com/simphony/simphony-remote/engine/session"
@@ -84,7 +85,7 @@ func (h *Handler) renderPortal(w http.ResponseWriter, r *http.Request, id auth.I
 		img, ok := described.Images[g.Image]
 		switch err := described.Errs[g.Image]; {
 		case errors.Is(err, session.ErrImageNotFound):
-			a.Problem = "This application's image is not installed on the appliance. Ask an administrator."
+			a.Problem = problem.Sentence(err)
 		case errors.Is(err, session.ErrUnavailable):
 			// The banner says it for every application.
 		case !ok:
@@ -159,32 +160,12 @@ func (h *Handler) stop(w http.ResponseWriter, r *http.Request) {
 		h.d.Audit.Record(audit.WithActor(r.Context(), audit.Actor{Name: id.User, Address: clientIP(r)}), audit.SessionStop, urlID, "from the portal", err)
 	}
 	if err != nil {
-		status, msg := sessionError(err)
-		if status >= 500 {
-			h.fail(w, id, status, "The application did not stop", msg, err)
-			return
+		if status := problem.Of(err).Status; status >= 500 {
+			h.fail(w, id, status, "The application did not stop", problem.Sentence(err), err)
+		} else {
+			h.renderPortal(w, r, id, status, problem.Sentence(err))
 		}
-		h.renderPortal(w, r, id, status, msg)
 		return
 	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
-}
-
-// sessionError maps a session error to a status and a message for people.
-func sessionError(err error) (int, string) {
-	switch {
-	case errors.Is(err, session.ErrNotFound):
-		return http.StatusNotFound, "That application or session does not exist (any more)."
-	case errors.Is(err, session.ErrInProgress):
-		return http.StatusConflict, "This application is already starting or stopping. Wait a moment and reload."
-	case errors.Is(err, session.ErrInvalid), errors.Is(err, session.ErrVolume):
-		return http.StatusBadRequest, err.Error()
-	case errors.Is(err, session.ErrImageNotFound):
-		return http.StatusServiceUnavailable, "This application's image is not installed on the appliance. Ask an administrator."
-	case errors.Is(err, session.ErrUnavailable):
-		return http.StatusServiceUnavailable, "The container engine does not answer. Try again later, or ask an administrator."
-	case errors.Is(err, session.ErrNotReady), errors.Is(err, session.ErrContainerGone):
-		return http.StatusBadGateway, "The application did not come up. Try again, or ask an administrator."
-	}
-	return http.StatusInternalServerError, "Something went wrong on the server."
 }

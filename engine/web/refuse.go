@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/simphony/simphony-remote/engine/api/wire"
+	"github.com/simphony/simphony-remote/engine/problem"
 )
 
 // Refuse answers a request that the appliance turns down with status and
@@ -20,7 +21,7 @@ func (h *Handler) Refuse(w http.ResponseWriter, r *http.Request, status int, mes
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(status)
-		_ = json.NewEncoder(w).Encode(wire.Error{Type: errorType(status), Message: message})
+		_ = json.NewEncoder(w).Encode(wire.Error{Type: problem.TypeOf(status), Message: message})
 		return
 	}
 	securityHeaders(w)
@@ -45,20 +46,6 @@ func heading(status int) string {
 		return "Application unavailable"
 	}
 	return http.StatusText(status)
-}
-
-func errorType(status int) string {
-	switch status {
-	case http.StatusNotFound:
-		return wire.TypeNotFound
-	case http.StatusForbidden:
-		return wire.TypeForbidden
-	case http.StatusBadRequest:
-		return wire.TypeBadRequest
-	case http.StatusBadGateway, http.StatusServiceUnavailable:
-		return wire.TypeUnavailable
-	}
-	return wire.TypeInternal
 }
 
 // sentence turns an error message into a sentence for a page.

@@ -10,6 +10,7 @@ import (
 	"github.com/simphony/simphony-remote/engine/api/wire"
 	"github.com/simphony/simphony-remote/engine/audit"
 	"github.com/simphony/simphony-remote/engine/auth"
+	"github.com/simphony/simphony-remote/engine/problem"
 	"github.com/simphony/simphony-remote/engine/routes"
 	"github.com/simphony/simphony-remote/engine/session"
 	"github.com/simphony/simphony-remote/engine/shares"
@@ -93,21 +94,17 @@ func (h *Handler) share(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := audit.WithActor(r.Context(), audit.Actor{Name: id.User, Address: clientIP(r)})
 	if _, err := h.d.Share(ctx, id.User, r.PostFormValue("url_id"), req); err != nil {
+		msg := problem.Sentence(err)
 		var inv *accounting.InvalidError
-		if errors.As(err, &inv) {
-			h.renderPortal(w, r, id, http.StatusBadRequest, "Not shared: "+inv.Rule+" ("+inv.What+" "+inv.Value+").")
-			return
+		switch {
+		case errors.As(err, &inv):
+			msg = "Not shared: " + inv.Rule + " (" + inv.What + " " + inv.Value + ")."
+		case errors.Is(err, shares.ErrNotAllowed):
+			msg = "Not shared: " + shares.ErrNotAllowed.Error() + "."
+		case errors.Is(err, shares.ErrRecipient):
+			msg = "Not shared: " + shares.ErrRecipient.Error() + "."
 		}
-		if errors.Is(err, shares.ErrNotAllowed) {
-			h.renderPortal(w, r, id, http.StatusForbidden, "Not shared: "+shares.ErrNotAllowed.Error()+".")
-			return
-		}
-		if errors.Is(err, shares.ErrRecipient) {
-			h.renderPortal(w, r, id, http.StatusBadRequest, "Not shared: "+shares.ErrRecipient.Error()+".")
-			return
-		}
-		status, msg := sessionError(err)
-		h.renderPortal(w, r, id, status, msg)
+		h.renderPortal(w, r, id, problem.Of(err).Status, msg)
 		return
 	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)

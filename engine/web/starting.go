@@ -9,6 +9,7 @@ import (
 
 	"github.com/simphony/simphony-remote/engine/accounting"
 	"github.com/simphony/simphony-remote/engine/audit"
+	"github.com/simphony/simphony-remote/engine/problem"
 	"github.com/simphony/simphony-remote/engine/protocol"
 	"github.com/simphony/simphony-remote/engine/session"
 )
@@ -106,7 +107,7 @@ func (h *Handler) startBackground(ctx context.Context, user, mappingID string, c
 		h.starts.update(key, func(st *startState) {
 			st.ended = now
 			if err != nil {
-				_, st.Message = sessionError(err)
+				st.Message = problem.Sentence(err)
 				st.State = "failed"
 				return
 			}
