@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"sort"
 	"strconv"
 	"strings"
@@ -180,8 +181,8 @@ func (r *Runtime) Inspect(ctx context.Context, id string) (session.Container, er
 	}
 	if info.NetworkSettings != nil {
 		for _, b := range info.NetworkSettings.Ports[httpPort] {
-			if b.HostIP == "127.0.0.1" {
-				c.HostPort, _ = strconv.Atoi(b.HostPort)
+			if b.HostIP == "127.0.0.1" && b.HostPort != "" {
+				c.Address = net.JoinHostPort(b.HostIP, b.HostPort)
 			}
 		}
 	}
@@ -262,8 +263,8 @@ func (r *Runtime) List(ctx context.Context) ([]session.Container, error) {
 			c.Name = strings.TrimPrefix(s.Names[0], "/")
 		}
 		for _, p := range s.Ports {
-			if p.PrivatePort == protocol.ContainerPort && p.Type == "tcp" && p.IP == "127.0.0.1" {
-				c.HostPort = int(p.PublicPort)
+			if p.PrivatePort == protocol.ContainerPort && p.Type == "tcp" && p.IP == "127.0.0.1" && p.PublicPort != 0 {
+				c.Address = net.JoinHostPort(p.IP, strconv.Itoa(int(p.PublicPort)))
 			}
 		}
 		out = append(out, c)

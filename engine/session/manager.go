@@ -392,12 +392,12 @@ func (m *Manager) run(ctx context.Context, c Container, urlPath, key string, pro
 	if !c.Running {
 		return routes.Route{}, fmt.Errorf("%w (exit code %d) at once; its last output:\n%s", ErrContainerGone, c.ExitCode, c.Output)
 	}
-	if c.HostPort == 0 {
+	if c.Address == "" {
 		return routes.Route{}, fmt.Errorf("%w: container %s has no published port %d", ErrContainerGone, c.Name, protocol.ContainerPort)
 	}
 	progress(StepStarted, urlID)
 	progress(StepWaiting, urlID)
-	upstream := fmt.Sprintf("127.0.0.1:%d", c.HostPort)
+	upstream := c.Address
 	if err := m.waitReady(ctx, c.ID, "http://"+upstream+urlPath, key); err != nil {
 		return routes.Route{}, err
 	}

@@ -117,7 +117,7 @@ func (m *Manager) restore(ctx context.Context, c Container) (routes.Route, error
 	}
 	r := routes.Route{
 		URLID: urlID, User: user, MappingID: c.Labels[protocol.LabelMappingID], Image: c.Image, ContainerID: c.ID,
-		Upstream: fmt.Sprintf("127.0.0.1:%d", c.HostPort), URLPath: protocol.URLPath(user, urlID), Started: started,
+		Upstream: c.Address, URLPath: protocol.URLPath(user, urlID), Started: started,
 		SessionKey: full.SessionKey,
 	}
 	r.ContainerName = c.Name
@@ -132,7 +132,7 @@ func (m *Manager) keepReason(ctx context.Context, c Container) string {
 	switch {
 	case !c.Running:
 		return "not running"
-	case c.HostPort == 0:
+	case c.Address == "":
 		return "no published port"
 	case !accounting.IsMappingID(urlID) || strings.TrimSuffix(c.Labels[protocol.LabelURLPath], "/") != strings.TrimSuffix(protocol.URLPath(user, urlID), "/"):
 		return "malformed runinfo labels"

@@ -58,9 +58,11 @@ type Container struct {
 	ID, Name, Image string
 	Labels          map[string]string
 	Running         bool
-	// HostPort is the host port (on 127.0.0.1) of the container's HTTP
-	// port, 0 when not published or not running.
-	HostPort int
+	// Address is where the appliance dials the container's HTTP port,
+	// HOST:PORT; empty when it is not published or the container does not
+	// run. The Docker runtime publishes it on 127.0.0.1 only; another
+	// runtime (a Swarm service, say) reports the address it has.
+	Address string
 	// Started is when the container last started (Inspect only; zero
 	// when unknown).
 	Started time.Time

@@ -6,6 +6,7 @@ package session
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -109,6 +110,8 @@ type fakeRuntime struct {
 	listGate chan struct{}
 	// inspectErr, when set, is what Inspect fails with.
 	inspectErr error
+	// listen, when set, is the address containers listen on (and report).
+	listen string
 }
 
 func newFakeRuntime() *fakeRuntime {
@@ -136,12 +139,21 @@ func (f *fakeRuntime) Start(ctx context.Context, id string) (Container, error) {
 			return Container{}, ctx.Err()
 		}
 	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	if f.listen != "" {
+		ln, err := net.Listen("tcp", f.listen)
+		if err != nil {
+			return Container{}, err
+		}
+		srv.Listener.Close()
+		srv.Listener = ln
+	}
+	srv.Start()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	c := f.containers[id]
 	c.Running = true
-	c.HostPort, _ = strconv.Atoi(srv.URL[strings.LastIndex(srv.URL, ":")+1:])
+	c.Address = strings.TrimPrefix(srv.URL, "http://")
 	f.servers[id] = srv
 	return *c, nil
 }
@@ -505,5 +517,20 @@ func TestSessionUIDOfAHostAccount(t *testing.T) {
 	}
 	if n := len(rt.containers); n != 0 {
 		t.Errorf("%d containers after the refused start", n)
+	}
+}
+
+// A session's upstream is the address its runtime reports, not an assumed
+// 127.0.0.1:PORT: a runtime elsewhere (a Swarm service) reports its own.
+func TestUpstreamIsTheRuntimesAddress(t *testing.T) {
+	rt := newFakeRuntime()
+	rt.listen = "127.0.0.2:0"
+	m, id := newUnitManager(t, rt)
+	started, err := m.Start(t.Context(), "alice", id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(started.Upstream, "127.0.0.2:") {
+		t.Errorf("the session's upstream is %s, want the runtime's 127.0.0.2:PORT", started.Upstream)
 	}
 }

@@ -95,10 +95,10 @@ func StartSession(tb testing.TB, c *docker.Client, image, user, dir string, env 
 	if err != nil {
 		tb.Fatalf("starting the %s container: %v", image, err)
 	}
-	if started.HostPort == 0 {
+	if started.Address == "" {
 		tb.Fatalf("the %s container publishes no port on 127.0.0.1", image)
 	}
-	s.Addr = "127.0.0.1:" + strconv.Itoa(started.HostPort)
+	s.Addr = started.Address
 	return s
 }
 
