@@ -156,6 +156,28 @@ func signIn(t *testing.T, ctx context.Context, portal, user, password string) {
 	}
 }
 
+// follow runs action (a click or a navigation that loads a page) once and
+// waits for sel on the page it leads to, reloading (at most twice) when
+// Chromium aborted that load (see step): unlike step, it does not run the
+// action again, which the page it was on may no longer allow.
+func follow(t *testing.T, ctx context.Context, what string, action chromedp.Action[chromedp.Void], sel string) {
+	t.Helper()
+	step(t, ctx, what, action)
+	for reloads := 0; ; reloads++ {
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := chromedp.Do(wctx, chromedp.WaitVisible(chromedp.CSS(sel)))
+		cancel()
+		if err == nil {
+			return
+		}
+		if reloads == 2 || !onErrorPage(ctx) {
+			t.Fatalf("%s: %v", what, err)
+		}
+		t.Logf("%s: reloading after Chromium aborted the load", what)
+		step(t, ctx, what+" (reloading)", chromedp.Reload())
+	}
+}
+
 // onErrorPage says whether the browser shows Chromium's page for a load
 // that failed (chrome-error://chromewebdata/).
 func onErrorPage(ctx context.Context) bool {

@@ -40,10 +40,7 @@ func TestSessionNotFoundPage(t *testing.T) {
 	signIn(t, ctx, s.URL, "alice", "password-alice")
 	var first string
 	for what, path := range urls {
-		step(t, ctx, "opening "+what+" session",
-			chromedp.Navigate(s.URL+path+"index.html"),
-			chromedp.WaitVisible(chromedp.CSS(`main section.card`)),
-		)
+		follow(t, ctx, "opening "+what+" session", chromedp.Navigate(s.URL+path+"index.html"), `main section.card`)
 		status := get(t, ctx, chromedp.Evaluate[int](`performance.getEntriesByType("navigation")[0].responseStatus`))
 		text := get(t, ctx, chromedp.Text(chromedp.CSS(`main`)))
 		back := get(t, ctx, chromedp.Evaluate[string](`(document.querySelector('main a[href="/"]') || {}).textContent || ""`))
@@ -62,10 +59,7 @@ func TestSessionNotFoundPage(t *testing.T) {
 			t.Errorf("%s session: the page differs, which tells one reason from another:\n%s\n---\n%s", what, text, first)
 		}
 		// The way back leads to the portal.
-		step(t, ctx, "going back to the portal",
-			chromedp.Click(chromedp.CSS(`main a[href="/"]`)),
-			chromedp.WaitVisible(chromedp.CSS(`ul.apps`)),
-		)
+		follow(t, ctx, "going back to the portal", chromedp.Click(chromedp.CSS(`main a[href="/"]`)), `ul.apps`)
 	}
 }
 
