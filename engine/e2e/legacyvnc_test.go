@@ -3,8 +3,6 @@ package e2e
 import (
 	"context"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -48,19 +46,6 @@ func legacyConnected(t *testing.T, ctx context.Context, failures func() string, 
 		}
 	}
 	return get(t, ctx, chromedp.Evaluate[string](`document.documentElement.dataset.websocket`))
-}
-
-// screenshot saves the page as NAME.png in $SIMPHONY_REMOTE_SCREENSHOTS, if set.
-func screenshot(t *testing.T, ctx context.Context, name string) {
-	t.Helper()
-	dir := os.Getenv("SIMPHONY_REMOTE_SCREENSHOTS")
-	if dir == "" {
-		return
-	}
-	step(t, ctx, "letting the desktop draw", chromedp.Sleep(2*time.Second))
-	if err := os.WriteFile(filepath.Join(dir, name+".png"), get(t, ctx, chromedp.FullScreenshot(100)), 0o644); err != nil {
-		t.Error(err)
-	}
 }
 
 // legacyAppliance builds testdata/legacyvnc (an image made for the original
@@ -134,6 +119,7 @@ func TestLegacyVNCImage(t *testing.T) {
 	if size := get(t, ctx, chromedp.Evaluate[string](`(c => c ? c.width + "x" + c.height : "no canvas")(document.querySelector("#noVNC_screen canvas"))`)); size != "1366x768" {
 		t.Errorf("the desktop drawn is %s, want the 1366x768 chosen on the portal", size)
 	}
+	step(t, ctx, "letting the desktop draw", chromedp.Sleep(2*time.Second))
 	screenshot(t, ctx, "legacyvnc-owner")
 	// Like simphony-remote's images, it has no vnc.html.
 	owner := s.Login("alice", "password-alice")
@@ -167,6 +153,7 @@ func TestLegacyVNCImage(t *testing.T) {
 	if status := get(t, bctx, chromedp.Text(chromedp.CSS(`#noVNC_status`))); !strings.Contains(status, "(view only)") {
 		t.Errorf("bob's page is not view-only: %q", status)
 	}
+	step(t, bctx, "letting the desktop draw", chromedp.Sleep(2*time.Second))
 	screenshot(t, bctx, "legacyvnc-viewer")
 
 	// The same kind of link opens a noVNC 1.x desktop (the starter's)
@@ -207,5 +194,6 @@ func TestLegacyVNCImage(t *testing.T) {
 	if loc := get(t, bctx, chromedp.Location()); !strings.Contains(loc, starter.URLPath+"vnc.html?") || !strings.Contains(loc, "view_only=1") {
 		t.Errorf("the starter desktop's share link opened %s", loc)
 	}
+	step(t, bctx, "letting the desktop draw", chromedp.Sleep(2*time.Second))
 	screenshot(t, bctx, "starter-viewer")
 }
