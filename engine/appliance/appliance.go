@@ -24,6 +24,7 @@ import (
 	"github.com/simphony/simphony-remote/engine/accounting/boltdb"
 	"github.com/simphony/simphony-remote/engine/accounting/csvfile"
 	"github.com/simphony/simphony-remote/engine/admin"
+	"github.com/simphony/simphony-remote/engine/adminweb"
 	"github.com/simphony/simphony-remote/engine/api"
 	"github.com/simphony/simphony-remote/engine/api/wire"
 	"github.com/simphony/simphony-remote/engine/audit"
@@ -232,6 +233,14 @@ func open(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Optio
 	pages.Handle(api.Prefix+"/", a.api)
 	pages.Handle("/user/{name}/api/v1/", a.api)
 	pages.Handle("/", a.web)
+	adminPages, err := adminweb.New(adminweb.Deps{
+		Service: a.Admin(), Authorize: a.authorizeAdmin, Refuse: a.web.Refuse, Headers: web.SecurityHeaders,
+		Warning: originsWarning(cfg), Log: log.With().Str("component", "adminweb").Logger(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	pages.Handle(adminweb.Prefix, adminPages)
 	a.pages = pages
 	ok = true
 	return a, nil
@@ -244,6 +253,20 @@ func originsWarning(cfg config.Config) string {
 		return ""
 	}
 	return web.PathOriginsWarning
+}
+
+// authorizeAdmin lets the administrators signed in with a browser see the
+// admin pages, as themselves, from their address.
+func (a *Appliance) authorizeAdmin(r *http.Request) (audit.Actor, string, bool) {
+	id, ok := a.resolver.Identify(r)
+	if !ok || !id.Admin || id.Via != auth.ViaCookie || id.Login.CSRF == "" {
+		return audit.Actor{}, "", false
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	return audit.Actor{Name: id.User, Address: host}, id.Login.CSRF, true
 }
 
 // adminHandler is the whole admin API, for the admin socket and for
@@ -276,7 +299,7 @@ func (a *Appliance) ensureAdmin(ctx context.Context, password string) error {
 	}
 	generated := password == ""
 	if generated {
-		password = randomPassword()
+		password = auth.RandomPassword()
 	}
 	hash, err := auth.HashPassword(password)
 	if err != nil {

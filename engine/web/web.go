@@ -132,6 +132,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mux.ServeHTTP(w, r)
 }
 
+// SecurityHeaders sets the headers every page of the appliance carries,
+// for the pages served by other handlers (the admin pages).
+func SecurityHeaders(w http.ResponseWriter) { securityHeaders(w) }
+
 // securityHeaders are the headers every page of the appliance carries.
 func securityHeaders(w http.ResponseWriter) {
 	hdr := w.Header()
