@@ -3,6 +3,7 @@ package adminweb
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
 	"github.com/simphony/simphony-remote/engine/problem"
@@ -17,14 +18,16 @@ func fieldErrors(err error, fields map[string]string, fallback string) map[strin
 	if !errors.Is(err, accounting.ErrInvalid) && !errors.Is(err, accounting.ErrExists) {
 		return nil
 	}
-	field := fallback
+	field, msg := fallback, problem.Sentence(err)
 	var inv *accounting.InvalidError
 	if errors.As(err, &inv) {
 		if f, ok := fields[inv.What]; ok {
 			field = f
 		}
+		// Next to the field, the rejection itself says enough.
+		msg = sentence(inv.Error())
 	}
-	return map[string]string{field: problem.Sentence(err)}
+	return map[string]string{field: msg}
 }
 
 // statusOf is the status the error classification gives err.
@@ -38,4 +41,16 @@ func (h *Handler) showAgain(w http.ResponseWriter, r *http.Request, p page, name
 	p.Form.Del("password")
 	p.Form.Del("csrf_token")
 	h.render(w, statusOf(err), name, p)
+}
+
+// sentence makes a message a sentence: capitalised, with a full stop.
+func sentence(msg string) string {
+	if msg == "" {
+		return msg
+	}
+	msg = strings.ToUpper(msg[:1]) + msg[1:]
+	if !strings.HasSuffix(msg, ".") {
+		msg += "."
+	}
+	return msg
 }
