@@ -101,6 +101,10 @@ func TestChangePassword(t *testing.T) {
 		if _, err := e.authn.Authenticate(ctx, "alice", newPassword, "198.51.100.1"); err != nil {
 			t.Errorf("after a refused change, the password: %v", err)
 		}
+		// The new password's rule is checked first: a mistyped new
+		// password costs no attempt at the old one.
+		err = e.svc.ChangePassword(as(t, "alice"), "alice", "not the password", "short", "")
+		wantErr(t, "a short new password with a wrong old one", err, accounting.ErrInvalid)
 	})
 
 	t.Run("counted as failed sign-ins", func(t *testing.T) {
