@@ -167,9 +167,7 @@ func (s *Service) Start(ctx context.Context, user, mappingID string, conf map[st
 func (s *Service) Stop(ctx context.Context, user, urlID string) error {
 	ctx = as(ctx, user)
 	err := s.d.Sessions.Stop(ctx, user, urlID)
-	if !errors.Is(err, session.ErrNotFound) {
-		s.d.Audit.Record(ctx, audit.SessionStop, urlID, "", err)
-	}
+	s.record(ctx, session.ErrNotFound, audit.SessionStop, urlID, "", err)
 	return err
 }
 

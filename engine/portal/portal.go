@@ -72,3 +72,11 @@ func as(ctx context.Context, user string) context.Context {
 	}
 	return audit.WithActor(ctx, audit.Actor{Name: user})
 }
+
+// record writes an operation's audit entry, unless it failed with
+// notFound: what does not exist (or is another user's) was not acted on.
+func (s *Service) record(ctx context.Context, notFound error, action, target, detail string, err error) {
+	if err == nil || !errors.Is(err, notFound) {
+		s.d.Audit.Record(ctx, action, target, detail, err)
+	}
+}

@@ -2,7 +2,6 @@ package portal
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -113,9 +112,7 @@ func (s *Service) Unshare(ctx context.Context, owner, urlID, user string) error 
 		return fmt.Errorf("share of session %s with %s: %w", urlID, user, shares.ErrNotFound)
 	}
 	err := s.d.Shares.Remove(ctx, urlID, user)
-	if !errors.Is(err, shares.ErrNotFound) {
-		s.d.Audit.Record(ctx, audit.ShareRemove, urlID, "with "+user, err)
-	}
+	s.record(ctx, shares.ErrNotFound, audit.ShareRemove, urlID, "with "+user, err)
 	return err
 }
 

@@ -2,7 +2,6 @@ package portal
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
@@ -33,8 +32,6 @@ func (s *Service) CreateToken(ctx context.Context, user, name string, expires *t
 func (s *Service) DeleteToken(ctx context.Context, user, id string) error {
 	ctx = as(ctx, user)
 	err := s.d.Tokens.Delete(ctx, user, id)
-	if !errors.Is(err, auth.ErrTokenNotFound) {
-		s.d.Audit.Record(ctx, audit.TokenRemove, id, "", err)
-	}
+	s.record(ctx, auth.ErrTokenNotFound, audit.TokenRemove, id, "", err)
 	return err
 }

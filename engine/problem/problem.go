@@ -12,6 +12,7 @@ import (
 	"github.com/simphony/simphony-remote/engine/admin"
 	"github.com/simphony/simphony-remote/engine/api/wire"
 	"github.com/simphony/simphony-remote/engine/auth"
+	"github.com/simphony/simphony-remote/engine/portal"
 	"github.com/simphony/simphony-remote/engine/session"
 	"github.com/simphony/simphony-remote/engine/shares"
 )
@@ -51,6 +52,7 @@ var kinds = []struct {
 	{session.ErrNotFound, with(notFound, "That application or session does not exist (any more).")},
 	{shares.ErrNotFound, notFound},
 	{auth.ErrTokenNotFound, notFound},
+	{portal.ErrWrongPassword, Problem{Status: http.StatusForbidden, Type: wire.TypeForbidden, Sentence: "The current password is wrong."}},
 	{shares.ErrNotAllowed, Problem{Status: http.StatusForbidden, Type: wire.TypeForbidden}},
 	{shares.ErrRecipient, invalid},
 	{session.ErrInvalid, invalid},
