@@ -48,7 +48,8 @@ type Deps struct {
 	Audit  *audit.Log
 	Now    func() time.Time
 	// Authenticator checks the old password of a change, under the limits
-	// of sign-in.
+	// of sign-in (the appliance's own, so that both count the same
+	// failures); ChangePassword needs it.
 	Authenticator *auth.Authenticator
 }
 
