@@ -569,6 +569,9 @@ func (a *Appliance) DataDir() string { return a.data }
 // close waits for the starts and stops under way (which end soon once Run's
 // context is done), then closes what they use.
 func (a *Appliance) close() {
+	if a.portal != nil {
+		a.portal.Close()
+	}
 	if a.manager != nil {
 		a.manager.Close()
 	}
