@@ -123,7 +123,7 @@ func newLegacyServer(t *testing.T) *legacyServer {
 				protocol.LabelEnvPrefix + "x11-width": "", protocol.LabelEnvPrefix + "x11-height": "", protocol.LabelEnvPrefix + "x11-depth": "",
 			})
 		},
-		AdminService: admin.NewLocal(store, admin.Options{}),
+		AdminService: admin.NewLocal(store, admin.Options{Running: s.sessions}),
 		Realm:        "remoteexec",
 		Log:          zerolog.Nop(),
 	})

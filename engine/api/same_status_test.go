@@ -83,7 +83,7 @@ func TestSameStatusEverywhere(t *testing.T) {
 	}
 	apiH := api.NewHandler(api.UserDeps{
 		Resolver: resolver, Accounts: store, Sessions: sessions, Image: image,
-		AdminService: admin.NewLocal(store, admin.Options{}), Realm: "remoteexec", Log: zerolog.Nop(),
+		AdminService: admin.NewLocal(store, admin.Options{Running: sessions}), Realm: "remoteexec", Log: zerolog.Nop(),
 	})
 	pages, err := web.New(web.Deps{Resolver: resolver, Logins: logins, Accounts: store, Sessions: sessions, Image: image, Shares: sh, Log: zerolog.Nop()})
 	if err != nil {

@@ -63,7 +63,8 @@ const (
 	TokenRemove = "token.remove" // token id
 
 	ImageImport = "image.import" // image names
-	ImageBuild  = "image.build"  // image name
+	ImageBuild  = "image.build"  // image name, or "starter images"
+	ImageRemove = "image.remove" // image reference
 	Backup      = "backup"       // "database"; detail: size
 )
 

@@ -8,7 +8,9 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
@@ -24,6 +26,8 @@ type LocalImage struct {
 	ID     string
 	Labels map[string]string
 	Size   int64
+	// Created is when it was built.
+	Created time.Time
 }
 
 // Images lists the engine's tagged images, sorted by name.
@@ -43,7 +47,7 @@ func (c *Client) Images(ctx context.Context) ([]LocalImage, error) {
 			if tag == "<none>:<none>" {
 				continue
 			}
-			out = append(out, LocalImage{Name: tag, ID: s.ID, Labels: s.Labels, Size: s.Size})
+			out = append(out, LocalImage{Name: tag, ID: s.ID, Labels: s.Labels, Size: s.Size, Created: time.Unix(s.Created, 0).UTC()})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
@@ -95,7 +99,7 @@ func (c *Client) LoadImages(ctx context.Context, tarball io.Reader) ([]string, e
 		if errors.Is(err, ErrUnreachable) {
 			return nil, fmt.Errorf("loading images: %w", err)
 		}
-		return nil, fmt.Errorf("loading images: %w: %v", ErrBadInput, err)
+		return nil, fmt.Errorf("loading images: %w: %w", ErrBadInput, err)
 	}
 	defer resp.Body.Close()
 	text, err := readStream(resp.Body, 1<<20)
@@ -131,7 +135,7 @@ func (c *Client) BuildImage(ctx context.Context, buildContext io.Reader, tag str
 		if errors.Is(err, ErrUnreachable) {
 			return "", fmt.Errorf("building %s: %w", tag, err)
 		}
-		return "", fmt.Errorf("building %s: %w: %v", tag, ErrBadInput, err)
+		return "", fmt.Errorf("building %s: %w: %w", tag, ErrBadInput, err)
 	}
 	defer resp.Body.Close()
 	log, err := readStream(resp.Body, 64<<10)
@@ -157,4 +161,26 @@ func (c *Client) Inspect(ctx context.Context, ref string) (string, map[string]st
 		labels = info.Config.Labels
 	}
 	return info.ID, labels, nil
+}
+
+// RemoveImage removes the image ref: a name loses only that name (the
+// image goes with its last one), an id the image, unless other names or a
+// container still use it (ErrBadInput, Docker's conflict).
+func (c *Client) RemoveImage(ctx context.Context, ref string) error {
+	ctx, cancel, err := c.op(ctx)
+	if err != nil {
+		return fmt.Errorf("removing image %s: %w", ref, err)
+	}
+	defer cancel()
+	if _, err := c.api.ImageRemove(ctx, ref, image.RemoveOptions{PruneChildren: true}); err != nil {
+		err = c.classify(err)
+		switch {
+		case errors.Is(err, ErrUnreachable), errors.Is(err, ErrNotFound):
+			return fmt.Errorf("removing image %s: %w", ref, err)
+		case cerrdefs.IsConflict(err):
+			return fmt.Errorf("removing image %s: %w: %w", ref, ErrBadInput, err)
+		}
+		return fmt.Errorf("removing image %s: %w", ref, err)
+	}
+	return nil
 }
