@@ -594,9 +594,14 @@ func (a *Appliance) Docker() *docker.Client { return a.docker }
 // DataDir is the absolute data directory.
 func (a *Appliance) DataDir() string { return a.data }
 
+// close waits for the starts and stops under way (which end soon once Run's
+// context is done), then closes what they use.
 func (a *Appliance) close() {
 	if a.admin != nil {
 		a.admin.Close() // its build of the starter images, before Docker closes
+	}
+	if a.manager != nil {
+		a.manager.Close()
 	}
 	if a.docker != nil {
 		_ = a.docker.Close()

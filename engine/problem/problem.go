@@ -59,6 +59,7 @@ var kinds = []struct {
 	{session.ErrInProgress, inProgress},
 	{session.ErrImageNotFound, with(unavailable, "This application's image is not installed on the appliance. Ask an administrator.")},
 	{session.ErrUnavailable, with(unavailable, "The container engine does not answer. Try again later, or ask an administrator.")},
+	{session.ErrShuttingDown, with(unavailable, "The appliance is restarting or shutting down. Try again in a moment.")},
 	// An application that does not come up (it does not answer in time, or
 	// its container stops at once) is a gateway timeout, 504, everywhere:
 	// the appliance is the gateway and its upstream, the application, did
