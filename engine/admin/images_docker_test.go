@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -138,5 +140,26 @@ func TestImagesOnDocker(t *testing.T) {
 	}
 	if err := svc.RemoveImage(ctx, tag); !errors.Is(err, accounting.ErrNotFound) {
 		t.Errorf("removing it again = %v, want not found", err)
+	}
+}
+
+// An upload cut at its limit is the uploader's fault, 413, even though the
+// Docker Engine sees it as a broken request.
+func TestImportOverTheLimitOnDocker(t *testing.T) {
+	c := dockertest.Require(t)
+	l := admin.NewLocal(newStore(t), admin.Options{Docker: c})
+	got := make(chan error, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, err := l.ImportImages(r.Context(), http.MaxBytesReader(w, r.Body, 1024))
+		got <- err
+	}))
+	defer srv.Close()
+	resp, err := http.Post(srv.URL, "application/x-tar", bytes.NewReader(make([]byte, 1<<20)))
+	if err == nil {
+		resp.Body.Close()
+	}
+	err = <-got
+	if p := problem.Of(err); p.Status != http.StatusRequestEntityTooLarge {
+		t.Errorf("importing an upload over the limit = %v, classified %d %s; want 413", err, p.Status, p.Type)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -87,14 +88,44 @@ func readStream(r io.Reader, limit int) (string, error) {
 	return s, nil
 }
 
+// uploadReader remembers why reading an upload failed: when the upload
+// itself breaks (over its size limit, its sender gone), that is the error,
+// not the Docker Engine's view of a request cut short.
+type uploadReader struct {
+	r   io.Reader
+	mu  sync.Mutex // the HTTP transport reads in a goroutine of its own
+	bad error
+}
+
+func (u *uploadReader) Read(p []byte) (int, error) {
+	n, err := u.r.Read(p)
+	if err != nil && err != io.EOF {
+		u.mu.Lock()
+		u.bad = err
+		u.mu.Unlock()
+	}
+	return n, err
+}
+
+// err is why reading the upload failed, nil when it did not.
+func (u *uploadReader) err() error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.bad
+}
+
 // LoadImages loads an image tarball (as `docker save` writes) and returns
 // the names (or ids, for untagged images) of the loaded images.
 func (c *Client) LoadImages(ctx context.Context, tarball io.Reader) ([]string, error) {
 	if err := c.negotiate(ctx); err != nil {
 		return nil, fmt.Errorf("loading images: %w", err)
 	}
-	resp, err := c.api.ImageLoad(ctx, tarball, client.ImageLoadWithQuiet(true))
+	upload := &uploadReader{r: tarball}
+	resp, err := c.api.ImageLoad(ctx, upload, client.ImageLoadWithQuiet(true))
 	if err != nil {
+		if uerr := upload.err(); uerr != nil {
+			return nil, fmt.Errorf("loading images: reading the upload: %w", uerr)
+		}
 		err = c.classify(err)
 		if errors.Is(err, ErrUnreachable) {
 			return nil, fmt.Errorf("loading images: %w", err)
@@ -127,10 +158,14 @@ func (c *Client) BuildImage(ctx context.Context, buildContext io.Reader, tag str
 	if err := c.negotiate(ctx); err != nil {
 		return "", fmt.Errorf("building %s: %w", tag, err)
 	}
-	resp, err := c.api.ImageBuild(ctx, buildContext, build.ImageBuildOptions{
+	upload := &uploadReader{r: buildContext}
+	resp, err := c.api.ImageBuild(ctx, upload, build.ImageBuildOptions{
 		Tags: []string{tag}, Remove: true, ForceRemove: true, PullParent: false,
 	})
 	if err != nil {
+		if uerr := upload.err(); uerr != nil {
+			return "", fmt.Errorf("building %s: reading the upload: %w", tag, uerr)
+		}
 		err = c.classify(err)
 		if errors.Is(err, ErrUnreachable) {
 			return "", fmt.Errorf("building %s: %w", tag, err)
