@@ -13,6 +13,7 @@ import (
 	"github.com/simphony/simphony-remote/engine/api/wire"
 	"github.com/simphony/simphony-remote/engine/auth"
 	"github.com/simphony/simphony-remote/engine/docker"
+	"github.com/simphony/simphony-remote/engine/portal"
 	"github.com/simphony/simphony-remote/engine/session"
 	"github.com/simphony/simphony-remote/engine/shares"
 )
@@ -52,6 +53,7 @@ var kinds = []struct {
 	{session.ErrNotFound, with(notFound, "That application or session does not exist (any more).")},
 	{shares.ErrNotFound, notFound},
 	{auth.ErrTokenNotFound, notFound},
+	{portal.ErrWrongPassword, Problem{Status: http.StatusForbidden, Type: wire.TypeForbidden, Sentence: "The current password is wrong."}},
 	{shares.ErrNotAllowed, Problem{Status: http.StatusForbidden, Type: wire.TypeForbidden}},
 	{shares.ErrRecipient, invalid},
 	{session.ErrInvalid, invalid},

@@ -11,6 +11,7 @@ import (
 	"github.com/simphony/simphony-remote/engine/api/wire"
 	"github.com/simphony/simphony-remote/engine/auth"
 	"github.com/simphony/simphony-remote/engine/docker"
+	"github.com/simphony/simphony-remote/engine/portal"
 	"github.com/simphony/simphony-remote/engine/problem"
 	"github.com/simphony/simphony-remote/engine/session"
 	"github.com/simphony/simphony-remote/engine/shares"
@@ -47,6 +48,7 @@ func TestOf(t *testing.T) {
 		// An upload cut at its limit, even when what read it calls it bad.
 		{&http.MaxBytesError{Limit: 10}, 413, wire.TypeTooLarge, "The upload is over the limit."},
 		{fmt.Errorf("loading images: %w: %w", docker.ErrBadInput, &http.MaxBytesError{Limit: 10}), 413, wire.TypeTooLarge, "The upload is over the limit."},
+		{portal.ErrWrongPassword, 403, wire.TypeForbidden, "The current password is wrong."},
 		{errors.New("disk on fire"), 500, wire.TypeInternal, "Something went wrong on the server."},
 		{auth.ErrBadCredentials, 500, wire.TypeInternal, "Something went wrong on the server."},
 	} {
