@@ -601,6 +601,9 @@ func (a *Appliance) close() {
 	if a.admin != nil {
 		a.admin.Close() // its build of the starter images, before Docker closes
 	}
+	if a.portal != nil {
+		a.portal.Close()
+	}
 	if a.manager != nil {
 		a.manager.Close()
 	}

@@ -165,6 +165,22 @@ func (s *Service) Start(ctx context.Context, user, mappingID string, conf map[st
 	return rt, nil
 }
 
+// StartInBackground is Start without waiting: it returns at once, and done
+// gets Start's outcome. The start keeps ctx's values (the audit actor) but
+// not its cancellation: it outlives the request that asked for it, bounded
+// by the session manager's start timeout; Close waits for it.
+func (s *Service) StartInBackground(ctx context.Context, user, mappingID string, conf map[string]string, done func(session.Started, error)) error {
+	if !s.background.Begin() {
+		return fmt.Errorf("starting %s: %w", mappingID, session.ErrShuttingDown)
+	}
+	ctx = context.WithoutCancel(ctx)
+	go func() {
+		defer s.background.End()
+		done(s.Start(ctx, user, mappingID, conf))
+	}()
+	return nil
+}
+
 // Stop stops user's session urlID; anybody else's is session.ErrNotFound.
 func (s *Service) Stop(ctx context.Context, user, urlID string) error {
 	ctx = as(ctx, user)
