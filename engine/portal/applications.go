@@ -158,6 +158,8 @@ func (s *Service) Start(ctx context.Context, user, mappingID string, conf map[st
 		// Starting a grant that runs returns its session: only a stop
 		// ends a session.
 		detail += ": already running"
+	} else if rt.Took > 0 {
+		detail += ", " + audit.Took(rt.Took) // for the session history (engine/history)
 	}
 	s.d.Audit.Record(ctx, audit.SessionStart, rt.URLID, detail, nil)
 	return rt, nil

@@ -240,6 +240,9 @@ func (m *Manager) detach(ctx context.Context) (context.Context, context.CancelFu
 type Started struct {
 	routes.Route
 	Existing bool
+	// Took is how long the start took (0 for an Existing session): audit
+	// it with audit.Took, so that the session history keeps it.
+	Took time.Duration
 }
 
 // Start starts the application of mappingID for user and returns the
@@ -279,10 +282,11 @@ func (m *Manager) Start(ctx context.Context, user, mappingID string, conf map[st
 		m.opts.Log.Warn().Err(err).Str("user", user).Str("mapping_id", mappingID).Msg("session start failed")
 		return Started{}, fmt.Errorf("starting %s: %w", mappingID, err)
 	}
-	m.publish(Event{Kind: EventStarted, User: user, MappingID: mappingID, URLID: r.URLID, Took: m.opts.Now().Sub(began)})
+	took := m.opts.Now().Sub(began)
+	m.publish(Event{Kind: EventStarted, User: user, MappingID: mappingID, URLID: r.URLID, Took: took})
 	m.opts.Log.Info().Str("user", user).Str("mapping_id", mappingID).Str("url_id", r.URLID).
-		Str("image", r.Image).Dur("took_ms", m.opts.Now().Sub(began)).Msg("session started")
-	return Started{Route: r}, nil
+		Str("image", r.Image).Dur("took_ms", took).Msg("session started")
+	return Started{Route: r, Took: took}, nil
 }
 
 // start starts a session, or returns the one of the grant that runs
