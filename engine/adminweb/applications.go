@@ -22,6 +22,13 @@ type applicationsData struct {
 type appView struct {
 	accounting.Application
 	Label imageLabels
+	// Missing: Docker answered and does not have the image.
+	Missing bool
+}
+
+func newAppView(a accounting.Application, labels map[string]imageLabels) appView {
+	l, ok := labels[a.Image]
+	return appView{Application: a, Label: l, Missing: labels != nil && !ok}
 }
 
 func appURL(image string) string { return Prefix + "applications/view?image=" + url.QueryEscape(image) }
@@ -45,7 +52,7 @@ func (h *Handler) applicationsData(r *http.Request) (applicationsData, error) {
 	labels := h.labels(r)
 	var d applicationsData
 	for _, a := range apps {
-		d.Apps = append(d.Apps, appView{Application: a, Label: labels[a.Image]})
+		d.Apps = append(d.Apps, newAppView(a, labels))
 	}
 	return d, nil
 }
@@ -119,7 +126,7 @@ type applicationData struct {
 }
 
 func (h *Handler) applicationData(r *http.Request, a accounting.Application) (applicationData, error) {
-	d := applicationData{App: appView{Application: a, Label: h.labels(r)[a.Image]}, Back: appURL(a.Image)}
+	d := applicationData{App: newAppView(a, h.labels(r)), Back: appURL(a.Image)}
 	users, err := h.d.Service.Users(r.Context(), true)
 	if err != nil {
 		return d, err

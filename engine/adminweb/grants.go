@@ -42,7 +42,7 @@ func (h *Handler) grant(w http.ResponseWriter, r *http.Request) {
 	}
 	user, image := strings.TrimSpace(r.PostFormValue("user")), strings.TrimSpace(r.PostFormValue("image"))
 	id, err := h.d.Service.Grant(r.Context(), user, image, policyOf(r))
-	back := backOf(r)
+	back := backOf(r, Prefix+"grants")
 	if fields := fieldErrors(err, policyFields, "user"); fields != nil {
 		h.grantFormAgain(w, r, fields, err)
 		return
@@ -82,12 +82,12 @@ func (h *Handler) grantFormAgain(w http.ResponseWriter, r *http.Request, fields 
 	h.showAgain(w, r, p, "grants", fields, err)
 }
 
-// backOf is the admin page a form returns to (its "back" field), the
-// grants page when it names none.
-func backOf(r *http.Request) string {
+// backOf is the admin page a form returns to (its "back" field), or
+// otherwise when it names none.
+func backOf(r *http.Request, otherwise string) string {
 	back := r.PostFormValue("back")
-	if !strings.HasPrefix(back, Prefix) || strings.ContainsAny(back, "\\") || strings.HasPrefix(back, "//") {
-		return Prefix + "grants"
+	if !strings.HasPrefix(back, Prefix) || strings.ContainsAny(back, "\\") {
+		return otherwise
 	}
 	return back
 }
@@ -98,7 +98,7 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PostFormValue("mapping_id")
 	err := h.d.Service.RevokeMapping(r.Context(), id)
-	h.done(w, r, backOf(r), "Revoked the grant "+id+"; its sessions were stopped.", err)
+	h.done(w, r, backOf(r, Prefix+"grants"), "Revoked the grant "+id+"; its sessions were stopped.", err)
 }
 
 type grantsData struct {

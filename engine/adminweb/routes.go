@@ -33,7 +33,14 @@ func (h *Handler) routes() {
 	m.HandleFunc("POST /admin/grants", h.grant)
 	m.HandleFunc("POST /admin/grants/revoke", h.revoke)
 	m.HandleFunc("GET /admin/audit", h.auditPage)
-	h.pendingRoutes()
+	m.HandleFunc("GET /admin/sessions", h.sessions)
+	m.HandleFunc("GET /admin/sessions/stop", h.stopSessionPage)
+	m.HandleFunc("POST /admin/sessions/stop", h.stopSession)
+	m.HandleFunc("GET /admin/images", h.images)
+	m.HandleFunc("POST /admin/images/import", h.importImages)
+	m.HandleFunc("POST /admin/images/starters", h.buildStarters)
+	m.HandleFunc("GET /admin/images/remove", h.removeImagePage)
+	m.HandleFunc("POST /admin/images/remove", h.removeImage)
 	m.HandleFunc("/admin/", func(w http.ResponseWriter, r *http.Request) {
 		h.d.Refuse(w, r, http.StatusNotFound, "there is no admin page at this address")
 	})
@@ -48,7 +55,7 @@ var funcs = template.FuncMap{
 		if t.IsZero() {
 			return "—"
 		}
-		return t.UTC().Format("2006-01-02 15:04:05 UTC")
+		return t.UTC().Format("2006-01-02 15:04 UTC")
 	},
 	"field":   func(p page, name string) string { return p.Fields[name] },
 	"value":   func(p page, name string) string { return p.Form.Get(name) },

@@ -27,10 +27,19 @@ type usersData struct {
 // time (?page=, from 1).
 func (h *Handler) users(w http.ResponseWriter, r *http.Request) {
 	p := h.newPage(w, r, "users", "Users")
-	all, err := h.d.Service.Users(r.Context(), false)
+	d, err := h.usersData(r)
 	if err != nil {
 		h.fail(w, r, "Users unavailable", err)
 		return
+	}
+	p.Data = d
+	h.render(w, http.StatusOK, "users", p)
+}
+
+func (h *Handler) usersData(r *http.Request) (usersData, error) {
+	all, err := h.d.Service.Users(r.Context(), false)
+	if err != nil {
+		return usersData{}, err
 	}
 	q := strings.ToLower(strings.TrimSpace(r.URL.Query().Get("q")))
 	d := usersData{Query: q}
@@ -55,8 +64,7 @@ func (h *Handler) users(w http.ResponseWriter, r *http.Request) {
 	if d.To < d.Total {
 		d.Next = usersURL(q, n+1)
 	}
-	p.Data = d
-	h.render(w, http.StatusOK, "users", p)
+	return d, nil
 }
 
 func usersURL(q string, page int) string {
@@ -89,7 +97,7 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request) {
 				fields = map[string]string{"name": problem.Sentence(err)}
 			}
 			p := h.newPage(w, r, "users", "Users")
-			p.Data = usersData{}
+			p.Data, _ = h.usersData(r)
 			h.showAgain(w, r, p, "users", fields, err)
 			return
 		}
