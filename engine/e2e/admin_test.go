@@ -13,10 +13,20 @@ import (
 	"github.com/simphony/simphony-remote/engine/volumes/volumestest"
 )
 
-// adminPage opens an admin page and waits for its navigation.
+// adminPage opens an admin page and waits for its navigation, styled:
+// loading it again (at most twice) when Chromium aborted the load of its
+// style sheet (see step).
 func adminPage(t *testing.T, ctx context.Context, url string) {
 	t.Helper()
 	follow(t, ctx, "opening "+url, chromedp.Navigate(url), `nav.admin-nav`)
+	for reloads := 0; reloads < 2; reloads++ {
+		styled := get(t, ctx, chromedp.Evaluate[bool](`getComputedStyle(document.querySelector("nav.admin-nav")).display === "flex"`))
+		if styled {
+			return
+		}
+		t.Logf("%s: reloading without its style sheet", url)
+		follow(t, ctx, "reloading "+url, chromedp.Reload(), `nav.admin-nav`)
+	}
 }
 
 // submit fills in a form and submits it: every action but the last is
@@ -125,4 +135,14 @@ func TestAdminCreatesUserAndGrants(t *testing.T) {
 		t.Errorf("the audit log filtered to carla has %q, want her creation, grant and sign-in", got)
 	}
 	screenshot(t, ctx, "admin-audit")
+
+	// On a 768 px wide tablet nothing needs scrolling sideways.
+	step(t, ctx, "narrowing the window", chromedp.EmulateViewport(768, 1024))
+	for _, page := range []string{"/admin/users/carla", "/admin/users", "/admin/audit"} {
+		adminPage(t, ctx, s.URL+page)
+		if w := get(t, ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); w > 768 {
+			t.Errorf("%s is %d px wide in a 768 px window", page, w)
+		}
+	}
+	screenshot(t, ctx, "admin-users-768")
 }
