@@ -222,3 +222,24 @@ func TestFieldErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestAuditFilter(t *testing.T) {
+	f := newFixture(t)
+	for _, name := range []string{"alice", "bob"} {
+		if a := f.post(t, "/admin/users", "name", name, "password", "a long enough password"); a.status != http.StatusSeeOther {
+			t.Fatalf("creating %s: %d", name, a.status)
+		}
+	}
+	a := f.do(t, http.MethodGet, "/admin/audit?user=alice", nil, true)
+	if a.status != http.StatusOK || !strings.Contains(a.body, "<td>alice</td>") || strings.Contains(a.body, "<td>bob</td>") {
+		t.Errorf("the audit log filtered to alice: %d\n%s", a.status, a.body)
+	}
+	a = f.do(t, http.MethodGet, "/admin/audit?action=user.remove", nil, true)
+	if !strings.Contains(a.body, "No entry matches.") {
+		t.Errorf("the audit log filtered to an action nobody did:\n%s", a.body)
+	}
+	a = f.do(t, http.MethodGet, "/admin/audit?from=yesterday", nil, true)
+	if !strings.Contains(a.body, `id="err-from"`) {
+		t.Errorf("a bad date has no error next to its field:\n%s", a.body)
+	}
+}

@@ -59,13 +59,24 @@ func TestAdminStopsSession(t *testing.T) {
 			_ = s.App.Sessions().StopAny(context.Background(), r.URLID, "test")
 		}
 	})
+	// The sessions page, open before the session starts, shows it without
+	// a reload: it polls.
+	ctx := adminBrowser(t, s, "admin-sessions")
+	adminPage(t, ctx, s.URL+"/admin/sessions")
+	get(t, ctx, chromedp.Evaluate[bool](`window.notReloaded = true`))
 	started, err := s.App.Sessions().Start(ctx0, "dora", mapping, nil)
 	if err != nil {
 		t.Fatalf("starting dora's session: %v", err)
 	}
 	urlID := started.Route.URLID
+	row := `tr[data-url-id="` + urlID + `"]`
+	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	appeared, err := chromedp.Run(pctx, chromedp.Poll[bool](`document.querySelector('`+row+`') !== null && window.notReloaded === true`, chromedp.WithPollingTimeout(25*time.Second)))
+	cancel()
+	if err != nil || !appeared {
+		t.Fatalf("the sessions page did not show the new session by itself: %v", err)
+	}
 
-	ctx := adminBrowser(t, s, "admin-sessions")
 	adminPage(t, ctx, s.URL+"/admin/")
 	if got := strings.Join(strings.Fields(get(t, ctx, chromedp.Text(chromedp.CSS(`ul.stats`)))), " "); !strings.Contains(got, "1 running sessions") {
 		t.Errorf("the dashboard says: %q", got)
@@ -75,7 +86,6 @@ func TestAdminStopsSession(t *testing.T) {
 	}
 	screenshot(t, ctx, "admin-dashboard")
 	adminPage(t, ctx, s.URL+"/admin/sessions")
-	row := `tr[data-url-id="` + urlID + `"]`
 	if got := get(t, ctx, chromedp.Text(chromedp.CSS(row))); !strings.Contains(got, "dora") || !strings.Contains(got, images.Files) {
 		t.Fatalf("the session's row: %q", got)
 	}
