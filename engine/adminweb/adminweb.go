@@ -19,6 +19,7 @@ import (
 
 	"github.com/simphony/simphony-remote/engine/admin"
 	"github.com/simphony/simphony-remote/engine/audit"
+	"github.com/simphony/simphony-remote/engine/auth"
 	"github.com/simphony/simphony-remote/engine/logging"
 	"github.com/simphony/simphony-remote/engine/problem"
 	"github.com/simphony/simphony-remote/frontend"
@@ -201,24 +202,11 @@ func (h *Handler) checkToken(w http.ResponseWriter, r *http.Request, token strin
 	if h := r.Header.Get("X-CSRF-Token"); h != "" {
 		token = h
 	}
-	if sameOrigin(r) && (want == "" || subtle.ConstantTimeCompare([]byte(token), []byte(want)) == 1) {
+	if auth.SameOrigin(r) && (want == "" || subtle.ConstantTimeCompare([]byte(token), []byte(want)) == 1) {
 		return true
 	}
 	h.d.Refuse(w, r, http.StatusForbidden, "this request did not come from this appliance's own pages (missing or wrong CSRF token); reload the page and try again")
 	return false
-}
-
-// sameOrigin says whether an unsafe request comes from our own pages, as
-// the browser tells with Sec-Fetch-Site or Origin.
-func sameOrigin(r *http.Request) bool {
-	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
-		return site == "same-origin" || site == "none"
-	}
-	if origin := r.Header.Get("Origin"); origin != "" {
-		u, err := url.Parse(origin)
-		return err == nil && u.Host == r.Host
-	}
-	return true
 }
 
 var _ http.Handler = (*Handler)(nil)

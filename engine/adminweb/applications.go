@@ -143,17 +143,28 @@ func (h *Handler) applicationData(r *http.Request, a accounting.Application) (ap
 
 // application shows one application: its labels, limits and grants.
 func (h *Handler) application(w http.ResponseWriter, r *http.Request) {
-	a, err := h.d.Service.Application(r.Context(), r.URL.Query().Get("image"))
+	h.showApplication(w, r, r.URL.Query().Get("image"), "application", "Application ", nil, nil)
+}
+
+// showApplication renders the page name (application, or its removal)
+// of the application of image; with fields, the page of a form rejected
+// because of cause, with the errors next to its fields.
+func (h *Handler) showApplication(w http.ResponseWriter, r *http.Request, image, name, title string, fields map[string]string, cause error) {
+	a, err := h.d.Service.Application(r.Context(), image)
 	if err != nil {
 		h.fail(w, r, "No such application", err)
 		return
 	}
-	p := h.newPage(w, r, "applications", "Application "+a.Image)
+	p := h.newPage(w, r, "applications", title+a.Image)
 	if p.Data, err = h.applicationData(r, a); err != nil {
 		h.fail(w, r, "Application unavailable", err)
 		return
 	}
-	h.render(w, http.StatusOK, "application", p)
+	if fields == nil {
+		h.render(w, http.StatusOK, name, p)
+		return
+	}
+	h.showAgain(w, r, p, name, fields, cause)
 }
 
 func (h *Handler) setLimits(w http.ResponseWriter, r *http.Request) {
@@ -169,20 +180,10 @@ func (h *Handler) setLimits(w http.ResponseWriter, r *http.Request) {
 		bad = fieldErrors(err, limitsFields, "memory")
 	}
 	if bad != nil {
-		a, aerr := h.d.Service.Application(r.Context(), image)
-		if aerr != nil {
-			h.fail(w, r, "No such application", aerr)
-			return
-		}
-		p := h.newPage(w, r, "applications", "Application "+a.Image)
-		if p.Data, aerr = h.applicationData(r, a); aerr != nil {
-			h.fail(w, r, "Application unavailable", aerr)
-			return
-		}
 		if err == nil {
 			err = accounting.ErrInvalid
 		}
-		h.showAgain(w, r, p, "application", bad, err)
+		h.showApplication(w, r, image, "application", "Application ", bad, err)
 		return
 	}
 	h.done(w, r, appURL(image), "The limits of "+image+" are now: "+a.Limits.String()+".", err)
@@ -203,17 +204,7 @@ func (h *Handler) setRoot(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) removeApplicationPage(w http.ResponseWriter, r *http.Request) {
-	a, err := h.d.Service.Application(r.Context(), r.URL.Query().Get("image"))
-	if err != nil {
-		h.fail(w, r, "No such application", err)
-		return
-	}
-	p := h.newPage(w, r, "applications", "Remove "+a.Image)
-	if p.Data, err = h.applicationData(r, a); err != nil {
-		h.fail(w, r, "Application unavailable", err)
-		return
-	}
-	h.render(w, http.StatusOK, "application_remove", p)
+	h.showApplication(w, r, r.URL.Query().Get("image"), "application_remove", "Remove ", nil, nil)
 }
 
 func (h *Handler) removeApplication(w http.ResponseWriter, r *http.Request) {

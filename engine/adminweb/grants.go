@@ -54,23 +54,11 @@ func (h *Handler) grant(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) grantFormAgain(w http.ResponseWriter, r *http.Request, fields map[string]string, err error) {
 	switch r.PostFormValue("from") {
 	case "application":
-		a, aerr := h.d.Service.Application(r.Context(), r.PostFormValue("image"))
-		if aerr == nil {
-			p := h.newPage(w, r, "applications", "Application "+a.Image)
-			if p.Data, aerr = h.applicationData(r, a); aerr == nil {
-				h.showAgain(w, r, p, "application", fields, err)
-				return
-			}
-		}
+		h.showApplication(w, r, r.PostFormValue("image"), "application", "Application ", fields, err)
+		return
 	case "user":
-		u, uerr := h.d.Service.User(r.Context(), r.PostFormValue("user"))
-		if uerr == nil {
-			p := h.newPage(w, r, "users", "User "+u.Name)
-			if p.Data, uerr = h.userData(r, u); uerr == nil {
-				h.showAgain(w, r, p, "user", fields, err)
-				return
-			}
-		}
+		h.showUser(w, r, r.PostFormValue("user"), "user", "User ", fields, err)
+		return
 	}
 	p := h.newPage(w, r, "grants", "Grants")
 	d, gerr := h.grantsData(r, "", "")

@@ -127,20 +127,28 @@ type userData struct {
 
 // user shows one user with their grants and sessions.
 func (h *Handler) user(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("name")
+	h.showUser(w, r, r.PathValue("name"), "user", "User ", nil, nil)
+}
+
+// showUser renders the page name (user, or their removal) of the named
+// user; with fields, the page of a form rejected because of cause, with
+// the errors next to its fields.
+func (h *Handler) showUser(w http.ResponseWriter, r *http.Request, name, page, title string, fields map[string]string, cause error) {
 	u, err := h.d.Service.User(r.Context(), name)
 	if err != nil {
 		h.fail(w, r, "No such user", err)
 		return
 	}
-	p := h.newPage(w, r, "users", "User "+u.Name)
-	d, err := h.userData(r, u)
-	if err != nil {
+	p := h.newPage(w, r, "users", title+u.Name)
+	if p.Data, err = h.userData(r, u); err != nil {
 		h.fail(w, r, "User unavailable", err)
 		return
 	}
-	p.Data = d
-	h.render(w, http.StatusOK, "user", p)
+	if fields == nil {
+		h.render(w, http.StatusOK, page, p)
+		return
+	}
+	h.showAgain(w, r, p, page, fields, cause)
 }
 
 func (h *Handler) userData(r *http.Request, u admin.User) (userData, error) {
@@ -205,19 +213,7 @@ func (h *Handler) updateUser(w http.ResponseWriter, r *http.Request) {
 // removeUserPage asks to confirm the removal of a user, listing what goes
 // with them.
 func (h *Handler) removeUserPage(w http.ResponseWriter, r *http.Request) {
-	u, err := h.d.Service.User(r.Context(), r.PathValue("name"))
-	if err != nil {
-		h.fail(w, r, "No such user", err)
-		return
-	}
-	p := h.newPage(w, r, "users", "Remove "+u.Name)
-	d, err := h.userData(r, u)
-	if err != nil {
-		h.fail(w, r, "User unavailable", err)
-		return
-	}
-	p.Data = d
-	h.render(w, http.StatusOK, "user_remove", p)
+	h.showUser(w, r, r.PathValue("name"), "user_remove", "Remove ", nil, nil)
 }
 
 func (h *Handler) removeUser(w http.ResponseWriter, r *http.Request) {
