@@ -83,20 +83,6 @@ func parseForm(w http.ResponseWriter, r *http.Request) error {
 	return r.ParseForm()
 }
 
-// sameOrigin says whether an unsafe request comes from our own pages:
-// browsers tell with Sec-Fetch-Site or Origin; clients that send neither
-// are not browsers, and CSRF needs a browser.
-func sameOrigin(r *http.Request) bool {
-	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
-		return site == "same-origin" || site == "none"
-	}
-	if origin := r.Header.Get("Origin"); origin != "" {
-		u, err := url.Parse(origin)
-		return err == nil && u.Host == r.Host
-	}
-	return true
-}
-
 // csrfOK checks the request's CSRF token (form field or header) against
 // the login session's.
 func csrfOK(r *http.Request, id auth.Identity) bool {
@@ -119,7 +105,7 @@ func (h *Handler) unsafeOK(w http.ResponseWriter, r *http.Request, id auth.Ident
 		}
 		return false
 	}
-	if !sameOrigin(r) || !csrfOK(r, id) {
+	if !auth.SameOrigin(r) || !csrfOK(r, id) {
 		h.fail(w, id, http.StatusForbidden, "Request refused", "This request did not come from this appliance's own pages (missing or wrong CSRF token). Reload the page and try again.", nil)
 		return false
 	}
