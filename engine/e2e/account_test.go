@@ -73,65 +73,67 @@ func TestAccountPage(t *testing.T) {
 	axeCheck(t, ctx, "account")
 
 	// Refusals, each next to its field.
-	step(t, ctx, "changing the password with a wrong one",
-		chromedp.SetValue(chromedp.CSS(`input[name="old"]`), "not-the-password"),
-		chromedp.SetValue(chromedp.CSS(`input[name="new"]`), "new-password-alice"),
-		chromedp.SetValue(chromedp.CSS(`input[name="again"]`), "new-password-alice"),
-		chromedp.Click(chromedp.CSS(`form[action="/account/password"] button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`main .flash.error`)),
-	)
+	password := func(old, pw, again string) []chromedp.Action[chromedp.Void] {
+		return []chromedp.Action[chromedp.Void]{
+			chromedp.SetValue(chromedp.CSS(`input[name="old"]`), old),
+			chromedp.SetValue(chromedp.CSS(`input[name="new"]`), pw),
+			chromedp.SetValue(chromedp.CSS(`input[name="again"]`), again),
+		}
+	}
+	const account, change = "/account", `form[action="/account/password"] button[type="submit"]`
+	submit(t, ctx, s.URL+account, "changing the password with a wrong one", password("not-the-password", "new-password-alice", "new-password-alice"), change, `#old-error`, nil)
 	if msg := fieldError(t, ctx, "old"); !strings.Contains(msg, "not your current password") {
 		t.Errorf("a wrong current password: next to the field %q", msg)
 	}
 	screenshot(t, ctx, "account-wrong-password")
 	axeCheck(t, ctx, "account with a refused password")
-	step(t, ctx, "changing the password, mistyped once",
-		chromedp.SetValue(chromedp.CSS(`input[name="old"]`), "password-alice"),
-		chromedp.SetValue(chromedp.CSS(`input[name="new"]`), "new-password-alice"),
-		chromedp.SetValue(chromedp.CSS(`input[name="again"]`), "new-password-alicf"),
-		chromedp.Click(chromedp.CSS(`form[action="/account/password"] button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`#again-error`)),
-	)
+	submit(t, ctx, s.URL+account, "changing the password, mistyped once", password("password-alice", "new-password-alice", "new-password-alicf"), change, `#again-error`, nil)
 	if msg := fieldError(t, ctx, "again"); !strings.Contains(msg, "differ") {
 		t.Errorf("two different new passwords: next to the field %q", msg)
 	}
-	step(t, ctx, "changing the password",
-		chromedp.SetValue(chromedp.CSS(`input[name="old"]`), "password-alice"),
-		chromedp.SetValue(chromedp.CSS(`input[name="new"]`), "new-password-alice"),
-		chromedp.SetValue(chromedp.CSS(`input[name="again"]`), "new-password-alice"),
-		chromedp.Click(chromedp.CSS(`form[action="/account/password"] button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`main .flash.notice`)),
-	)
-	if msg := get(t, ctx, chromedp.Text(chromedp.CSS(`main .flash.notice`))); !strings.Contains(msg, "password has changed") {
-		t.Errorf("after the change: %q", msg)
+	changed := func() bool {
+		u, err := s.App.Store().User(t.Context(), "alice")
+		return err == nil && auth.VerifyPassword(u.PasswordHash, "new-password-alice") == nil
 	}
-	axeCheck(t, ctx, "account with a notice")
+	if submit(t, ctx, s.URL+account, "changing the password", password("password-alice", "new-password-alice", "new-password-alice"), change, `main .flash.notice`, changed) {
+		if msg := get(t, ctx, chromedp.Text(chromedp.CSS(`main .flash.notice`))); !strings.Contains(msg, "password has changed") {
+			t.Errorf("after the change: %q", msg)
+		}
+		axeCheck(t, ctx, "account with a notice")
+	}
+	if !changed() {
+		t.Fatal("the password did not change")
+	}
 
 	// The old password no longer signs in; the new one does.
-	follow(t, ctx, "signing out", chromedp.Click(chromedp.CSS(`header form[action="/logout"] button`)), `form[action="/login"] input[name="username"]`)
-	step(t, ctx, "signing in with the old password",
-		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), "alice"),
-		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "password-alice"),
-		chromedp.Click(chromedp.CSS(`form[action="/login"] button`)),
-		chromedp.WaitVisible(chromedp.CSS(`main .flash.error`)),
-	)
-	if msg := get(t, ctx, chromedp.Text(chromedp.CSS(`main .flash.error`))); !strings.Contains(msg, "Wrong user name or password") {
-		t.Errorf("signing in with the old password: %q", msg)
-	}
+	submit(t, ctx, s.URL+account, "signing out", nil, `header form[action="/logout"] button`, `form[action="/login"] input[name="username"]`, func() bool {
+		return s.App.Logins().Count() == 0 // this browser's was the only login
+	})
+	signInFails(t, ctx, s.URL, "alice", "password-alice")
 	axeCheck(t, ctx, "sign-in with an error")
 	signIn(t, ctx, s.URL, "alice", "new-password-alice")
 
 	// A token made on the page works as a Bearer token until revoked there.
-	follow(t, ctx, "opening the account page", chromedp.Navigate(s.URL+"/account"), `form[action="/account/tokens"]`)
-	step(t, ctx, "making a token",
-		chromedp.SetValue(chromedp.CSS(`form[action="/account/tokens"] input[name="name"]`), "laptop"),
-		chromedp.Click(chromedp.CSS(`form[action="/account/tokens"] button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`#token-secret`)),
-		chromedp.WaitVisible(chromedp.CSS(`button[data-copy]`)),
-	)
+	follow(t, ctx, "opening the account page", chromedp.Navigate(s.URL+account), `form[action="/account/tokens"]`)
+	aliceAPI := s.Login("alice", "new-password-alice")
+	submit(t, ctx, s.URL+account, "making a token",
+		[]chromedp.Action[chromedp.Void]{chromedp.SetValue(chromedp.CSS(`form[action="/account/tokens"] input[name="name"]`), "laptop")},
+		`form[action="/account/tokens"] button[type="submit"]`, `#token-secret`,
+		func() bool { removeTokens(t, aliceAPI); return false }) // its secret is lost: make another
+	step(t, ctx, "waiting for the copy button", chromedp.WaitVisible(chromedp.CSS(`button[data-copy]`)))
 	secret := get(t, ctx, chromedp.Value(chromedp.CSS(`#token-secret`)))
 	screenshot(t, ctx, "account-token")
 	axeCheck(t, ctx, "account with a new token")
+	// On a 768 px wide tablet the page fits its width.
+	step(t, ctx, "narrowing the window", chromedp.EmulateViewport(768, 1024))
+	if w := get(t, ctx, chromedp.Evaluate[int](`Math.max(document.documentElement.scrollWidth, ...[...document.querySelectorAll("main *")].map(e => e.getBoundingClientRect().right))`)); w > 768 {
+		t.Errorf("at 768 px the page is %d px wide", w)
+	}
+	if get(t, ctx, chromedp.Evaluate[bool](`(s => s.scrollWidth > s.clientWidth)(document.querySelector(".scroll"))`)) {
+		t.Errorf("at 768 px the token list does not fit")
+	}
+	screenshot(t, ctx, "account-tablet")
+	step(t, ctx, "widening the window", chromedp.EmulateReset())
 	row := get(t, ctx, chromedp.Text(chromedp.CSS(`table.tokens tbody tr`)))
 	if !strings.Contains(row, "laptop") || !strings.Contains(row, "never") {
 		t.Errorf("the token's row: %q", row)
@@ -152,12 +154,74 @@ func TestAccountPage(t *testing.T) {
 	if row := get(t, ctx, chromedp.Text(chromedp.CSS(`table.tokens tbody tr`))); strings.Count(row, "never") != 1 {
 		t.Errorf("the token's row after a use (last used, and no expiry): %q", row)
 	}
-	follow(t, ctx, "revoking the token", chromedp.Click(chromedp.CSS(`table.tokens form[action="/account/tokens/delete"] button`)), `main .flash.notice`)
-	if msg := get(t, ctx, chromedp.Text(chromedp.CSS(`main`))); !strings.Contains(msg, "revoked") || !strings.Contains(msg, "You have no API token") {
-		t.Errorf("after revoking: %s", msg)
+	revoked := func() bool { status, _ := me(t, s, secret); return status == http.StatusUnauthorized }
+	if submit(t, ctx, s.URL+account, "revoking the token", nil, `table.tokens form[action="/account/tokens/delete"] button`, `main .flash.notice`, revoked) {
+		if msg := get(t, ctx, chromedp.Text(chromedp.CSS(`main`))); !strings.Contains(msg, "revoked") || !strings.Contains(msg, "You have no API token") {
+			t.Errorf("after revoking: %s", msg)
+		}
 	}
 	if status, _ := me(t, s, secret); status != http.StatusUnauthorized {
 		t.Errorf("/api/v1/me with the revoked token: %d, want 401", status)
+	}
+}
+
+// submit fills a form of the page at formURL and sends it with the button,
+// then waits for sel on the page that answers, which it says it saw. When
+// Chromium aborted the submission (see step), took says whether it reached
+// the appliance all the same (nil: the form may be sent again), and may
+// undo it to have it sent again; if it did not, the form's page is loaded
+// again and the form sent again, at most twice.
+func submit(t *testing.T, ctx context.Context, formURL, what string, fill []chromedp.Action[chromedp.Void], button, sel string, took func() bool) bool {
+	t.Helper()
+	for attempt := 0; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := chromedp.Do(actx, append(append(fill[:len(fill):len(fill)], chromedp.Click(chromedp.CSS(button))), chromedp.WaitVisible(chromedp.CSS(sel)))...)
+		cancel()
+		if err == nil {
+			return true
+		}
+		if attempt == 2 || !onErrorPage(ctx) {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if took != nil && took() {
+			t.Logf("%s: Chromium aborted the answer, but the appliance did it", what)
+			follow(t, ctx, what+" (loading the page again)", chromedp.Navigate(formURL), "main")
+			return false
+		}
+		t.Logf("%s: sending again after Chromium aborted the submission: %v", what, err)
+		follow(t, ctx, what+" (loading the form again)", chromedp.Navigate(formURL), button)
+	}
+}
+
+// signInFails signs in with a wrong password, and checks the sign-in
+// page's answer.
+func signInFails(t *testing.T, ctx context.Context, portal, user, password string) {
+	t.Helper()
+	follow(t, ctx, "opening the sign-in page", chromedp.Navigate(portal+"/login"), `form[action="/login"] input[name="username"]`)
+	submit(t, ctx, portal+"/login", "signing in as "+user+" with a wrong password", []chromedp.Action[chromedp.Void]{
+		chromedp.SetValue(chromedp.CSS(`input[name="username"]`), user),
+		chromedp.SetValue(chromedp.CSS(`input[name="password"]`), password),
+	}, `form[action="/login"] button`, `main .flash.error`, nil)
+	if msg := get(t, ctx, chromedp.Text(chromedp.CSS(`main .flash.error`))); !strings.Contains(msg, "Wrong user name or password") {
+		t.Errorf("signing in as %s with a wrong password: %q", user, msg)
+	}
+}
+
+// removeTokens revokes every API token of the browser's user.
+func removeTokens(t *testing.T, b *appliancetest.Browser) {
+	t.Helper()
+	var tokens []struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal([]byte(appliancetest.ReadBody(b.Do("GET", "/api/v1/tokens", nil, http.Header{"Accept": {"application/json"}}))), &tokens); err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range tokens {
+		resp := b.Do("DELETE", "/api/v1/tokens/"+tok.ID, nil, http.Header{"X-CSRF-Token": {b.CSRF}})
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("revoking token %s: %d", tok.ID, resp.StatusCode)
+		}
 	}
 }
 
