@@ -40,85 +40,82 @@ func TestFilesApp(t *testing.T) {
 	if err := os.WriteFile(upload, []byte("x,y\n1,2\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	step(t, ctx, "uploading a file",
-		chromedp.SetUploadFiles(chromedp.CSS(`input[type="file"]`), []string{upload}),
-		chromedp.Click(chromedp.CSS(`form[enctype="multipart/form-data"] button`)),
-		chromedp.WaitVisible(chromedp.CSS(`a[href$="/results.csv"]`)),
-	)
+	exists := func(rel string) func() bool {
+		return func() bool { _, err := os.Lstat(filepath.Join(home, rel)); return err == nil }
+	}
+	type actions = []chromedp.Action[chromedp.Void]
+	submit(t, ctx, files, "uploading a file", actions{chromedp.SetUploadFiles(chromedp.CSS(`input[type="file"]`), []string{upload})},
+		`form[enctype="multipart/form-data"] button`, `a[href$="/results.csv"]`, exists("results.csv"))
 	// A folder that is not empty: one with a file uploaded into it.
-	step(t, ctx, "creating a folder",
-		chromedp.SetValue(chromedp.CSS(`form[action$="?op=mkdir"] input[name="name"]`), "data"),
-		chromedp.Click(chromedp.CSS(`form[action$="?op=mkdir"] button`)),
-		chromedp.WaitVisible(chromedp.CSS(`a[href$="/data/"]`)),
-	)
-	follow(t, ctx, "opening the folder", chromedp.Click(chromedp.CSS(`a[href$="/data/"]`)), `input[type="file"]`)
-	step(t, ctx, "uploading into the folder",
-		chromedp.SetUploadFiles(chromedp.CSS(`input[type="file"]`), []string{upload}),
-		chromedp.Click(chromedp.CSS(`form[enctype="multipart/form-data"] button`)),
-		chromedp.WaitVisible(chromedp.CSS(`a[href$="/data/results.csv"]`)),
-	)
+	submit(t, ctx, files, "creating a folder", actions{chromedp.SetValue(chromedp.CSS(`form[action$="?op=mkdir"] input[name="name"]`), "data")},
+		`form[action$="?op=mkdir"] button`, `a[href$="/data/"]`, exists("data"))
+	submit(t, ctx, files+"data/", "uploading into the folder", actions{
+		chromedp.Navigate(files + "data/"), chromedp.SetUploadFiles(chromedp.CSS(`input[type="file"]`), []string{upload}),
+	}, `form[enctype="multipart/form-data"] button`, `a[href$="/data/results.csv"]`, exists("data/results.csv"))
 	follow(t, ctx, "going up", chromedp.Navigate(files), `a[href$="/data/"]`)
 	screenshot(t, ctx, "files-listing")
 	axeCheck(t, ctx, "files")
 
 	// Rename: a '/' and a taken name are refused, each saying why.
-	rename := func(to, wait string) string {
-		t.Helper()
-		follow(t, ctx, "opening the rename form", chromedp.Click(chromedp.CSS(`td.act a[href$="?op=rename&name=results.csv"]`)), `input[name="to"]`)
-		step(t, ctx, "renaming to "+to,
-			chromedp.SetValue(chromedp.CSS(`input[name="to"]`), to),
-			chromedp.Click(chromedp.CSS(`form[action$="?op=rename"] button`)),
-			chromedp.WaitVisible(chromedp.CSS(wait)),
-		)
-		return get(t, ctx, chromedp.Text(chromedp.CSS(`main`)))
+	const renameLink = `td.act a[href$="?op=rename&name=results.csv"]`
+	renameForm := files + "?op=rename&name=results.csv"
+	follow(t, ctx, "opening the rename form", chromedp.Click(chromedp.CSS(renameLink)), `input[name="to"]`)
+	if loc := get(t, ctx, chromedp.Location()); loc != renameForm {
+		t.Errorf("the rename link led to %s, want %s", loc, renameForm)
 	}
-	follow(t, ctx, "opening the rename form", chromedp.Click(chromedp.CSS(`td.act a[href$="?op=rename&name=results.csv"]`)), `input[name="to"]`)
 	screenshot(t, ctx, "files-rename")
 	axeCheck(t, ctx, "files' rename")
-	step(t, ctx, "back to the folder", chromedp.Navigate(files))
-	if msg := rename("../escape.csv", `p.msg`); !strings.Contains(msg, "cannot contain '/'") {
+	rename := func(to, wait string, took func() bool) string {
+		t.Helper()
+		follow(t, ctx, "opening the rename form", chromedp.Navigate(renameForm), `input[name="to"]`)
+		submit(t, ctx, renameForm, "renaming to "+to, actions{chromedp.SetValue(chromedp.CSS(`input[name="to"]`), to)},
+			`form[action$="?op=rename"] button`, wait, took)
+		return get(t, ctx, chromedp.Text(chromedp.CSS(`main`)))
+	}
+	if msg := rename("../escape.csv", `p.msg`, nil); !strings.Contains(msg, "cannot contain '/'") {
 		t.Errorf("renaming to a name with '/': %s", msg)
 	}
 	axeCheck(t, ctx, "files' error")
-	step(t, ctx, "back to the folder", chromedp.Navigate(files))
-	if msg := rename("data", `p.msg`); !strings.Contains(msg, `"data" exists already`) {
+	if msg := rename("data", `p.msg`, nil); !strings.Contains(msg, `"data" exists already`) {
 		t.Errorf("renaming to a taken name: %s", msg)
 	}
-	step(t, ctx, "back to the folder", chromedp.Navigate(files))
-	rename("final.csv", `a[href$="/final.csv"]`)
+	rename("final.csv", `a[href$="/final.csv"]`, exists("final.csv"))
 	if data, err := os.ReadFile(filepath.Join(home, "final.csv")); err != nil || string(data) != "x,y\n1,2\n" {
 		t.Errorf("the renamed file: %q, %v", data, err)
 	}
 	for _, gone := range []string{"results.csv", "escape.csv", "../escape.csv"} {
-		if _, err := os.Lstat(filepath.Join(home, gone)); err == nil {
+		if exists(gone)() {
 			t.Errorf("%s exists after the renames", gone)
 		}
 	}
 
 	// Delete: a folder that is not empty stays; a file goes once confirmed.
+	follow(t, ctx, "back to the folder", chromedp.Navigate(files), `a[href$="/final.csv"]`)
 	follow(t, ctx, "asking to delete the folder", chromedp.Click(chromedp.CSS(`td.act a[href$="?op=delete&name=data"]`)), `form[action$="?op=delete"] button`)
 	screenshot(t, ctx, "files-delete")
 	axeCheck(t, ctx, "files' delete")
-	follow(t, ctx, "deleting the folder", chromedp.Click(chromedp.CSS(`form[action$="?op=delete"] button`)), `p.msg`)
+	submit(t, ctx, files+"?op=delete&name=data", "deleting the folder", nil, `form[action$="?op=delete"] button`, `p.msg`, nil)
 	if msg := get(t, ctx, chromedp.Text(chromedp.CSS(`main`))); !strings.Contains(msg, "not empty") {
 		t.Errorf("deleting a folder that is not empty: %s", msg)
 	}
-	if _, err := os.Stat(filepath.Join(home, "data", "results.csv")); err != nil {
-		t.Errorf("the folder's file after the refused delete: %v", err)
+	if !exists("data/results.csv")() {
+		t.Errorf("the folder's file is gone after the refused delete")
 	}
 	follow(t, ctx, "back to the folder", chromedp.Navigate(files), `a[href$="/final.csv"]`)
 	follow(t, ctx, "asking to delete the file", chromedp.Click(chromedp.CSS(`td.act a[href$="?op=delete&name=final.csv"]`)), `form[action$="?op=delete"] button`)
-	if _, err := os.Stat(filepath.Join(home, "final.csv")); err != nil {
-		t.Errorf("the file is gone before the confirmation: %v", err)
+	if !exists("final.csv")() {
+		t.Errorf("the file is gone before the confirmation")
 	}
-	follow(t, ctx, "deleting the file", chromedp.Click(chromedp.CSS(`form[action$="?op=delete"] button`)), `a[href$="/data/"]`)
-	if _, err := os.Lstat(filepath.Join(home, "final.csv")); err == nil {
-		t.Errorf("final.csv exists after its delete")
-	}
-	if get(t, ctx, chromedp.Evaluate[bool](`document.querySelector('a[href$="/final.csv"]') !== null`)) {
+	gone := func() bool { return !exists("final.csv")() }
+	if submit(t, ctx, files+"?op=delete&name=final.csv", "deleting the file", nil, `form[action$="?op=delete"] button`, `a[href$="/data/"]`, gone) &&
+		get(t, ctx, chromedp.Evaluate[bool](`document.querySelector('a[href$="/final.csv"]') !== null`)) {
 		t.Errorf("the listing still shows final.csv")
 	}
+	if !gone() {
+		t.Errorf("final.csv exists after its delete")
+	}
 
+	follow(t, ctx, "back to the folder", chromedp.Navigate(files), `header a.portal`)
 	follow(t, ctx, "going back to the portal", chromedp.Click(chromedp.CSS(`header a.portal`)), `ul.apps`)
 	if loc := get(t, ctx, chromedp.Location()); loc != s.URL+"/" {
 		t.Errorf("the link back led to %s, want %s/", loc, s.URL)
