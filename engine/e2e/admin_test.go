@@ -29,10 +29,10 @@ func adminPage(t *testing.T, ctx context.Context, url string) {
 	}
 }
 
-// submit fills in a form and submits it: every action but the last is
+// fillAndSubmit fills in a form and submits it: every action but the last is
 // run, then the last one (the click that submits), and sel is waited for on
 // the page it leads to.
-func submit(t *testing.T, ctx context.Context, what, sel string, actions ...chromedp.Action[chromedp.Void]) {
+func fillAndSubmit(t *testing.T, ctx context.Context, what, sel string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	step(t, ctx, what, actions[:len(actions)-1]...)
 	follow(t, ctx, what, actions[len(actions)-1], sel)
@@ -63,13 +63,13 @@ func TestAdminCreatesUserAndGrants(t *testing.T) {
 
 	follow(t, ctx, "following the admin badge", chromedp.Click(chromedp.CSS(`header a.badge`)), `nav.admin-nav`)
 	adminPage(t, ctx, s.URL+"/admin/applications")
-	submit(t, ctx, "adding the desktop", `form[action="/admin/applications/limits"]`,
+	fillAndSubmit(t, ctx, "adding the desktop", `form[action="/admin/applications/limits"]`,
 		chromedp.SendKeys(chromedp.CSS(`form[action="/admin/applications"] input[name="image"]`), images.Desktop),
 		chromedp.Click(chromedp.CSS(`form[action="/admin/applications"] button[type="submit"]`)),
 	)
 
 	adminPage(t, ctx, s.URL+"/admin/users")
-	submit(t, ctx, "creating carla", `form.grant-form`,
+	fillAndSubmit(t, ctx, "creating carla", `form.grant-form`,
 		chromedp.SendKeys(chromedp.CSS(`input[name="name"]`), "carla"),
 		chromedp.SendKeys(chromedp.CSS(`form[action="/admin/users"] input[name="password"]`), "carla's long password"),
 		chromedp.Click(chromedp.CSS(`form[method="post"][action="/admin/users"] button[type="submit"]`)),
@@ -79,7 +79,7 @@ func TestAdminCreatesUserAndGrants(t *testing.T) {
 	}
 
 	// A volume outside the allowed roots is refused next to its field.
-	submit(t, ctx, "granting a forbidden volume", `#err-volume`,
+	fillAndSubmit(t, ctx, "granting a forbidden volume", `#err-volume`,
 		chromedp.SetValue(chromedp.CSS(`form.grant-form select[name="image"]`), images.Desktop),
 		chromedp.SendKeys(chromedp.CSS(`input[name="volume_source"]`), "/etc"),
 		chromedp.SendKeys(chromedp.CSS(`input[name="volume_target"]`), "/data"),
@@ -89,7 +89,7 @@ func TestAdminCreatesUserAndGrants(t *testing.T) {
 	if msg := get(t, ctx, chromedp.Text(chromedp.CSS(`#err-volume`))); !strings.Contains(msg, "/etc") {
 		t.Errorf("the volume's error says %q", msg)
 	}
-	submit(t, ctx, "granting the desktop with a volume", `p.flash.notice`,
+	fillAndSubmit(t, ctx, "granting the desktop with a volume", `form[action="/admin/grants/revoke"]`,
 		chromedp.SetValue(chromedp.CSS(`input[name="volume_source"]`), data),
 		chromedp.SetValue(chromedp.CSS(`select[name="volume_mode"]`), "rw"),
 		chromedp.Click(chromedp.CSS(`form.grant-form button[type="submit"]`)),
@@ -115,7 +115,7 @@ func TestAdminCreatesUserAndGrants(t *testing.T) {
 
 	// The audit log, filtered to carla.
 	adminPage(t, ctx, s.URL+"/admin/audit")
-	submit(t, ctx, "filtering the audit log", `table.audit`,
+	fillAndSubmit(t, ctx, "filtering the audit log", `form.filters input[name="user"][value="carla"]`,
 		chromedp.SendKeys(chromedp.CSS(`form.filters input[name="user"]`), "carla"),
 		chromedp.Click(chromedp.CSS(`form.filters button[type="submit"]`)),
 	)
