@@ -210,3 +210,44 @@ func TestAdminReadOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminAccessibility runs axe-core on every admin page, with a user,
+// an application, a grant with a volume and a running session on them, a
+// rejected form and each confirmation page: no serious or critical
+// violation.
+func TestAdminAccessibility(t *testing.T) {
+	requireAxe(t)
+	requireStarters(t)
+	s := appliancetest.Start(t, appliancetest.WithConfig(func(c *config.Config) {
+		c.DemoApplications = []string{images.Files}
+	}))
+	t.Cleanup(func() {
+		for _, r := range s.App.Sessions().Routes().List() {
+			_ = s.App.Sessions().StopAny(context.Background(), r.URLID, "test")
+		}
+	})
+	grants, err := s.App.Store().Grants(t.Context(), "admin")
+	if err != nil || len(grants) == 0 {
+		t.Fatalf("the admin's grants: %v, %v", grants, err)
+	}
+	started, err := s.App.Sessions().Start(t.Context(), "admin", grants[0].MappingID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := adminBrowser(t, s, "admin-a11y")
+	for _, page := range []string{
+		"/admin/", "/admin/users", "/admin/users/admin", "/admin/users/admin/remove",
+		"/admin/applications", "/admin/applications/view?image=" + images.Files, "/admin/applications/remove?image=" + images.Files,
+		"/admin/grants", "/admin/sessions", "/admin/sessions/stop?url_id=" + started.URLID,
+		"/admin/images", "/admin/images/remove?ref=" + images.Files, "/admin/audit", "/admin/users/nobody",
+	} {
+		adminPage(t, ctx, s.URL+page)
+		axeCheck(t, ctx, page)
+	}
+	// A form that comes back with its errors next to the fields.
+	adminPage(t, ctx, s.URL+"/admin/users")
+	fillAndSubmit(t, ctx, "creating a user with a bad name", `#err-name`,
+		chromedp.SendKeys(chromedp.CSS(`input[name="name"]`), "Not A Name"),
+		chromedp.Click(chromedp.CSS(`form[method="post"][action="/admin/users"] button[type="submit"]`)))
+	axeCheck(t, ctx, "users with a rejected form")
+}
