@@ -100,3 +100,29 @@ func TestImportStreams(t *testing.T) {
 		t.Errorf("importing without the CSRF token: %d, the service read %d bytes", w.Code, f.got)
 	}
 }
+
+func (f *importer) Images(context.Context) ([]admin.Image, error) {
+	return []admin.Image{{Name: "lab/unused:1", Size: 1 << 20}, {Name: "lab/app:1", HasProtocol: true, Registered: true, UIName: "App"}}, nil
+}
+
+func (f *importer) Starters(context.Context) (admin.StartersBuild, error) {
+	return admin.StartersBuild{Running: true, Log: []string{"step 1/9 : FROM debian"}}, nil
+}
+
+// TestImagesPage: a starters build under way shows its log in a part that
+// refreshes itself; only an unused image offers removal.
+func TestImagesPage(t *testing.T) {
+	_, h := newImporter(t)
+	r := httptest.NewRequest(http.MethodGet, "/admin/images", nil)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	body := w.Body.String()
+	for _, want := range []string{`data-refresh="on"`, "step 1/9 : FROM debian", `href="/admin/images/remove?ref=lab%2funused%3a1"`, `http-equiv="refresh"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the images page lacks %s:\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, "remove?ref=lab%2fapp") {
+		t.Error("the images page offers to remove an application's image")
+	}
+}
