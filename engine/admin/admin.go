@@ -89,6 +89,10 @@ type Service interface {
 	// Sessions lists every running session, oldest first, with its
 	// shares.
 	Sessions(ctx context.Context) ([]Session, error)
+	// UserShares lists the shares that go with a user: those of their
+	// running sessions and those others gave them, sorted by session then
+	// viewer. An unknown user wraps accounting.ErrNotFound.
+	UserShares(ctx context.Context, name string) ([]Share, error)
 	// StopSession stops any user's session; an unknown one wraps
 	// accounting.ErrNotFound.
 	StopSession(ctx context.Context, urlID string) error
