@@ -251,7 +251,7 @@ func TestRuntimeClientMatchesLocal(t *testing.T) {
 			return waitStarters(ctx, s)
 		}},
 		{"audit", func(ctx context.Context, s admin.Service, _ *runtimeEnv) (any, error) {
-			entries, _, err := s.Audit(ctx, 0, 100)
+			entries, _, err := s.Audit(ctx, audit.Query{Limit: 100})
 			var out []string
 			for _, e := range entries {
 				out = append(out, e.Action+" "+e.Target+" "+e.Result+": "+e.Detail)
