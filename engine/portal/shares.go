@@ -93,11 +93,13 @@ func (s *Service) Share(ctx context.Context, owner, urlID string, req ShareReque
 	if req.User == owner {
 		return shares.Share{}, &accounting.InvalidError{What: "user", Value: req.User, Rule: "it is the session's owner"}
 	}
-	if err := shares.Recipient(ctx, s.d.Accounts, req.User); err != nil {
-		return shares.Share{}, err
-	}
+	// Every rule of the request before the recipient's: a refusal that
+	// came after it would tell that the user exists.
 	if req.Expires != nil && !req.Expires.After(s.d.Now()) {
 		return shares.Share{}, &accounting.InvalidError{What: "expires", Value: req.Expires.String(), Rule: "it is not in the future"}
+	}
+	if err := shares.Recipient(ctx, s.d.Accounts, req.User); err != nil {
+		return shares.Share{}, err
 	}
 	sh, err := s.d.Shares.Put(ctx, shares.Share{URLID: rt.URLID, User: req.User, Mode: shares.Mode(req.Mode), Expires: req.Expires})
 	s.d.Audit.Record(ctx, audit.ShareCreate, rt.URLID, shareDetail(req.User, req.Mode), err)

@@ -188,3 +188,23 @@ func TestRecipients(t *testing.T) {
 		}
 	})
 }
+
+// A refusal of a share must not depend on whether its user exists: a bad
+// expiry is refused alike for a known and an unknown user, or its answer
+// would tell which names are users.
+func TestShareRefusalNamesNobody(t *testing.T) {
+	e := newEnv(t)
+	desk := e.start(t, "alice", e.aliceDesktop)
+	past := e.now.Add(-time.Minute)
+	answer := func(user string) string {
+		_, err := e.svc.Share(as(t, "alice"), "alice", desk.URLID, portal.ShareRequest{User: user, Mode: "view", Expires: &past})
+		if err == nil {
+			t.Fatalf("a share with %s that expired already was made", user)
+		}
+		return err.Error()
+	}
+	known, unknown := answer("bob"), answer("mallory")
+	if known != unknown {
+		t.Errorf("an expired share with bob (a user) is refused with %q, with mallory (none) with %q: the answer tells that bob exists", known, unknown)
+	}
+}
