@@ -184,10 +184,14 @@ func (c *diskCache) get(ctx context.Context, now time.Time, data, homes string) 
 }
 
 // diskUse is the size of the files under dir, -1 when it cannot be
-// measured (in time).
+// measured (in time). dir itself may be a symbolic link (a data directory
+// on another disk); the links under it are not followed.
 func diskUse(ctx context.Context, dir string) int64 {
 	if dir == "" {
 		return -1
+	}
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
 	}
 	var n int64
 	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
