@@ -8,6 +8,7 @@ import (
 
 	"github.com/simphony/simphony-remote/engine/accounting"
 	"github.com/simphony/simphony-remote/engine/audit"
+	"github.com/simphony/simphony-remote/engine/auth"
 	"github.com/simphony/simphony-remote/engine/protocol"
 	"github.com/simphony/simphony-remote/engine/routes"
 	"github.com/simphony/simphony-remote/engine/session"
@@ -74,7 +75,8 @@ func recipientOf(detail string) (string, bool) {
 // Share lets req.User into owner's session urlID, after checking that the
 // session is the owner's, that its grant allows viewing, and that the user
 // is somebody else who may be shared with (shares.Recipient: one answer
-// for every refusal, so that no user name is revealed). A share with the
+// for every refusal, so that no user name is revealed). req.User is taken
+// as sign-in takes a typed name (auth.NormalizeName). A share with the
 // same user replaces theirs.
 func (s *Service) Share(ctx context.Context, owner, urlID string, req ShareRequest) (shares.Share, error) {
 	ctx = as(ctx, owner)
@@ -82,6 +84,7 @@ func (s *Service) Share(ctx context.Context, owner, urlID string, req ShareReque
 	if err != nil {
 		return shares.Share{}, err
 	}
+	req.User = auth.NormalizeName(req.User) // as typed, the way sign-in takes it
 	for _, f := range []struct{ name, value string }{{"user", req.User}, {"mode", req.Mode}} {
 		if f.value == "" {
 			return shares.Share{}, &accounting.InvalidError{What: "field", Value: f.name, Rule: "it is required"}

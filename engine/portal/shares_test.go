@@ -208,3 +208,24 @@ func TestShareRefusalNamesNobody(t *testing.T) {
 		t.Errorf("an expired share with bob (a user) is refused with %q, with mallory (none) with %q: the answer tells that bob exists", known, unknown)
 	}
 }
+
+// The recipient's name is taken as sign-in takes it (auth.NormalizeName),
+// by the service: the API and the portal's form share with the same user
+// for the same typed name.
+func TestShareNormalizesTheRecipient(t *testing.T) {
+	e := newEnv(t)
+	desk := e.start(t, "alice", e.aliceDesktop)
+	sh, err := e.svc.Share(as(t, "alice"), "alice", desk.URLID, portal.ShareRequest{User: " Bob ", Mode: "view"})
+	if err != nil {
+		t.Fatalf("sharing with %q: %v; want bob", " Bob ", err)
+	}
+	if sh.User != "bob" {
+		t.Errorf("shared with %q, want bob", sh.User)
+	}
+	e.wantEntry(t, audit.ShareCreate, desk.URLID, "with bob, view", audit.ResultOK)
+	_, err = e.svc.Share(as(t, "alice"), "alice", desk.URLID, portal.ShareRequest{User: "ALICE", Mode: "view"})
+	var inv *accounting.InvalidError
+	if !errors.As(err, &inv) || inv.What != "user" {
+		t.Errorf("sharing with ALICE (the owner): %v, want the owner refused", err)
+	}
+}
