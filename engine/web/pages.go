@@ -39,6 +39,8 @@ type page struct {
 	MappingID string
 	// error
 	Heading, Message, Ref string
+	// account
+	Account *accountView
 }
 
 func (h *Handler) pageFor(id auth.Identity, title string) page {

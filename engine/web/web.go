@@ -69,7 +69,7 @@ func New(d Deps) (*Handler, error) {
 		d.Now = time.Now
 	}
 	h := &Handler{d: d, mux: http.NewServeMux(), pages: map[string]*template.Template{}, starts: starts{m: map[string]*startState{}}}
-	for _, name := range []string{"login", "logout", "portal", "error", "starting"} {
+	for _, name := range []string{"login", "logout", "portal", "error", "starting", "account"} {
 		t, err := template.ParseFS(frontend.FS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -91,6 +91,10 @@ func New(d Deps) (*Handler, error) {
 	h.mux.HandleFunc("POST /stop", h.stop)
 	h.mux.HandleFunc("POST /share", h.share)
 	h.mux.HandleFunc("POST /unshare", h.unshare)
+	h.mux.HandleFunc("GET /account", h.accountPage)
+	h.mux.HandleFunc("POST /account/password", h.changePassword)
+	h.mux.HandleFunc("POST /account/tokens", h.createToken)
+	h.mux.HandleFunc("POST /account/tokens/delete", h.deleteToken)
 	h.mux.HandleFunc("GET /ca.crt", h.caCert)
 	h.mux.HandleFunc("GET /healthz", h.healthz)
 	h.mux.HandleFunc("GET /readyz", h.readyz)
