@@ -113,6 +113,7 @@ func (s *Service) Share(ctx context.Context, owner, urlID string, req ShareReque
 // that is not owner's, or no such share, is shares.ErrNotFound.
 func (s *Service) Unshare(ctx context.Context, owner, urlID, user string) error {
 	ctx = as(ctx, owner)
+	user = auth.NormalizeName(user) // as Share takes it
 	if _, err := s.Session(owner, urlID); err != nil {
 		return fmt.Errorf("share of session %s with %s: %w", urlID, user, shares.ErrNotFound)
 	}

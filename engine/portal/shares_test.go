@@ -229,3 +229,19 @@ func TestShareNormalizesTheRecipient(t *testing.T) {
 		t.Errorf("sharing with ALICE (the owner): %v, want the owner refused", err)
 	}
 }
+
+// Ending a share takes the name as sharing does: what shared with " Bob "
+// ends with " Bob " too.
+func TestUnshareNormalizesTheUser(t *testing.T) {
+	e := newEnv(t)
+	desk := e.start(t, "alice", e.aliceDesktop)
+	if _, err := e.svc.Share(as(t, "alice"), "alice", desk.URLID, portal.ShareRequest{User: " Bob ", Mode: "view"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.Unshare(as(t, "alice"), "alice", desk.URLID, " Bob "); err != nil {
+		t.Fatalf("ending the share with %q: %v", " Bob ", err)
+	}
+	if _, ok := e.shares.Lookup(desk.URLID, "bob"); ok {
+		t.Error("the share with bob is still there")
+	}
+}
