@@ -7,7 +7,6 @@
 package adminweb
 
 import (
-	"bytes"
 	"context"
 	"crypto/subtle"
 	"html/template"
@@ -22,6 +21,7 @@ import (
 	"github.com/simphony/simphony-remote/engine/auth"
 	"github.com/simphony/simphony-remote/engine/logging"
 	"github.com/simphony/simphony-remote/engine/problem"
+	"github.com/simphony/simphony-remote/engine/web"
 	"github.com/simphony/simphony-remote/frontend"
 )
 
@@ -143,16 +143,7 @@ func (h *Handler) newPage(w http.ResponseWriter, r *http.Request, nav, title str
 
 // render writes a page; a template failure becomes a plain 500.
 func (h *Handler) render(w http.ResponseWriter, status int, name string, p page) {
-	var buf bytes.Buffer
-	if err := h.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
-		ref := logging.Issue(&h.d.Log, err, "rendering the admin "+name+" page")
-		http.Error(w, "internal error, reference "+ref, http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	web.Render(w, h.pages[name], status, p, &h.d.Log, "the admin "+name+" page")
 }
 
 // fail renders the error page for err, as the error classification says;

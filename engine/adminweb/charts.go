@@ -17,7 +17,8 @@ const (
 	padL, padR, padT, padB = 40, 10, 10, 28
 )
 
-// series is a line of a chart: one value per point, oldest first.
+// series is a line of a chart: one value per point, oldest first; NaN is
+// a point without data, where the line breaks.
 type series struct {
 	class  string
 	values []float64
@@ -30,7 +31,9 @@ func lineChart(title, unit string, times []time.Time, lines ...series) template.
 	top := 0.0
 	for _, l := range lines {
 		for _, v := range l.values {
-			top = max(top, v)
+			if !math.IsNaN(v) {
+				top = max(top, v)
+			}
 		}
 	}
 	if unit == "" {
@@ -69,14 +72,28 @@ func lineChart(title, unit string, times []time.Time, lines ...series) template.
 		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="%s">%s</text>`, x(i, n), chartH-8, anchor, times[i].UTC().Format("15:04"))
 	}
 	for _, l := range lines {
-		if len(l.values) == 0 {
-			continue
+		// A run of points with data is a polyline; a lone one, a dot.
+		var run []string
+		flush := func() {
+			switch len(run) {
+			case 0:
+			case 1:
+				var cx, cy float64
+				fmt.Sscanf(run[0], "%f,%f", &cx, &cy)
+				fmt.Fprintf(&b, `<circle class="%s" cx="%.1f" cy="%.1f" r="3"/>`, l.class, cx, cy)
+			default:
+				fmt.Fprintf(&b, `<polyline class="%s" points="%s"/>`, l.class, strings.Join(run, " "))
+			}
+			run = run[:0]
 		}
-		pts := make([]string, len(l.values))
 		for i, v := range l.values {
-			pts[i] = fmt.Sprintf("%.1f,%.1f", x(i, len(l.values)), y(v))
+			if math.IsNaN(v) {
+				flush()
+				continue
+			}
+			run = append(run, fmt.Sprintf("%.1f,%.1f", x(i, len(l.values)), y(v)))
 		}
-		fmt.Fprintf(&b, `<polyline class="%s" points="%s"/>`, l.class, strings.Join(pts, " "))
+		flush()
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String()) //nolint:gosec // numbers and escaped text only
@@ -107,6 +124,10 @@ func startChart(st admin.Stats) template.HTML {
 	p95 := make([]float64, len(st.StartTimes))
 	for i, s := range st.StartTimes {
 		times[i], p50[i], p95[i] = s.Hour, s.P50.Seconds(), s.P95.Seconds()
+		if s.Starts == 0 {
+			// No start that hour: no time to draw (not a time of 0 s).
+			p50[i], p95[i] = math.NaN(), math.NaN()
+		}
 	}
 	return lineChart("Session start times per hour over the last 24 hours: median and 95th percentile", "s", times,
 		series{class: "line", values: p50}, series{class: "p95", values: p95})

@@ -418,21 +418,37 @@ func (a *Appliance) serve(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
+	// The socket's requests use the store and Docker: the server stops
+	// within goRun, and waits for its handlers, even those it had to cut.
+	var requests session.Inflight
+	adminAPI := audit.SocketActor(a.adminHandler(a.log.With().Str("component", "admin socket").Logger()))
 	srv := &http.Server{
-		Handler:           audit.SocketActor(a.adminHandler(a.log.With().Str("component", "admin socket").Logger())),
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !requests.Begin() {
+				http.Error(w, "the appliance is shutting down", http.StatusServiceUnavailable)
+				return
+			}
+			defer requests.End()
+			adminAPI.ServeHTTP(w, r)
+		}),
 		ConnContext:       audit.ConnContext,
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	goRun("admin socket", func(ctx context.Context) error {
-		go func() {
-			<-ctx.Done()
-			sctx, c := context.WithTimeout(context.Background(), shutdownGrace)
-			defer c()
-			_ = srv.Shutdown(sctx)
-		}()
-		if err := srv.Serve(sock); !errors.Is(err, http.ErrServerClosed) {
+		served := make(chan error, 1)
+		go func() { served <- srv.Serve(sock) }()
+		select {
+		case err := <-served:
 			return err
+		case <-ctx.Done():
 		}
+		sctx, c := context.WithTimeout(context.Background(), shutdownGrace)
+		defer c()
+		if err := srv.Shutdown(sctx); err != nil {
+			_ = srv.Close() // cuts the connections: their requests' contexts end
+		}
+		<-served
+		requests.Close()
 		return nil
 	})
 

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"crypto/subtle"
 	"errors"
+	"html/template"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/rs/zerolog"
 
 	"github.com/simphony/simphony-remote/engine/auth"
 	"github.com/simphony/simphony-remote/engine/logging"
@@ -53,9 +56,16 @@ func (h *Handler) pageFor(id auth.Identity, title string) page {
 
 // render writes a page; a template failure becomes a plain 500.
 func (h *Handler) render(w http.ResponseWriter, status int, name string, p page) {
+	Render(w, h.pages[name], status, p, &h.d.Log, "the "+name+" page")
+}
+
+// Render writes a page of the appliance's layout (t's "layout" template)
+// with data, never cached; a template failure becomes a plain 500 with a
+// logged reference, and nothing half-written.
+func Render(w http.ResponseWriter, t *template.Template, status int, data any, log *zerolog.Logger, what string) {
 	var buf bytes.Buffer
-	if err := h.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
-		ref := logging.Issue(&h.d.Log, err, "rendering the "+name+" page")
+	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
+		ref := logging.Issue(log, err, "rendering "+what)
 		http.Error(w, "internal error, reference "+ref, http.StatusInternalServerError)
 		return
 	}
