@@ -14,6 +14,7 @@ import (
 
 	"github.com/simphony/simphony-remote/engine/accounting"
 	"github.com/simphony/simphony-remote/engine/appliance/appliancetest"
+	"github.com/simphony/simphony-remote/engine/audit"
 	"github.com/simphony/simphony-remote/engine/auth"
 	"github.com/simphony/simphony-remote/engine/config"
 	"github.com/simphony/simphony-remote/engine/docker/dockertest"
@@ -108,7 +109,7 @@ func TestAdminStopsSession(t *testing.T) {
 	if got := text(t, ctx); strings.Contains(got, "dora") {
 		t.Errorf("the sessions page after stopping:\n%s", got)
 	}
-	entries, _, err := s.App.Admin().Audit(ctx0, 0, 10)
+	entries, _, err := s.App.Admin().Audit(ctx0, audit.Query{Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
