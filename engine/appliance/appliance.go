@@ -359,8 +359,10 @@ const initialReconcile = 10 * time.Second
 
 func (a *Appliance) serve(ctx context.Context, opts Options) error {
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var wg sync.WaitGroup
+	// On every return, a failure to start included, the background work
+	// ends before Run closes the store and the Docker client.
+	defer func() { cancel(); wg.Wait() }()
 	goRun := func(name string, fn func(context.Context) error) {
 		wg.Add(1)
 		go func() {
