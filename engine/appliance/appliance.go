@@ -213,7 +213,7 @@ func open(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Optio
 		Authenticator: a.authn, Logins: a.logins, Resolver: a.resolver,
 		Accounts: a.accounts, Sessions: a.manager, Image: a.runtime.Image,
 		Health: a, Metrics: a.metrics.handler(), MetricsToken: cfg.Metrics.Token, CARoot: caRoot, Open: open, Audit: a.audit,
-		Shares: a.shares, OriginsWarning: originsWarning(cfg),
+		Shares: a.shares, OriginsWarning: originsWarning(cfg), SessionHost: a.caddy.SessionHost,
 		Share: func(ctx context.Context, owner, urlID string, req wire.ShareRequest) (shares.Share, error) {
 			return api.Share(ctx, api.ShareDeps{Accounts: a.accounts, Sessions: a.manager, Shares: a.shares, Audit: a.audit}, owner, urlID, req)
 		},

@@ -37,6 +37,8 @@ type page struct {
 	// starting
 	Start     *startState
 	MappingID string
+	// session (the toolbar page)
+	Session *sessionView
 	// error
 	Heading, Message, Ref string
 }

@@ -32,6 +32,10 @@ type app struct {
 	// AllowView: the running session may be shared; Shares are its shares.
 	AllowView bool
 	Shares    []shareView
+	// Open is the running session's toolbar page, Since when it runs, and
+	// Share its share dialog (when the policy allows sharing).
+	Open, Since string
+	Share       *shareDialog
 }
 
 // requireUser answers with a redirect to the sign-in page when r has no
@@ -81,6 +85,7 @@ func (h *Handler) renderPortal(w http.ResponseWriter, r *http.Request, id auth.I
 		if s, ok := running[g.MappingID]; ok {
 			a.Running = &s
 			a.Shares = h.sharesOf(s.URLID)
+			a.Open, a.Since = SessionPath(s.URLID), startedText(s)
 		}
 		img, ok := described.Images[g.Image]
 		switch err := described.Errs[g.Image]; {
@@ -99,6 +104,9 @@ func (h *Handler) renderPortal(w http.ResponseWriter, r *http.Request, id auth.I
 				a.Icon = template.URL("data:image/png;base64," + img.Icon128)
 			}
 			a.Resolution = slices.Contains(img.Configurables(), protocol.ConfigResolution)
+		}
+		if a.Running != nil && a.AllowView {
+			a.Share = h.shareDialog(r, id, a.Running.URLID, a.Name, "/")
 		}
 		p.Apps = append(p.Apps, a)
 	}

@@ -26,6 +26,26 @@ type sharedView struct {
 	Owner, Name, Mode, URL, Expires string
 }
 
+// shareDialog is the share dialog of one of the user's running sessions,
+// on the portal and on the toolbar page.
+type shareDialog struct {
+	URLID, Name, CSRF string
+	// Back is where its forms return to (sessionBack).
+	Back string
+	// Link is the toolbar page's address, for the people it is shared with.
+	Link       string
+	Shares     []shareView
+	Recipients []string
+}
+
+func (h *Handler) shareDialog(r *http.Request, id auth.Identity, urlID, name, back string) *shareDialog {
+	return &shareDialog{
+		URLID: urlID, Name: name, CSRF: id.Login.CSRF, Back: back,
+		Link:   "https://" + r.Host + SessionPath(urlID),
+		Shares: h.sharesOf(urlID),
+	}
+}
+
 func expiresText(t *time.Time) string {
 	if t == nil {
 		return ""
@@ -64,12 +84,9 @@ func sharedViews(list []sharedSession, described session.Described) []sharedView
 	var out []sharedView
 	for _, s := range list {
 		rt := s.route
-		v := sharedView{Owner: rt.User, Name: rt.Image, Mode: string(s.share.Mode), URL: rt.URLPath, Expires: expiresText(s.share.Expires)}
-		if img, ok := described.Images[rt.Image]; ok {
-			if img.UIName != "" {
-				v.Name = img.UIName
-			}
-			v.URL = shares.OpenPath(rt.URLPath, img.Type, s.share.Mode)
+		v := sharedView{Owner: rt.User, Name: rt.Image, Mode: string(s.share.Mode), URL: SessionPath(rt.URLID), Expires: expiresText(s.share.Expires)}
+		if img, ok := described.Images[rt.Image]; ok && img.UIName != "" {
+			v.Name = img.UIName
 		}
 		out = append(out, v)
 	}
@@ -107,7 +124,7 @@ func (h *Handler) share(w http.ResponseWriter, r *http.Request) {
 		h.renderPortal(w, r, id, problem.Of(err).Status, msg)
 		return
 	}
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+	http.Redirect(w, r, sessionBack(r), http.StatusSeeOther)
 }
 
 // unshare ends a share from the portal.
@@ -130,5 +147,5 @@ func (h *Handler) unshare(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.d.Audit.Record(audit.WithActor(r.Context(), audit.Actor{Name: id.User, Address: clientIP(r)}), audit.ShareRemove, urlID, "with "+user, nil)
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+	http.Redirect(w, r, sessionBack(r), http.StatusSeeOther)
 }
