@@ -76,7 +76,7 @@ type Deps struct {
 	// them.
 	SessionHost string
 	Log         zerolog.Logger
-	Now            func() time.Time
+	Now         func() time.Time
 }
 
 // PathOriginsWarning explains the risk of path origins (sessions.origins
