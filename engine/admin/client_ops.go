@@ -9,6 +9,7 @@ import (
 
 	"github.com/simphony/simphony-remote/engine/accounting"
 	"github.com/simphony/simphony-remote/engine/api/wire"
+	"github.com/simphony/simphony-remote/engine/auth"
 )
 
 func userOfWire(w wire.User) User {
@@ -88,7 +89,7 @@ func (c *Client) UpdateUser(ctx context.Context, name string, ch UserChange) (Us
 			return User{}, errNoChange(name)
 		}
 		if ch.Password != nil && *ch.Password != "" {
-			if err := checkPassword(*ch.Password); err != nil {
+			if err := auth.CheckNewPassword(*ch.Password); err != nil {
 				return User{}, fmt.Errorf("setting the password of %s: %w", name, err)
 			}
 		}

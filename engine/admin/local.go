@@ -174,29 +174,6 @@ func (l *Local) User(ctx context.Context, name string) (User, error) {
 	return userOf(u), nil
 }
 
-// passwordError rejects a password without ever showing it.
-type passwordError struct{ err error }
-
-func (e passwordError) Error() string        { return "invalid password: " + e.err.Error() }
-func (e passwordError) Is(target error) bool { return target == accounting.ErrInvalid }
-
-// checkPassword checks a new password.
-func checkPassword(pw string) error {
-	if err := auth.CheckPassword(pw); err != nil {
-		return passwordError{err}
-	}
-	return nil
-}
-
-// hashPassword checks and hashes a new password.
-func hashPassword(pw string) (string, error) {
-	h, err := auth.HashPassword(pw)
-	if err != nil {
-		return "", passwordError{err}
-	}
-	return h, nil
-}
-
 // CreateUser implements Service.
 func (l *Local) CreateUser(ctx context.Context, nu NewUser) (_ User, err error) {
 	defer func() { l.record(ctx, audit.UserCreate, nu.Name, newUserDetail(nu), err) }()
@@ -205,10 +182,10 @@ func (l *Local) CreateUser(ctx context.Context, nu NewUser) (_ User, err error) 
 	}
 	u := accounting.User{Name: nu.Name, Admin: nu.Admin}
 	if nu.Password != "" {
-		if err := checkPassword(nu.Password); err != nil {
+		if err := auth.CheckNewPassword(nu.Password); err != nil {
 			return User{}, fmt.Errorf("creating user %s: %w", nu.Name, err)
 		}
-		h, err := hashPassword(nu.Password)
+		h, err := auth.HashNewPassword(nu.Password)
 		if err != nil {
 			return User{}, fmt.Errorf("creating user %s: %w", nu.Name, err)
 		}
@@ -243,7 +220,7 @@ func (l *Local) UpdateUser(ctx context.Context, name string, c UserChange) (_ Us
 	}
 	setPassword := c.Password != nil && *c.Password != ""
 	if setPassword {
-		if err := checkPassword(*c.Password); err != nil {
+		if err := auth.CheckNewPassword(*c.Password); err != nil {
 			return User{}, fmt.Errorf("setting the password of %s: %w", name, err)
 		}
 	}
@@ -253,7 +230,7 @@ func (l *Local) UpdateUser(ctx context.Context, name string, c UserChange) (_ Us
 	var hash string
 	if setPassword {
 		var err error
-		if hash, err = hashPassword(*c.Password); err != nil {
+		if hash, err = auth.HashNewPassword(*c.Password); err != nil {
 			return User{}, fmt.Errorf("setting the password of %s: %w", name, err)
 		}
 	}

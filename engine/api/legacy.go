@@ -163,47 +163,38 @@ type legacyApp struct {
 
 // legacyApps are the caller's grants whose image is available, by mapping.
 func (u *userAPI) legacyApps(r *http.Request, user string) (map[string]legacyApp, []string, error) {
-	gs, err := u.grants(r, user)
+	apps, err := u.d.Portal.Applications(r.Context(), user)
 	if err != nil {
 		return nil, nil, err
 	}
-	running := map[string]legacyContainerRef{}
-	for _, rt := range u.d.Sessions.List(user) {
-		running[rt.MappingID] = legacyContainerRef{Name: rt.ContainerName, ImageName: rt.Image, URLID: rt.URLID}
-	}
-	refs := make([]string, len(gs))
-	for i, g := range gs {
-		refs[i] = g.Image
-	}
-	images, answering := u.describe(r, refs)
-	if !answering {
+	if !apps.Answering {
 		// The legacy shapes cannot say that the list is partial: an
 		// error, not a list without the applications Docker did not
 		// describe in time.
 		return nil, nil, fmt.Errorf("listing the applications of %s: %w", user, session.ErrUnavailable)
 	}
-	apps := map[string]legacyApp{}
+	out := map[string]legacyApp{}
 	var ids []string
-	for _, g := range gs {
-		img := images[g.Image]
-		if !img.Available {
+	for _, a := range apps.List {
+		if !a.Available {
 			continue
 		}
+		g, img := a.Grant, wireImage(a.Grant.Image, a.Image, true)
 		p := g.Policy
-		a := legacyApp{MappingID: g.MappingID, Image: legacyImage{
+		la := legacyApp{MappingID: g.MappingID, Image: legacyImage{
 			Name: img.Name, UIName: img.UIName, Icon128: img.Icon128, Description: img.Description,
 			Type: img.Type, Configurables: img.Configurables,
 			Policy: legacyPolicy{AppLicense: nullable(p.AppLicense), AllowHome: p.AllowHome,
 				VolumeSource: nullable(p.Volume.Source), VolumeTarget: nullable(p.Volume.Target),
 				VolumeMode: nullable(p.Volume.Mode), AllowStartupData: p.AllowStartupData},
 		}}
-		if c, ok := running[g.MappingID]; ok {
-			a.Container = &c
+		if rt := a.Running; rt != nil {
+			la.Container = &legacyContainerRef{Name: rt.ContainerName, ImageName: rt.Image, URLID: rt.URLID}
 		}
-		apps[g.MappingID] = a
+		out[g.MappingID] = la
 		ids = append(ids, g.MappingID)
 	}
-	return apps, ids, nil
+	return out, ids, nil
 }
 
 func (u *userAPI) legacyApplications(w http.ResponseWriter, r *http.Request, id auth.Identity) error {
@@ -244,7 +235,7 @@ func legacyContainerOf(rt routes.Route) legacyContainer {
 }
 
 func (u *userAPI) legacyContainers(w http.ResponseWriter, r *http.Request, id auth.Identity) error {
-	list := u.d.Sessions.List(id.User)
+	list := u.d.Portal.Sessions(id.User)
 	sort.Slice(list, func(i, j int) bool { return list[i].URLID < list[j].URLID })
 	out := newLegacyItems()
 	for _, rt := range list {
@@ -284,7 +275,7 @@ func (u *userAPI) legacyStart(w http.ResponseWriter, r *http.Request, id auth.Id
 			conf[k] = v
 		}
 	}
-	rt, err := u.d.Sessions.Start(r.Context(), id.User, req.MappingID, conf)
+	rt, err := u.d.Portal.Start(r.Context(), id.User, req.MappingID, conf)
 	switch {
 	case errors.Is(err, session.ErrNotFound):
 		return &legacyError{status: http.StatusBadRequest, Type: "BadRepresentation", Message: "unrecognized mapping_id"}
@@ -299,16 +290,16 @@ func (u *userAPI) legacyStart(w http.ResponseWriter, r *http.Request, id auth.Id
 }
 
 func (u *userAPI) legacyContainer(w http.ResponseWriter, r *http.Request, id auth.Identity) error {
-	rt, ok := u.d.Sessions.Get(r.PathValue("id"))
-	if !ok || rt.User != id.User {
-		return legacyNotFound
+	rt, err := u.d.Portal.Session(id.User, r.PathValue("id"))
+	if err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, legacyContainerOf(rt))
 	return nil
 }
 
 func (u *userAPI) legacyStop(w http.ResponseWriter, r *http.Request, id auth.Identity) error {
-	return legacyStopped(w, u.d.Sessions.Stop(r.Context(), id.User, r.PathValue("id")))
+	return legacyStopped(w, u.d.Portal.Stop(r.Context(), id.User, r.PathValue("id")))
 }
 
 // legacyStopped answers a stop in the original's way.

@@ -16,6 +16,7 @@ import (
 	"github.com/simphony/simphony-remote/engine/admin"
 	"github.com/simphony/simphony-remote/engine/api"
 	"github.com/simphony/simphony-remote/engine/auth"
+	"github.com/simphony/simphony-remote/engine/portal"
 	"github.com/simphony/simphony-remote/engine/protocol"
 	"github.com/simphony/simphony-remote/engine/routes"
 	"github.com/simphony/simphony-remote/engine/session"
@@ -113,16 +114,17 @@ func newLegacyServer(t *testing.T) *legacyServer {
 	table.Put(routes.Route{URLID: aliceURL, User: "alice", MappingID: s.mapping, Image: desktop, ContainerID: "c0ffee01", ContainerName: aliceName})
 	table.Put(routes.Route{URLID: bobURL, User: "bob", MappingID: s.bobs, Image: desktop, ContainerID: "c0ffee02", ContainerName: bobName})
 	s.sessions = &fakeSessions{t: table}
+	image := func(_ context.Context, ref string) (protocol.Image, error) {
+		return protocol.ParseImage(ref, "sha256:d1", map[string]string{
+			protocol.Namespace + "ui_name": "Desktop", protocol.Namespace + "type": "vncapp",
+			protocol.LabelEnvPrefix + "x11-width": "", protocol.LabelEnvPrefix + "x11-height": "", protocol.LabelEnvPrefix + "x11-depth": "",
+		})
+	}
 	s.h = api.NewHandler(api.UserDeps{
-		Resolver: &auth.Resolver{Logins: logins, Tokens: toks, Users: store, IsAdmin: func(u accounting.User) bool { return u.Admin }},
-		Accounts: store,
-		Sessions: s.sessions,
-		Image: func(_ context.Context, ref string) (protocol.Image, error) {
-			return protocol.ParseImage(ref, "sha256:d1", map[string]string{
-				protocol.Namespace + "ui_name": "Desktop", protocol.Namespace + "type": "vncapp",
-				protocol.LabelEnvPrefix + "x11-width": "", protocol.LabelEnvPrefix + "x11-height": "", protocol.LabelEnvPrefix + "x11-depth": "",
-			})
-		},
+		Resolver:     &auth.Resolver{Logins: logins, Tokens: toks, Users: store, IsAdmin: func(u accounting.User) bool { return u.Admin }},
+		Portal:       portal.New(portal.Deps{Accounts: store, Sessions: s.sessions, Image: image, Tokens: toks, Logins: logins}),
+		Sessions:     s.sessions,
+		Image:        image,
 		AdminService: admin.NewLocal(store, admin.Options{}),
 		Realm:        "remoteexec",
 		Log:          zerolog.Nop(),

@@ -19,6 +19,7 @@ import (
 	"github.com/simphony/simphony-remote/engine/admin"
 	"github.com/simphony/simphony-remote/engine/api"
 	"github.com/simphony/simphony-remote/engine/auth"
+	"github.com/simphony/simphony-remote/engine/portal"
 	"github.com/simphony/simphony-remote/engine/protocol"
 	"github.com/simphony/simphony-remote/engine/routes"
 	"github.com/simphony/simphony-remote/engine/session"
@@ -81,11 +82,12 @@ func TestSameStatusEverywhere(t *testing.T) {
 	image := func(_ context.Context, ref string) (protocol.Image, error) {
 		return protocol.ParseImage(ref, "sha256:d1", map[string]string{protocol.Namespace + "type": "vncapp"})
 	}
+	svc := portal.New(portal.Deps{Accounts: store, Sessions: sessions, Image: image, Shares: sh, Tokens: toks, Logins: logins})
 	apiH := api.NewHandler(api.UserDeps{
-		Resolver: resolver, Accounts: store, Sessions: sessions, Image: image,
+		Resolver: resolver, Portal: svc, Sessions: sessions, Image: image,
 		AdminService: admin.NewLocal(store, admin.Options{}), Realm: "remoteexec", Log: zerolog.Nop(),
 	})
-	pages, err := web.New(web.Deps{Resolver: resolver, Logins: logins, Accounts: store, Sessions: sessions, Image: image, Shares: sh, Log: zerolog.Nop()})
+	pages, err := web.New(web.Deps{Resolver: resolver, Logins: logins, Portal: svc, Log: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,19 +7,17 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/rs/zerolog"
 
-	"github.com/simphony/simphony-remote/engine/accounting"
 	"github.com/simphony/simphony-remote/engine/admin"
 	"github.com/simphony/simphony-remote/engine/api/wire"
 	"github.com/simphony/simphony-remote/engine/audit"
 	"github.com/simphony/simphony-remote/engine/auth"
+	"github.com/simphony/simphony-remote/engine/portal"
 	"github.com/simphony/simphony-remote/engine/protocol"
 	"github.com/simphony/simphony-remote/engine/routes"
 	"github.com/simphony/simphony-remote/engine/session"
-	"github.com/simphony/simphony-remote/engine/shares"
 )
 
 // Sessions is what the user API does with sessions.
@@ -36,17 +34,16 @@ type Sessions interface {
 // UserDeps are what the user API needs.
 type UserDeps struct {
 	Resolver *auth.Resolver
-	Accounts accounting.Store
+	// Portal is the user's operations.
+	Portal *portal.Service
+	// Sessions serve the events and the legacy admin resources.
 	Sessions Sessions
 	// Image describes an application image (from the container runtime).
-	Image  func(ctx context.Context, ref string) (protocol.Image, error)
-	Shares *shares.Shares
-	Tokens *auth.Tokens
-	Audit  *audit.Log
+	Image func(ctx context.Context, ref string) (protocol.Image, error)
+	Audit *audit.Log
 	// Admin serves /api/v1/admin/ to administrators.
 	Admin http.Handler
 	Log   zerolog.Logger
-	Now   func() time.Time
 
 	// AdminService is the admin surface behind the legacy admin resources;
 	// Realm tags the appliance's containers there.
@@ -65,9 +62,6 @@ type userAPI struct {
 // (cookie, with the X-CSRF-Token header on unsafe methods, or a bearer
 // token), except /api/v1/openapi.json.
 func NewHandler(d UserDeps) http.Handler {
-	if d.Now == nil {
-		d.Now = time.Now
-	}
 	u := &userAPI{d: d, mux: http.NewServeMux()}
 	routes := []struct {
 		pattern string

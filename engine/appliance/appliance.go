@@ -25,11 +25,11 @@ import (
 	"github.com/simphony/simphony-remote/engine/accounting/csvfile"
 	"github.com/simphony/simphony-remote/engine/admin"
 	"github.com/simphony/simphony-remote/engine/api"
-	"github.com/simphony/simphony-remote/engine/api/wire"
 	"github.com/simphony/simphony-remote/engine/audit"
 	"github.com/simphony/simphony-remote/engine/auth"
 	"github.com/simphony/simphony-remote/engine/config"
 	"github.com/simphony/simphony-remote/engine/docker"
+	"github.com/simphony/simphony-remote/engine/portal"
 	"github.com/simphony/simphony-remote/engine/routes"
 	"github.com/simphony/simphony-remote/engine/session"
 	"github.com/simphony/simphony-remote/engine/shares"
@@ -64,6 +64,7 @@ type Appliance struct {
 	logins   *auth.Logins
 	tokens   *auth.Tokens
 	shares   *shares.Shares
+	portal   *portal.Service
 	sockets  *websockets.Registry // the sessions' WebSockets
 	audit    *audit.Log
 	authn    *auth.Authenticator
@@ -209,14 +210,14 @@ func open(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Optio
 	if a.caddy.UsesLocalCA() {
 		caRoot = func() ([]byte, error) { return os.ReadFile(a.caddy.CARootFile()) }
 	}
+	a.portal = portal.New(portal.Deps{
+		Accounts: a.accounts, Sessions: a.manager, Image: a.runtime.Image, Shares: a.shares,
+		Tokens: a.tokens, Logins: a.logins, Audit: a.audit, Authenticator: a.authn,
+	})
 	a.web, err = web.New(web.Deps{
-		Authenticator: a.authn, Logins: a.logins, Resolver: a.resolver,
-		Accounts: a.accounts, Sessions: a.manager, Image: a.runtime.Image,
+		Authenticator: a.authn, Logins: a.logins, Resolver: a.resolver, Portal: a.portal,
 		Health: a, Metrics: a.metrics.handler(), MetricsToken: cfg.Metrics.Token, CARoot: caRoot, Open: open, Audit: a.audit,
-		Shares: a.shares, OriginsWarning: originsWarning(cfg), SessionHost: a.caddy.SessionHost,
-		Share: func(ctx context.Context, owner, urlID string, req wire.ShareRequest) (shares.Share, error) {
-			return api.Share(ctx, api.ShareDeps{Accounts: a.accounts, Sessions: a.manager, Shares: a.shares, Audit: a.audit}, owner, urlID, req)
-		},
+		OriginsWarning: originsWarning(cfg), SessionHost: a.caddy.SessionHost,
 		Log: log.With().Str("component", "web").Logger(),
 	})
 	if err != nil {
@@ -224,8 +225,8 @@ func open(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Optio
 	}
 	apiLog := log.With().Str("component", "api").Logger()
 	a.api = api.NewHandler(api.UserDeps{
-		Resolver: a.resolver, Accounts: a.accounts, Sessions: a.manager, Image: a.runtime.Image,
-		Shares: a.shares, Tokens: a.tokens, Audit: a.audit, Admin: a.adminHandler(apiLog), Log: apiLog,
+		Resolver: a.resolver, Portal: a.portal, Sessions: a.manager, Image: a.runtime.Image,
+		Audit: a.audit, Admin: a.adminHandler(apiLog), Log: apiLog,
 		AdminService: a.Admin(), Realm: a.cfg.Realm,
 	})
 	pages := http.NewServeMux()
@@ -565,7 +566,12 @@ func (a *Appliance) Docker() *docker.Client { return a.docker }
 // DataDir is the absolute data directory.
 func (a *Appliance) DataDir() string { return a.data }
 
+// close waits for the starts and stops under way (which end soon once Run's
+// context is done), then closes what they use.
 func (a *Appliance) close() {
+	if a.manager != nil {
+		a.manager.Close()
+	}
 	if a.docker != nil {
 		_ = a.docker.Close()
 	}

@@ -62,6 +62,8 @@ const (
 	TokenCreate = "token.create" // token id; detail: its name (never the token)
 	TokenRemove = "token.remove" // token id
 
+	PasswordChange = "password.change" // user name: a user changed their own password
+
 	ImageImport = "image.import" // image names
 	ImageBuild  = "image.build"  // image name
 	Backup      = "backup"       // "database"; detail: size

@@ -112,6 +112,21 @@ func addrKey(addr string) string {
 // being spaced out (unless the name signed in from this address before);
 // and with ErrBadCredentials otherwise.
 func (a *Authenticator) Authenticate(ctx context.Context, name, password, addr string) (accounting.User, error) {
+	return a.limited(ctx, name, password, addr, a.check)
+}
+
+// Verify checks the password of a signed-in user at the client address
+// addr (before they change it), under the limits of Authenticate and
+// counting as a failed sign-in when wrong: a stolen browser session is no
+// way round them. Even in the open mode, the password is checked: a user
+// without one fails with ErrBadCredentials.
+func (a *Authenticator) Verify(ctx context.Context, name, password, addr string) error {
+	_, err := a.limited(ctx, name, password, addr, a.checkPassword)
+	return err
+}
+
+// limited runs check under the brute-force limits.
+func (a *Authenticator) limited(ctx context.Context, name, password, addr string, check func(ctx context.Context, name, password string) (accounting.User, error)) (accounting.User, error) {
 	name = NormalizeName(name)
 	ukey, akey := "user:"+name, addrKey(addr)
 	pkey := ukey + " " + akey
@@ -128,7 +143,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, name, password, addr s
 			return accounting.User{}, &LockedError{RetryAfter: wait}
 		}
 	}
-	u, err := a.check(ctx, name, password)
+	u, err := check(ctx, name, password)
 	if errors.Is(err, ErrBadCredentials) {
 		a.byPair.Fail(pkey)
 		a.byAddr.Fail(akey)
@@ -144,26 +159,35 @@ func (a *Authenticator) Authenticate(ctx context.Context, name, password, addr s
 }
 
 func (a *Authenticator) check(ctx context.Context, name, password string) (accounting.User, error) {
+	if !a.open {
+		return a.checkPassword(ctx, name, password)
+	}
 	if err := accounting.ValidateUserName(name); err != nil {
 		return accounting.User{}, ErrBadCredentials
 	}
 	u, err := a.users.User(ctx, name)
-	if a.open {
-		if errors.Is(err, accounting.ErrNotFound) {
-			u = accounting.User{Name: name}
-			if err := a.users.CreateUser(ctx, u); err != nil && !errors.Is(err, accounting.ErrReadOnly) && !errors.Is(err, accounting.ErrExists) {
-				return accounting.User{}, err
-			}
-			return u, nil
-		}
-		if err != nil {
+	if errors.Is(err, accounting.ErrNotFound) {
+		u = accounting.User{Name: name}
+		if err := a.users.CreateUser(ctx, u); err != nil && !errors.Is(err, accounting.ErrReadOnly) && !errors.Is(err, accounting.ErrExists) {
 			return accounting.User{}, err
-		}
-		if u.Disabled {
-			return accounting.User{}, ErrBadCredentials
 		}
 		return u, nil
 	}
+	if err != nil {
+		return accounting.User{}, err
+	}
+	if u.Disabled {
+		return accounting.User{}, ErrBadCredentials
+	}
+	return u, nil
+}
+
+// checkPassword checks name's password.
+func (a *Authenticator) checkPassword(ctx context.Context, name, password string) (accounting.User, error) {
+	if err := accounting.ValidateUserName(name); err != nil {
+		return accounting.User{}, ErrBadCredentials
+	}
+	u, err := a.users.User(ctx, name)
 	if err != nil && !errors.Is(err, accounting.ErrNotFound) {
 		return accounting.User{}, err
 	}

@@ -177,10 +177,17 @@ func (l *Logins) Revoke(ctx context.Context, secret string) error {
 // RevokeUser signs user out everywhere (after a password change, removal
 // or disabling) and returns how many sessions ended.
 func (l *Logins) RevokeUser(ctx context.Context, user string) (int, error) {
+	return l.RevokeUserExcept(ctx, user, "")
+}
+
+// RevokeUserExcept signs user out everywhere but in the login whose id hash
+// is keep ("" keeps none): the browser in which they changed their own
+// password stays signed in. It returns how many sessions ended.
+func (l *Logins) RevokeUserExcept(ctx context.Context, user, keep string) (int, error) {
 	var ids []string
 	l.mu.Lock()
 	for id, s := range l.byID {
-		if s.User == user {
+		if s.User == user && (keep == "" || id != keep) {
 			ids = append(ids, id)
 			delete(l.byID, id)
 			delete(l.dirty, id)

@@ -12,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
+
+	"github.com/simphony/simphony-remote/engine/accounting"
 )
 
 // Argon2id parameters for new hashes: one of OWASP's recommended
@@ -47,6 +49,32 @@ func CheckPassword(pw string) error {
 		return errors.New("the password contains a NUL or line break")
 	}
 	return nil
+}
+
+// PasswordError refuses a new password without showing it; it matches
+// accounting.ErrInvalid. Every way of setting a password (an administrator's,
+// the user's own) checks it with CheckNewPassword or HashNewPassword.
+type PasswordError struct{ Err error }
+
+func (e *PasswordError) Error() string        { return "invalid password: " + e.Err.Error() }
+func (e *PasswordError) Is(target error) bool { return target == accounting.ErrInvalid }
+
+// CheckNewPassword is CheckPassword, refusing with a *PasswordError.
+func CheckNewPassword(pw string) error {
+	if err := CheckPassword(pw); err != nil {
+		return &PasswordError{err}
+	}
+	return nil
+}
+
+// HashNewPassword checks and hashes a new password, refusing with a
+// *PasswordError.
+func HashNewPassword(pw string) (string, error) {
+	h, err := HashPassword(pw)
+	if err != nil {
+		return "", &PasswordError{err}
+	}
+	return h, nil
 }
 
 // HashPassword returns an argon2id hash of pw in the PHC string format,

@@ -12,6 +12,7 @@ import (
 	"github.com/simphony/simphony-remote/engine/admin"
 	"github.com/simphony/simphony-remote/engine/api/wire"
 	"github.com/simphony/simphony-remote/engine/auth"
+	"github.com/simphony/simphony-remote/engine/portal"
 	"github.com/simphony/simphony-remote/engine/session"
 	"github.com/simphony/simphony-remote/engine/shares"
 )
@@ -51,6 +52,7 @@ var kinds = []struct {
 	{session.ErrNotFound, with(notFound, "That application or session does not exist (any more).")},
 	{shares.ErrNotFound, notFound},
 	{auth.ErrTokenNotFound, notFound},
+	{portal.ErrWrongPassword, Problem{Status: http.StatusForbidden, Type: wire.TypeForbidden, Sentence: "The current password is wrong."}},
 	{shares.ErrNotAllowed, Problem{Status: http.StatusForbidden, Type: wire.TypeForbidden}},
 	{shares.ErrRecipient, invalid},
 	{session.ErrInvalid, invalid},
@@ -58,6 +60,7 @@ var kinds = []struct {
 	{session.ErrInProgress, inProgress},
 	{session.ErrImageNotFound, with(unavailable, "This application's image is not installed on the appliance. Ask an administrator.")},
 	{session.ErrUnavailable, with(unavailable, "The container engine does not answer. Try again later, or ask an administrator.")},
+	{session.ErrShuttingDown, with(unavailable, "The appliance is restarting or shutting down. Try again in a moment.")},
 	// An application that does not come up (it does not answer in time, or
 	// its container stops at once) is a gateway timeout, 504, everywhere:
 	// the appliance is the gateway and its upstream, the application, did

@@ -10,6 +10,7 @@ import (
 	"github.com/simphony/simphony-remote/engine/admin"
 	"github.com/simphony/simphony-remote/engine/api/wire"
 	"github.com/simphony/simphony-remote/engine/auth"
+	"github.com/simphony/simphony-remote/engine/portal"
 	"github.com/simphony/simphony-remote/engine/problem"
 	"github.com/simphony/simphony-remote/engine/session"
 	"github.com/simphony/simphony-remote/engine/shares"
@@ -40,6 +41,7 @@ func TestOf(t *testing.T) {
 		{shares.ErrNotAllowed, 403, wire.TypeForbidden, ""},
 		{shares.ErrRecipient, 400, wire.TypeInvalid, ""},
 		{auth.ErrTokenNotFound, 404, wire.TypeNotFound, ""},
+		{portal.ErrWrongPassword, 403, wire.TypeForbidden, "The current password is wrong."},
 		{errors.New("disk on fire"), 500, wire.TypeInternal, "Something went wrong on the server."},
 		{auth.ErrBadCredentials, 500, wire.TypeInternal, "Something went wrong on the server."},
 	} {

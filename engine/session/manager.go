@@ -93,7 +93,15 @@ type Manager struct {
 
 	reconciled atomic.Bool // a reconcile completed: the route table matches the runtime
 	notRoot    sync.Once   // warns that sessions share the appliance's uid
+
+	ops inflight // starts, stops and clean-ups under way (Close waits for them)
 }
+
+// Close refuses new starts and stops (ErrShuttingDown) and waits for those
+// under way, and for the clean-ups they left, to end. Cancel Options.Base
+// first, so that they end soon; the store and the container runtime must
+// stay open until Close returns.
+func (m *Manager) Close() { m.ops.close() }
 
 // New returns a manager that runs containers on rt and publishes routes
 // into table.
@@ -198,6 +206,10 @@ func (m *Manager) StopAny(ctx context.Context, urlID, by string) error {
 }
 
 func (m *Manager) stop(ctx context.Context, r routes.Route, by string) error {
+	if !m.ops.begin() {
+		return fmt.Errorf("stopping session %s: %w", r.URLID, ErrShuttingDown)
+	}
+	defer m.ops.end()
 	key := sessionKey(r.User, r.MappingID)
 	if !m.acquire(key) {
 		return fmt.Errorf("stopping session %s: %w", r.URLID, ErrInProgress)
@@ -239,6 +251,10 @@ type Started struct {
 // away still finds the session listed); on any failure or timeout, nothing
 // of the attempt remains.
 func (m *Manager) Start(ctx context.Context, user, mappingID string, conf map[string]string) (Started, error) {
+	if !m.ops.begin() {
+		return Started{}, fmt.Errorf("starting %s: %w", mappingID, ErrShuttingDown)
+	}
+	defer m.ops.end()
 	key := sessionKey(user, mappingID)
 	if !m.acquire(key) {
 		return Started{}, fmt.Errorf("starting %s: %w", mappingID, ErrInProgress)

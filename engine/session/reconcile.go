@@ -257,11 +257,14 @@ func (m *Manager) Gone(ctx context.Context, r routes.Route) bool {
 	if _, ok := m.routes.DeleteIf(r.URLID, r.ContainerID); ok {
 		m.publish(Event{Kind: EventStopped, User: r.User, MappingID: r.MappingID, URLID: r.URLID, Message: "the application stopped"})
 		m.opts.Log.Info().Str("user", r.User).Str("url_id", r.URLID).Msg("dropped the route of a session that stopped answering")
-		go func() {
-			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
-			defer cancel()
-			_ = m.rt.Remove(ctx, r.ContainerID)
-		}()
+		if m.ops.begin() {
+			go func() {
+				defer m.ops.end()
+				ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+				defer cancel()
+				_ = m.rt.Remove(ctx, r.ContainerID)
+			}()
+		}
 	}
 	return true
 }

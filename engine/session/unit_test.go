@@ -540,3 +540,46 @@ func TestUpstreamIsTheRuntimesAddress(t *testing.T) {
 		t.Errorf("the session's upstream is %s, want the runtime's 127.0.0.2:PORT", started.Upstream)
 	}
 }
+
+// Close waits for a start under way, and for the clean-up of its
+// container, before the appliance closes the store and the Docker client;
+// afterwards starts and stops are refused.
+func TestCloseWaitsForStartsUnderWay(t *testing.T) {
+	rt := newFakeRuntime()
+	rt.startGate = make(chan struct{}) // never opened: the start fails when Base ends
+	rt.removeGate = make(chan struct{})
+	id := accounting.NewMappingID()
+	acc := fakeAccounts{grants: map[string]accounting.Grant{id: {MappingID: id, User: "alice", Image: "img"}}}
+	base, shutdown := context.WithCancel(t.Context())
+	m := New(acc, rt, routes.New(), Options{Realm: "r", Installation: "i1", Base: base, StartTimeout: time.Minute, Log: zerolog.Nop(), HomesDir: t.TempDir()})
+	started := make(chan error, 1)
+	go func() {
+		_, err := m.Start(t.Context(), "alice", id, nil)
+		started <- err
+	}()
+	waitFor(t, "the container to be created", func() bool { cs, _ := rt.List(t.Context()); return len(cs) == 1 })
+	shutdown()
+	closed := make(chan struct{})
+	go func() { m.Close(); close(closed) }()
+	select {
+	case <-closed:
+		t.Fatal("Close returned while the failed start's container was still being removed")
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(rt.removeGate)
+	<-closed
+	select {
+	case err := <-started:
+		if err == nil {
+			t.Error("the start cut short by the shutdown succeeded")
+		}
+	default:
+		t.Error("Close returned before the start under way did")
+	}
+	if cs, _ := rt.List(t.Context()); len(cs) != 0 {
+		t.Errorf("%d containers remain after Close: the clean-up did not finish first", len(cs))
+	}
+	if _, err := m.Start(t.Context(), "alice", id, nil); !errors.Is(err, ErrShuttingDown) {
+		t.Errorf("a start after Close = %v, want ErrShuttingDown", err)
+	}
+}

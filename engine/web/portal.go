@@ -57,45 +57,32 @@ func (h *Handler) portal(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) renderPortal(w http.ResponseWriter, r *http.Request, id auth.Identity, status int, msg string) {
-	grants, err := h.d.Accounts.Grants(r.Context(), id.User)
-	if err != nil && !errors.Is(err, accounting.ErrNotFound) {
+	o, err := h.d.Portal.Overview(r.Context(), id.User)
+	if err != nil {
 		h.fail(w, id, http.StatusInternalServerError, "Applications unavailable", "Your applications could not be listed.", err)
 		return
 	}
-	running := map[string]routes.Route{}
-	for _, s := range h.d.Sessions.List(id.User) {
-		running[s.MappingID] = s
-	}
 	p := h.pageFor(id, "Your applications")
 	p.Error = msg
-	// One bounded round of lookups for the page: the applications and the
-	// sessions shared with the user.
-	shared := h.sharedSessions(id.User)
-	refs := make([]string, 0, len(grants)+len(shared))
-	for _, g := range grants {
-		refs = append(refs, g.Image)
-	}
-	for _, s := range shared {
-		refs = append(refs, s.route.Image)
-	}
-	described := session.Describe(r.Context(), h.d.Image, refs)
-	p.DockerDown = !described.Answering
-	for _, g := range grants {
+	p.DockerDown = !o.Answering
+	var recipients []string // read once, for the first share dialog
+	for _, ga := range o.List {
+		g := ga.Grant
 		a := app{MappingID: g.MappingID, Name: g.Image, Image: g.Image, Policy: policyBadges(g.Policy), AllowView: g.Policy.AllowView}
-		if s, ok := running[g.MappingID]; ok {
-			a.Running = &s
-			a.Shares = h.sharesOf(s.URLID)
-			a.Open, a.Since = SessionPath(s.URLID), startedText(s)
+		if ga.Running != nil {
+			a.Running = ga.Running
+			a.Shares = h.sharesOf(r.Context(), id.User, ga.Running.URLID)
+			a.Open, a.Since = SessionPath(ga.Running.URLID), startedText(*ga.Running)
 		}
-		img, ok := described.Images[g.Image]
-		switch err := described.Errs[g.Image]; {
-		case errors.Is(err, session.ErrImageNotFound):
-			a.Problem = problem.Sentence(err)
-		case errors.Is(err, session.ErrUnavailable):
+		switch {
+		case errors.Is(ga.Err, session.ErrImageNotFound):
+			a.Problem = problem.Sentence(ga.Err)
+		case errors.Is(ga.Err, session.ErrUnavailable):
 			// The banner says it for every application.
-		case !ok:
+		case !ga.Available:
 			a.Problem = "This application cannot be described right now."
 		default:
+			img := ga.Image
 			if img.UIName != "" {
 				a.Name = img.UIName
 			}
@@ -106,11 +93,14 @@ func (h *Handler) renderPortal(w http.ResponseWriter, r *http.Request, id auth.I
 			a.Resolution = slices.Contains(img.Configurables(), protocol.ConfigResolution)
 		}
 		if a.Running != nil && a.AllowView {
-			a.Share = h.shareDialog(r, id, a.Running.URLID, a.Name, "/")
+			if recipients == nil {
+				recipients = h.recipients(r.Context(), id.User)
+			}
+			a.Share = h.shareDialog(r, id, a.Running.URLID, a.Name, "/", recipients)
 		}
 		p.Apps = append(p.Apps, a)
 	}
-	p.Shared = sharedViews(shared, described)
+	p.Shared = sharedViews(o.Shared)
 	h.render(w, status, "portal", p)
 }
 
@@ -140,17 +130,20 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	mapping := r.PostFormValue("mapping_id")
-	grants, err := h.d.Accounts.Grants(r.Context(), id.User)
-	if err != nil && !errors.Is(err, accounting.ErrNotFound) {
-		h.fail(w, id, http.StatusInternalServerError, "Applications unavailable", "Your applications could not be listed.", err)
-		return
-	}
-	i := slices.IndexFunc(grants, func(g accounting.Grant) bool { return g.MappingID == mapping })
-	if i < 0 {
+	a, err := h.d.Portal.Application(r.Context(), id.User, mapping)
+	if errors.Is(err, accounting.ErrInvalid) {
 		h.renderPortal(w, r, id, http.StatusNotFound, "That application does not exist (any more).")
 		return
 	}
-	if h.starts.begin(startKey(id.User, mapping), h.appName(r.Context(), grants[i]), h.d.Now()) {
+	if err != nil {
+		h.fail(w, id, http.StatusInternalServerError, "Applications unavailable", "Your applications could not be listed.", err)
+		return
+	}
+	name := a.Grant.Image
+	if a.Available && a.Image.UIName != "" {
+		name = a.Image.UIName
+	}
+	if h.starts.begin(startKey(id.User, mapping), name, h.d.Now()) {
 		ctx := audit.WithActor(r.Context(), audit.Actor{Name: id.User, Address: clientIP(r)})
 		h.startBackground(ctx, id.User, mapping, resolutionConf(r))
 	}
@@ -162,12 +155,8 @@ func (h *Handler) stop(w http.ResponseWriter, r *http.Request) {
 	if !ok || !h.unsafeOK(w, r, id) {
 		return
 	}
-	urlID := r.PostFormValue("url_id")
-	err := h.d.Sessions.Stop(r.Context(), id.User, urlID)
-	if !errors.Is(err, session.ErrNotFound) {
-		h.d.Audit.Record(audit.WithActor(r.Context(), audit.Actor{Name: id.User, Address: clientIP(r)}), audit.SessionStop, urlID, "from the portal", err)
-	}
-	if err != nil {
+	ctx := audit.WithActor(r.Context(), audit.Actor{Name: id.User, Address: clientIP(r)})
+	if err := h.d.Portal.Stop(ctx, id.User, r.PostFormValue("url_id")); err != nil {
 		if status := problem.Of(err).Status; status >= 500 {
 			h.fail(w, id, status, "The application did not stop", problem.Sentence(err), err)
 		} else {

@@ -7,10 +7,9 @@ import (
 	"strings"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
+	"github.com/simphony/simphony-remote/engine/auth"
 	"github.com/simphony/simphony-remote/engine/protocol"
 	"github.com/simphony/simphony-remote/engine/routes"
-	"github.com/simphony/simphony-remote/engine/session"
-	"github.com/simphony/simphony-remote/engine/shares"
 )
 
 // SessionPagePrefix is where the portal shows a running session in a
@@ -50,52 +49,51 @@ func (h *Handler) sessionPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	urlID := r.PathValue("url_id")
-	rt, found := h.d.Sessions.Get(urlID)
-	v := sessionView{URLID: urlID, Owned: found && rt.User == id.User}
-	if found && !v.Owned {
-		if sh, shared := h.d.Shares.Lookup(urlID, id.User); shared {
-			v.Mode = string(sh.Mode)
-		} else {
-			found = false
-		}
-	}
-	if !found || !accounting.IsMappingID(urlID) {
+	v, ok := h.sessionView(r, id, urlID)
+	if !ok {
 		h.Refuse(w, r, http.StatusNotFound, "no session you may use is at this address: it has ended, or it is not yours")
 		return
 	}
-	v.Owner, v.Name, v.Started = rt.User, rt.Image, startedText(rt)
-	img, described := session.Describe(r.Context(), h.d.Image, []string{rt.Image}).Images[rt.Image]
-	if described && img.UIName != "" {
-		v.Name = img.UIName
-	}
-	v.Desktop = described && img.Type == protocol.TypeVNC
-	v.Frame = shares.OpenPath(rt.URLPath, img.Type, shares.Mode(v.Mode))
-	if v.Owned {
-		v.Poll = "/api/v1/containers/" + urlID
-		if v.Shareable = h.shareable(r, id.User, rt.MappingID); v.Shareable {
-			v.Share = h.shareDialog(r, id, urlID, v.Name, SessionPath(urlID))
-		}
-	} else {
-		v.Poll = "/api/v1/shared"
-	}
 	p := h.pageFor(id, v.Name)
-	p.Session = &v
+	p.Session = v
 	w.Header().Set("Content-Security-Policy", sessionPageCSP(h.d.SessionHost, r.Host))
 	h.render(w, http.StatusOK, "session", p)
 }
 
-// shareable says whether user's grant mappingID lets them share.
-func (h *Handler) shareable(r *http.Request, user, mappingID string) bool {
-	grants, err := h.d.Accounts.Grants(r.Context(), user)
-	if err != nil {
-		return false
-	}
-	for _, g := range grants {
-		if g.MappingID == mappingID {
-			return g.Policy.AllowView
+// sessionView is id's session urlID, their own or one shared with them.
+func (h *Handler) sessionView(r *http.Request, id auth.Identity, urlID string) (*sessionView, bool) {
+	ctx := r.Context()
+	if rt, err := h.d.Portal.Session(id.User, urlID); err == nil {
+		v := &sessionView{URLID: urlID, Owner: rt.User, Name: rt.Image, Owned: true, Frame: rt.URLPath,
+			Poll: "/api/v1/containers/" + urlID, Started: startedText(rt)}
+		if a, err := h.d.Portal.Application(ctx, id.User, rt.MappingID); err == nil {
+			if a.Available && a.Image.UIName != "" {
+				v.Name = a.Image.UIName
+			}
+			v.Desktop = a.Available && a.Image.Type == protocol.TypeVNC
+			if v.Shareable = a.Grant.Policy.AllowView; v.Shareable {
+				v.Share = h.shareDialog(r, id, urlID, v.Name, SessionPath(urlID), h.recipients(ctx, id.User))
+			}
 		}
+		return v, true
 	}
-	return false
+	shared, err := h.d.Portal.SharedWithMe(ctx, id.User)
+	if err != nil {
+		return nil, false
+	}
+	for _, x := range shared {
+		if x.Route.URLID != urlID {
+			continue
+		}
+		v := &sessionView{URLID: urlID, Owner: x.Route.User, Name: x.Route.Image, Mode: string(x.Share.Mode),
+			Frame: x.OpenPath, Poll: "/api/v1/shared", Started: startedText(x.Route)}
+		if x.Available && x.Image.UIName != "" {
+			v.Name = x.Image.UIName
+		}
+		v.Desktop = x.Available && x.Image.Type == protocol.TypeVNC
+		return v, true
+	}
+	return nil, false
 }
 
 func startedText(rt routes.Route) string {

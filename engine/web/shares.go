@@ -1,18 +1,17 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
-	"github.com/simphony/simphony-remote/engine/api/wire"
 	"github.com/simphony/simphony-remote/engine/audit"
 	"github.com/simphony/simphony-remote/engine/auth"
+	"github.com/simphony/simphony-remote/engine/portal"
 	"github.com/simphony/simphony-remote/engine/problem"
-	"github.com/simphony/simphony-remote/engine/routes"
-	"github.com/simphony/simphony-remote/engine/session"
 	"github.com/simphony/simphony-remote/engine/shares"
 )
 
@@ -38,12 +37,26 @@ type shareDialog struct {
 	Recipients []string
 }
 
-func (h *Handler) shareDialog(r *http.Request, id auth.Identity, urlID, name, back string) *shareDialog {
+// shareDialog is the share dialog of id's session urlID, completing names
+// from recipients.
+func (h *Handler) shareDialog(r *http.Request, id auth.Identity, urlID, name, back string, recipients []string) *shareDialog {
 	return &shareDialog{
 		URLID: urlID, Name: name, CSRF: id.Login.CSRF, Back: back,
-		Link:   "https://" + r.Host + SessionPath(urlID),
-		Shares: h.sharesOf(urlID),
+		Link:       "https://" + r.Host + SessionPath(urlID),
+		Shares:     h.sharesOf(r.Context(), id.User, urlID),
+		Recipients: recipients,
 	}
+}
+
+// recipients are the names user shared with before, for the share
+// dialog to complete; none when they cannot be read (the dialog works
+// without).
+func (h *Handler) recipients(ctx context.Context, user string) []string {
+	names, err := h.d.Portal.Recipients(ctx, user)
+	if err != nil {
+		h.d.Log.Warn().Err(err).Str("user", user).Msg("listing the names to complete in the share dialog")
+	}
+	return names
 }
 
 func expiresText(t *time.Time) string {
@@ -53,40 +66,29 @@ func expiresText(t *time.Time) string {
 	return "until " + t.UTC().Format("2006-01-02 15:04 UTC")
 }
 
-func (h *Handler) sharesOf(urlID string) []shareView {
+// sharesOf are the shares of the user's session urlID, when it may be
+// shared.
+func (h *Handler) sharesOf(ctx context.Context, user, urlID string) []shareView {
+	list, err := h.d.Portal.Shares(ctx, user, urlID)
+	if err != nil {
+		return nil
+	}
 	var out []shareView
-	for _, s := range h.d.Shares.List(urlID) {
+	for _, s := range list {
 		out = append(out, shareView{User: s.User, Mode: string(s.Mode), Expires: expiresText(s.Expires)})
 	}
 	return out
 }
 
-// sharedSession is a share with the user of a session that still runs.
-type sharedSession struct {
-	share shares.Share
-	route routes.Route
-}
-
-// sharedSessions lists the sessions shared with user that still run.
-func (h *Handler) sharedSessions(user string) []sharedSession {
-	var out []sharedSession
-	for _, s := range h.d.Shares.With(user) {
-		if rt, ok := h.d.Sessions.Get(s.URLID); ok {
-			out = append(out, sharedSession{share: s, route: rt})
-		}
-	}
-	return out
-}
-
-// sharedViews shows shared sessions, named and linked as their images
-// say when Docker told.
-func sharedViews(list []sharedSession, described session.Described) []sharedView {
+// sharedViews shows shared sessions, named as their images say when
+// Docker told.
+func sharedViews(list []portal.Shared) []sharedView {
 	var out []sharedView
 	for _, s := range list {
-		rt := s.route
-		v := sharedView{Owner: rt.User, Name: rt.Image, Mode: string(s.share.Mode), URL: SessionPath(rt.URLID), Expires: expiresText(s.share.Expires)}
-		if img, ok := described.Images[rt.Image]; ok && img.UIName != "" {
-			v.Name = img.UIName
+		rt := s.Route
+		v := sharedView{Owner: rt.User, Name: rt.Image, Mode: string(s.Share.Mode), URL: SessionPath(rt.URLID), Expires: expiresText(s.Share.Expires)}
+		if s.Available && s.Image.UIName != "" {
+			v.Name = s.Image.UIName
 		}
 		out = append(out, v)
 	}
@@ -99,7 +101,7 @@ func (h *Handler) share(w http.ResponseWriter, r *http.Request) {
 	if !ok || !h.unsafeOK(w, r, id) {
 		return
 	}
-	req := wire.ShareRequest{User: auth.NormalizeName(r.PostFormValue("user")), Mode: r.PostFormValue("mode")}
+	req := portal.ShareRequest{User: auth.NormalizeName(r.PostFormValue("user")), Mode: r.PostFormValue("mode")}
 	if hours := r.PostFormValue("hours"); hours != "" {
 		n, err := strconv.Atoi(hours)
 		if err != nil || n < 1 || n > 24*365 {
@@ -110,7 +112,7 @@ func (h *Handler) share(w http.ResponseWriter, r *http.Request) {
 		req.Expires = &t
 	}
 	ctx := audit.WithActor(r.Context(), audit.Actor{Name: id.User, Address: clientIP(r)})
-	if _, err := h.d.Share(ctx, id.User, r.PostFormValue("url_id"), req); err != nil {
+	if _, err := h.d.Portal.Share(ctx, id.User, r.PostFormValue("url_id"), req); err != nil {
 		msg := problem.Sentence(err)
 		var inv *accounting.InvalidError
 		switch {
@@ -133,19 +135,14 @@ func (h *Handler) unshare(w http.ResponseWriter, r *http.Request) {
 	if !ok || !h.unsafeOK(w, r, id) {
 		return
 	}
-	urlID, user := r.PostFormValue("url_id"), r.PostFormValue("user")
-	owned := false
-	for _, s := range h.d.Sessions.List(id.User) {
-		owned = owned || s.URLID == urlID
-	}
-	err := shares.ErrNotFound
-	if owned {
-		err = h.d.Shares.Remove(r.Context(), urlID, user)
-	}
-	if err != nil {
-		h.renderPortal(w, r, id, http.StatusNotFound, "That share does not exist (any more).")
+	ctx := audit.WithActor(r.Context(), audit.Actor{Name: id.User, Address: clientIP(r)})
+	if err := h.d.Portal.Unshare(ctx, id.User, r.PostFormValue("url_id"), r.PostFormValue("user")); err != nil {
+		if errors.Is(err, shares.ErrNotFound) {
+			h.renderPortal(w, r, id, http.StatusNotFound, "That share does not exist (any more).")
+		} else {
+			h.fail(w, id, problem.Of(err).Status, "The share did not end", problem.Sentence(err), err)
+		}
 		return
 	}
-	h.d.Audit.Record(audit.WithActor(r.Context(), audit.Actor{Name: id.User, Address: clientIP(r)}), audit.ShareRemove, urlID, "with "+user, nil)
 	http.Redirect(w, r, sessionBack(r), http.StatusSeeOther)
 }

@@ -7,8 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/simphony/simphony-remote/engine/accounting"
-	"github.com/simphony/simphony-remote/engine/audit"
 	"github.com/simphony/simphony-remote/engine/problem"
 	"github.com/simphony/simphony-remote/engine/protocol"
 	"github.com/simphony/simphony-remote/engine/session"
@@ -94,15 +92,7 @@ func (h *Handler) Observe(e session.Event) {
 func (h *Handler) startBackground(ctx context.Context, user, mappingID string, conf map[string]string) {
 	key := startKey(user, mappingID)
 	go func() {
-		r, err := h.d.Sessions.Start(context.WithoutCancel(ctx), user, mappingID, conf)
-		target, detail := mappingID, "mapping "+mappingID+", from the portal"
-		if err == nil {
-			target = r.URLID
-		}
-		if r.Existing {
-			detail += ": already running"
-		}
-		h.d.Audit.Record(context.WithoutCancel(ctx), audit.SessionStart, target, detail, err)
+		r, err := h.d.Portal.Start(context.WithoutCancel(ctx), user, mappingID, conf)
 		now := h.d.Now()
 		h.starts.update(key, func(st *startState) {
 			st.ended = now
@@ -118,14 +108,6 @@ func (h *Handler) startBackground(ctx context.Context, user, mappingID string, c
 			}
 		})
 	}()
-}
-
-// appName is the name the portal shows for a grant's image.
-func (h *Handler) appName(ctx context.Context, g accounting.Grant) string {
-	if img, ok := session.Describe(ctx, h.d.Image, []string{g.Image}).Images[g.Image]; ok && img.UIName != "" {
-		return img.UIName
-	}
-	return g.Image
 }
 
 // startingPage shows a start's progress; with ?format=json, its state for

@@ -12,29 +12,11 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/simphony/simphony-remote/engine/accounting"
-	"github.com/simphony/simphony-remote/engine/api/wire"
 	"github.com/simphony/simphony-remote/engine/audit"
 	"github.com/simphony/simphony-remote/engine/auth"
-	"github.com/simphony/simphony-remote/engine/protocol"
-	"github.com/simphony/simphony-remote/engine/routes"
-	"github.com/simphony/simphony-remote/engine/session"
-	"github.com/simphony/simphony-remote/engine/shares"
+	"github.com/simphony/simphony-remote/engine/portal"
 	"github.com/simphony/simphony-remote/frontend"
 )
-
-// Accounts is what the pages read from the accounting store.
-type Accounts interface {
-	Grants(ctx context.Context, user string) ([]accounting.Grant, error)
-}
-
-// Sessions is what the pages do with sessions.
-type Sessions interface {
-	Start(ctx context.Context, user, mappingID string, conf map[string]string) (session.Started, error)
-	Stop(ctx context.Context, user, urlID string) error
-	List(user string) []routes.Route
-	Get(urlID string) (routes.Route, bool)
-}
 
 // Health reports the state of the appliance's dependencies, and whether it
 // is ready to serve.
@@ -48,10 +30,8 @@ type Deps struct {
 	Authenticator *auth.Authenticator
 	Logins        *auth.Logins
 	Resolver      *auth.Resolver
-	Accounts      Accounts
-	Sessions      Sessions
-	// Image describes an application image (from the container runtime).
-	Image   func(ctx context.Context, ref string) (protocol.Image, error)
+	// Portal is the user's operations.
+	Portal  *portal.Service
 	Health  Health
 	Metrics http.Handler
 	// MetricsToken, when set, lets a scraper read /metrics with
@@ -62,12 +42,8 @@ type Deps struct {
 	CARoot func() ([]byte, error)
 	// Open is true in the open (password-less, demonstration) mode.
 	Open bool
-	// Audit records sign-ins and the sessions started and stopped here.
+	// Audit records sign-ins and sign-outs.
 	Audit *audit.Log
-	// Shares are the shares of running sessions; Share makes one (checking
-	// who may share what with whom).
-	Shares *shares.Shares
-	Share  func(ctx context.Context, owner, urlID string, req wire.ShareRequest) (shares.Share, error)
 	// OriginsWarning, when set, is shown to administrators on every page:
 	// PathOriginsWarning in path mode.
 	OriginsWarning string

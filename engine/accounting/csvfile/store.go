@@ -266,6 +266,10 @@ func mappingID(user, image string, p accounting.Policy) string {
 	return hex.EncodeToString(sum[:16])
 }
 
+// ReadOnly says that the store refuses every write (see
+// accounting.ReadOnly).
+func (s *Store) ReadOnly() bool { return true }
+
 func (s *Store) readOnly(doing string) error {
 	return fmt.Errorf("%s: %w: %s is a CSV file; edit the file, or use the bbolt backend", doing, accounting.ErrReadOnly, s.source)
 }
