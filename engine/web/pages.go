@@ -16,7 +16,8 @@ import (
 // page is the data of every template; each page uses some of it.
 type page struct {
 	Title, User string
-	// Refresh reloads the page after that many seconds when scripts are off.
+	// Refresh reloads the page after that many seconds, whether its script
+	// runs or not: a script that could not load must not leave it still.
 	Refresh       int
 	Admin         bool
 	CSRF          string

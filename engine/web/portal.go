@@ -27,8 +27,10 @@ type app struct {
 	Icon       template.URL
 	Policy     []string
 	Resolution bool
-	Running    *routes.Route
-	Problem    string
+	// StartupData: the image declares startup data and the grant allows it.
+	StartupData bool
+	Running     *routes.Route
+	Problem     string
 	// AllowView: the running session may be shared; Shares are its shares.
 	AllowView bool
 	Shares    []shareView
@@ -91,6 +93,7 @@ func (h *Handler) renderPortal(w http.ResponseWriter, r *http.Request, id auth.I
 				a.Icon = template.URL("data:image/png;base64," + img.Icon128)
 			}
 			a.Resolution = slices.Contains(img.Configurables(), protocol.ConfigResolution)
+			a.StartupData = g.Policy.AllowStartupData && slices.Contains(img.Configurables(), protocol.ConfigStartupData)
 		}
 		if a.Running != nil && a.AllowView {
 			if recipients == nil {
@@ -145,7 +148,7 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
 	}
 	if h.starts.begin(startKey(id.User, mapping), name, h.d.Now()) {
 		ctx := audit.WithActor(r.Context(), audit.Actor{Name: id.User, Address: clientIP(r)})
-		h.startBackground(ctx, id.User, mapping, resolutionConf(r))
+		h.startBackground(ctx, id.User, mapping, startConf(r))
 	}
 	http.Redirect(w, r, "/starting/"+url.PathEscape(mapping), http.StatusSeeOther)
 }
