@@ -113,10 +113,35 @@ func toolbarFlow(t *testing.T, s *appliancetest.Server, portal, first, second, m
 		}
 	}
 	screenshot(t, actx, "toolbar-owner-"+mode)
+
+	// The share dialog opens from the keyboard, completes the names alice
+	// shared with before, and gives the link to send.
+	dialog := `dialog#share-` + one.URLID
+	step(t, actx, "opening the share dialog with the keyboard",
+		chromedp.Focus(chromedp.CSS(`#toolbar [commandfor="share-`+one.URLID+`"]`)), chromedp.KeyEvent("\r"), chromedp.WaitVisible(dialog))
+	if names := get(t, actx, chromedp.Evaluate[string](`[...document.querySelectorAll("#recipients-`+one.URLID+` option")].map(o => o.value).join(",")`)); names != "bob" {
+		t.Errorf("the share dialog completes %q, want bob", names)
+	}
+	if link := get(t, actx, chromedp.Value(chromedp.CSS(`#link-`+one.URLID))); link != portal+"/sessions/"+one.URLID {
+		t.Errorf("the link to send is %q", link)
+	}
+	step(t, actx, "copying the link", chromedp.Click(chromedp.CSS(dialog+` button[data-copy]`)))
+	if said := get(t, actx, chromedp.Poll[string](`document.querySelector("`+dialog+` .copied").textContent || null`)); said == "" {
+		t.Error("the copy button said nothing")
+	}
+	screenshot(t, actx, "toolbar-share-"+mode)
+	step(t, actx, "closing the share dialog", chromedp.KeyEvent("\x1b"), chromedp.WaitNotVisible(dialog))
+
+	// A tablet's width.
+	step(t, actx, "narrowing the window", chromedp.EmulateViewport(768, 1024))
+	screenshot(t, actx, "toolbar-owner-768-"+mode)
 	follow(t, actx, "going back to the portal", chromedp.Click(chromedp.CSS(`#toolbar a.back`)), `ul.apps`)
 	if loc := get(t, actx, chromedp.Location()); loc != portal+"/" {
 		t.Errorf("the back link led to %s", loc)
 	}
+	screenshot(t, actx, "portal-running-768-"+mode)
+	step(t, actx, "widening the window", chromedp.EmulateViewport(1280, 720))
+	screenshot(t, actx, "portal-running-"+mode)
 
 	// Bob opens it from his portal: view only.
 	bctx, cancel := chromedp.NewContext(actx, chromedp.WithNewBrowserContext())
@@ -156,8 +181,8 @@ func toolbarFlow(t *testing.T, s *appliancetest.Server, portal, first, second, m
 	screenshot(t, actx, "toolbar-stop-confirm-"+mode)
 	step(t, actx, "cancelling", chromedp.Click(chromedp.CSS(`dialog#stop button[formmethod=dialog]`)), chromedp.WaitNotVisible(`dialog#stop`))
 	alice.json("GET", "/api/v1/containers/"+two.URLID, nil, http.StatusOK, nil)
-	follow(t, actx, "stopping from the toolbar", chromedp.Steps(chromedp.Click(chromedp.CSS(`#toolbar [commandfor=stop]`)), chromedp.WaitVisible(`dialog#stop`),
-		chromedp.Click(chromedp.CSS(`dialog#stop button.danger`))), `ul.apps`)
+	step(t, actx, "asking to stop again", chromedp.Click(chromedp.CSS(`#toolbar [commandfor=stop]`)), chromedp.WaitVisible(`dialog#stop`))
+	follow(t, actx, "stopping from the toolbar", chromedp.Click(chromedp.CSS(`dialog#stop button.danger`)), `ul.apps`)
 	// (Where it leads is the portal, /, unless Chromium aborted the load
 	// as the container's network went: follow reloads, POST /stop again.)
 	alice.json("GET", "/api/v1/containers/"+two.URLID, nil, http.StatusNotFound, nil)
