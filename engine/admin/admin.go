@@ -1,5 +1,6 @@
 // Package admin is the administration of the appliance: users, applications
-// and grants, backups of the accounting database, and the audit log.
+// and grants, backups of the accounting database, the audit log, the
+// running sessions, the activity statistics and the local images.
 //
 // Service is implemented twice: Local works on an accounting.Store in this
 // process (the appliance itself, or `db` on a database file nobody else
@@ -7,7 +8,8 @@
 // e.g. over its admin socket. Both return the same errors, wrapping the
 // accounting sentinels (ErrInvalid, ErrNotFound, ErrExists, ErrReadOnly) or
 // ErrUnavailable, with the same messages, so that callers need not know
-// which one they hold.
+// which one they hold. Errors of the Docker Engine (unreachable, refusing
+// an upload) are classified alike by problem.Of on both.
 package admin
 
 import (
@@ -83,6 +85,35 @@ type Service interface {
 	// first, and the before of the next page: 0 when there are no older
 	// entries. Without an audit log it fails with ErrUnavailable.
 	Audit(ctx context.Context, before uint64, limit int) ([]audit.Entry, uint64, error)
+
+	// Sessions lists every running session, oldest first, with its
+	// shares.
+	Sessions(ctx context.Context) ([]Session, error)
+	// StopSession stops any user's session; an unknown one wraps
+	// accounting.ErrNotFound.
+	StopSession(ctx context.Context, urlID string) error
+	// Stats is the appliance's activity: counts, Docker's state, disk use
+	// and the last 24 hours of sessions.
+	Stats(ctx context.Context) (Stats, error)
+	// Info is what every admin page shows; it is cheap.
+	Info(ctx context.Context) (Info, error)
+
+	// Images lists every local image, sorted by name.
+	Images(ctx context.Context) ([]Image, error)
+	// ImportImages loads a `docker save` tarball, streaming it to Docker.
+	ImportImages(ctx context.Context, tarball io.Reader) (ImportResult, error)
+	// BuildImage builds a context tarball (a Dockerfile at its root) as
+	// tag, offline.
+	BuildImage(ctx context.Context, buildContext io.Reader, tag string) (BuildResult, error)
+	// RemoveImage removes the local image ref. It refuses (wrapping
+	// accounting.ErrInvalid) an image that a registered application or a
+	// running session uses.
+	RemoveImage(ctx context.Context, ref string) error
+	// BuildStarters starts building the starter images in the background;
+	// while a build runs, it fails wrapping accounting.ErrExists.
+	BuildStarters(ctx context.Context) error
+	// Starters is the current or last build of the starter images.
+	Starters(ctx context.Context) (StartersBuild, error)
 }
 
 // User is a user as administrators see it; the password hash never leaves

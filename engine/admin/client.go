@@ -138,6 +138,12 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	if err != nil {
 		return err
 	}
+	return c.decode(resp, method, path, out, want)
+}
+
+// decode reads an answer into out (unless nil) when its status is want,
+// else its error; it closes the body.
+func (c *Client) decode(resp *http.Response, method, path string, out any, want int) error {
 	defer resp.Body.Close()
 	if resp.StatusCode != want {
 		return readError(resp)
@@ -179,13 +185,18 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, ctxErr
 		}
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, fmt.Errorf("talking to the appliance through %s: %w", c.where, err)
+		return nil, fmt.Errorf("talking to the appliance through %s: %w", c.where, unwrapURL(err))
 	}
 	return resp, nil
+}
+
+// unwrapURL drops the *url.Error around err: its message repeats the URL.
+func unwrapURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }
 
 // readError turns an error answer into an *APIError.

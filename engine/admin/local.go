@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
+	"time"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
 	"github.com/simphony/simphony-remote/engine/audit"
@@ -45,6 +47,35 @@ type Options struct {
 	// Volumes checks a grant's volume on the host. Nil refuses every
 	// volume, as an empty [volumes] allowed_roots does.
 	Volumes VolumeChecker
+
+	// Running are the running sessions, for Sessions, StopSession and
+	// Stats. Without it, none runs and StopSession finds none.
+	Running Running
+	// Shares lists a running session's viewers; nil: none.
+	Shares ShareLister
+	// Docker is the Docker Engine's images, for Images and its kin and
+	// the Docker state of Stats. Without it, they fail with
+	// ErrUnavailable.
+	Docker Docker
+	// Starters builds the starter images (images.BuildStarters), writing
+	// its progress to progress; nil: BuildStarters fails with
+	// ErrUnavailable.
+	Starters func(ctx context.Context, progress io.Writer) error
+	// History is the last 24 hours of sessions (engine/history); nil:
+	// Stats shows none.
+	History History
+	// SignedIn counts the signed-in users; nil: none.
+	SignedIn func() int
+	// Realm, Backend ("bbolt" or "csv") and Warnings are what Info says;
+	// a csv Backend is read-only.
+	Realm    string
+	Backend  string
+	Warnings []string
+	// DataDir and HomesDir are the directories whose disk use Stats
+	// shows; empty: unknown.
+	DataDir, HomesDir string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 }
 
 // VolumeChecker checks a volume's source on the host; *volumes.Checker is
@@ -60,12 +91,20 @@ type Local struct {
 
 	// limitsMu makes SetLimits' read, change and write one step.
 	limitsMu sync.Mutex
+
+	startersMu sync.Mutex
+	starters   starters
+	closed     bool // Close was called
+	disk       diskCache
 }
 
 // NewLocal returns the Service on store. It does not close the store.
 func NewLocal(store accounting.Store, opts Options) *Local {
 	if opts.Volumes == nil {
 		opts.Volumes = volumes.New(volumes.Options{})
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	return &Local{store: store, opts: opts}
 }

@@ -1,44 +1,20 @@
 package api
 
 import (
-	"context"
-	"errors"
-	"fmt"
 	"io"
 	"net/http"
-	"sort"
 	"strings"
 
 	"github.com/rs/zerolog"
 
-	"github.com/simphony/simphony-remote/engine/accounting"
 	"github.com/simphony/simphony-remote/engine/admin"
 	"github.com/simphony/simphony-remote/engine/api/wire"
-	"github.com/simphony/simphony-remote/engine/audit"
-	"github.com/simphony/simphony-remote/engine/docker"
-	"github.com/simphony/simphony-remote/engine/protocol"
-	"github.com/simphony/simphony-remote/engine/session"
 )
-
-// Images is what the admin API does with Docker images.
-type Images interface {
-	Images(ctx context.Context) ([]docker.LocalImage, error)
-	LoadImages(ctx context.Context, tarball io.Reader) ([]string, error)
-	BuildImage(ctx context.Context, buildContext io.Reader, tag string) (string, error)
-	Inspect(ctx context.Context, ref string) (string, map[string]string, error)
-}
 
 // AdminDeps are what the whole admin API needs.
 type AdminDeps struct {
-	Service  admin.Service
-	Accounts accounting.Store
-	Sessions Sessions
-	Images   Images
-	// SignedIn counts the signed-in users.
-	SignedIn func() int
-	Realm    string
-	Audit    *audit.Log
-	Log      zerolog.Logger
+	Service admin.Service
+	Log     zerolog.Logger
 }
 
 // Upload limits.
@@ -48,13 +24,24 @@ const (
 )
 
 // NewAdminHandler serves the whole admin API under /api/v1/admin/: the
-// accounting (AdminHandler) and the running appliance (containers, stats,
-// images). It trusts every caller: mount it on the admin socket, or behind
-// administrator authentication.
+// accounting (AdminHandler) and the running appliance. It trusts every
+// caller: mount it on the admin socket, or behind administrator
+// authentication.
+//
+//	GET    /containers              [container + "viewers"], oldest first
+//	DELETE /containers/{url_id}     → 204: stops any user's session
+//	GET    /stats                   the activity of the last 24 hours
+//	GET    /info                    {"realm","backend","read_only","warnings"}
+//	GET    /images                  every local image
+//	POST   /images/import           a `docker save` tarball → 201 {"images","warnings"}
+//	POST   /images/build?tag=T      a build context tarball → 201 {"name","id","has_protocol","log"}
+//	DELETE /images/{ref}            → 204; 400 when an application or a session uses it
+//	POST   /starters                → 202: builds the starter images in the background; 409 while one runs
+//	GET    /starters                the current or last build
 func NewAdminHandler(d AdminDeps) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(admin.AdminPath+"/", AdminHandler(d.Service, d.Log))
-	x := &adminExtra{d: d}
+	x := &adminExtra{svc: d.Service}
 	for _, rt := range []struct {
 		pattern string
 		h       handlerFunc
@@ -62,9 +49,13 @@ func NewAdminHandler(d AdminDeps) http.Handler {
 		{"GET /containers", x.containers},
 		{"DELETE /containers/{url_id}", x.stopContainer},
 		{"GET /stats", x.stats},
+		{"GET /info", x.info},
 		{"GET /images", x.images},
 		{"POST /images/import", x.importImages},
 		{"POST /images/build", x.buildImage},
+		{"DELETE /images/{ref...}", x.removeImage},
+		{"POST /starters", x.buildStarters},
+		{"GET /starters", x.starters},
 	} {
 		method, path, _ := strings.Cut(rt.pattern, " ")
 		register(mux, method+" "+admin.AdminPath+path, handle(d.Log, rt.h))
@@ -72,92 +63,55 @@ func NewAdminHandler(d AdminDeps) http.Handler {
 	return mux
 }
 
-type adminExtra struct{ d AdminDeps }
+type adminExtra struct{ svc admin.Service }
 
 func (x *adminExtra) containers(w http.ResponseWriter, r *http.Request) error {
-	list := x.d.Sessions.Routes().List()
-	out := make([]wire.Container, 0, len(list))
-	for _, rt := range list {
-		out = append(out, containerOf(r, rt))
+	list, err := x.svc.Sessions(r.Context())
+	if err != nil {
+		return err
+	}
+	out := make([]wire.AdminContainer, 0, len(list))
+	for _, s := range list {
+		out = append(out, admin.WireSession(s, baseURL(r)+s.URLPath))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
 func (x *adminExtra) stopContainer(w http.ResponseWriter, r *http.Request) error {
-	if err := stopAny(r.Context(), x.d.Sessions, x.d.Audit, r.PathValue("url_id")); err != nil {
+	if err := x.svc.StopSession(r.Context(), r.PathValue("url_id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
-// stopAny stops any user's session for an administrator (the actor in ctx).
-func stopAny(ctx context.Context, sessions Sessions, log *audit.Log, urlID string) error {
-	by := "administrator"
-	if a, ok := audit.ActorFrom(ctx); ok {
-		by = a.Name
-	}
-	err := sessions.StopAny(ctx, urlID, by)
-	if !errors.Is(err, session.ErrNotFound) {
-		log.Record(ctx, audit.SessionStop, urlID, "by an administrator", err)
-	}
-	return err
-}
-
 func (x *adminExtra) stats(w http.ResponseWriter, r *http.Request) error {
-	users, err := x.d.Accounts.Users(r.Context())
+	st, err := x.svc.Stats(r.Context())
 	if err != nil {
 		return err
 	}
-	apps, err := x.d.Accounts.Applications(r.Context())
-	if err != nil {
-		return err
-	}
-	running := x.d.Sessions.Routes().List()
-	active := map[string]bool{}
-	for _, rt := range running {
-		active[rt.User] = true
-	}
-	signedIn := 0
-	if x.d.SignedIn != nil {
-		signedIn = x.d.SignedIn()
-	}
-	writeJSON(w, http.StatusOK, wire.AdminStats{
-		Realm: x.d.Realm, Users: len(users), ActiveUsers: len(active), Applications: len(apps),
-		RunningSessions: len(running), SignedInUsers: signedIn,
-	})
+	writeJSON(w, http.StatusOK, admin.WireStats(st))
 	return nil
 }
 
-// unavailable turns an unreachable Docker into the API's 503.
-func unavailable(err error) error {
-	if errors.Is(err, docker.ErrUnreachable) {
-		return fmt.Errorf("%w: %v", admin.ErrUnavailable, err)
-	}
-	return err
-}
-
-func (x *adminExtra) images(w http.ResponseWriter, r *http.Request) error {
-	list, err := x.d.Images.Images(r.Context())
-	if err != nil {
-		return unavailable(err)
-	}
-	apps, err := x.d.Accounts.Applications(r.Context())
+func (x *adminExtra) info(w http.ResponseWriter, r *http.Request) error {
+	i, err := x.svc.Info(r.Context())
 	if err != nil {
 		return err
 	}
-	registered := map[string]bool{}
-	for _, a := range apps {
-		registered[a.Image] = true
+	writeJSON(w, http.StatusOK, admin.WireInfo(i))
+	return nil
+}
+
+func (x *adminExtra) images(w http.ResponseWriter, r *http.Request) error {
+	list, err := x.svc.Images(r.Context())
+	if err != nil {
+		return err
 	}
 	out := make([]wire.ImageInfo, 0, len(list))
-	for _, li := range list {
-		info := wire.ImageInfo{Name: li.Name, ID: li.ID, HasProtocol: protocol.HasProtocol(li.Labels), Registered: registered[li.Name], Size: li.Size}
-		if img, err := protocol.ParseImage(li.Name, li.ID, li.Labels); err == nil {
-			info.UIName, info.Type, info.Description = img.UIName, img.Type, img.Description
-		}
-		out = append(out, info)
+	for _, img := range list {
+		out = append(out, admin.WireImage(img))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -173,67 +127,57 @@ func upload(w http.ResponseWriter, r *http.Request, limit int64) (io.Reader, err
 	return http.MaxBytesReader(w, r.Body, limit), nil
 }
 
-// refused turns Docker's refusal of an upload into a 400 or 413.
-func refused(what string, err error) error {
-	switch {
-	case isTooLarge(err):
-		return &requestError{status: http.StatusRequestEntityTooLarge, typ: wire.TypeTooLarge, msg: what + ": the upload is over the limit"}
-	case errors.Is(err, docker.ErrBadInput):
-		return &requestError{status: http.StatusBadRequest, typ: wire.TypeInvalid, msg: what + ": " + err.Error()}
-	}
-	return unavailable(err)
-}
-
 func (x *adminExtra) importImages(w http.ResponseWriter, r *http.Request) error {
 	body, err := upload(w, r, MaxImageTarball)
 	if err != nil {
 		return err
 	}
-	names, err := x.d.Images.LoadImages(r.Context(), body)
-	x.d.Audit.Record(r.Context(), audit.ImageImport, strings.Join(names, ", "), "", err)
+	res, err := x.svc.ImportImages(r.Context(), body)
 	if err != nil {
-		return refused("not an image tarball", err)
+		return err
 	}
-	res := wire.ImportResult{Images: []wire.ImportedImage{}, Warnings: []string{}}
-	for _, n := range names {
-		id, labels, err := x.d.Images.Inspect(r.Context(), n)
-		if err != nil {
-			return unavailable(err)
-		}
-		has := protocol.HasProtocol(labels)
-		if !has {
-			res.Warnings = append(res.Warnings, n+" carries no simphony-remote labels: the portal will show it without a name, icon or type")
-		}
-		res.Images = append(res.Images, wire.ImportedImage{Name: n, ID: id, HasProtocol: has})
-	}
-	sort.Slice(res.Images, func(i, j int) bool { return res.Images[i].Name < res.Images[j].Name })
-	writeJSON(w, http.StatusCreated, res)
+	writeJSON(w, http.StatusCreated, admin.WireImport(res))
 	return nil
 }
 
 func (x *adminExtra) buildImage(w http.ResponseWriter, r *http.Request) error {
-	tag := r.URL.Query().Get("tag")
-	if err := accounting.ValidateImage(tag); err != nil {
-		return err
-	}
 	body, err := upload(w, r, MaxBuildContext)
 	if err != nil {
 		return err
 	}
-	log, err := x.d.Images.BuildImage(r.Context(), body, tag)
-	x.d.Audit.Record(r.Context(), audit.ImageBuild, tag, "", err)
+	res, err := x.svc.BuildImage(r.Context(), body, r.URL.Query().Get("tag"))
 	if err != nil {
-		e := refused("the build failed", err)
-		var re *requestError
-		if errors.As(e, &re) && log != "" {
-			re.msg += "\n" + log
-		}
-		return e
+		return err
 	}
-	id, labels, err := x.d.Images.Inspect(r.Context(), tag)
+	writeJSON(w, http.StatusCreated, admin.WireBuild(res))
+	return nil
+}
+
+func (x *adminExtra) removeImage(w http.ResponseWriter, r *http.Request) error {
+	if err := x.svc.RemoveImage(r.Context(), r.PathValue("ref")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (x *adminExtra) buildStarters(w http.ResponseWriter, r *http.Request) error {
+	if err := x.svc.BuildStarters(r.Context()); err != nil {
+		return err
+	}
+	st, err := x.svc.Starters(r.Context())
 	if err != nil {
-		return unavailable(err)
+		return err
 	}
-	writeJSON(w, http.StatusCreated, wire.BuildResult{Name: tag, ID: id, HasProtocol: protocol.HasProtocol(labels), Log: log})
+	writeJSON(w, http.StatusAccepted, admin.WireStarters(st))
+	return nil
+}
+
+func (x *adminExtra) starters(w http.ResponseWriter, r *http.Request) error {
+	st, err := x.svc.Starters(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, admin.WireStarters(st))
 	return nil
 }

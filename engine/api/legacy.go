@@ -305,7 +305,7 @@ func (u *userAPI) legacyStop(w http.ResponseWriter, r *http.Request, id auth.Ide
 // legacyStopped answers a stop in the original's way.
 func legacyStopped(w http.ResponseWriter, err error) error {
 	switch {
-	case errors.Is(err, session.ErrNotFound):
+	case errors.Is(err, session.ErrNotFound), errors.Is(err, accounting.ErrNotFound):
 		return legacyNotFound
 	case err != nil:
 		return &legacyError{status: http.StatusInternalServerError, Type: "Unable", Message: err.Error()}

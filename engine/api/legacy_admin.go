@@ -93,5 +93,5 @@ func (u *userAPI) legacyStopAny(w http.ResponseWriter, r *http.Request, id auth.
 	if rt, ok := u.d.Sessions.Get(urlID); ok && rt.User == id.User {
 		return u.legacyStop(w, r, id)
 	}
-	return legacyStopped(w, stopAny(r.Context(), u.d.Sessions, u.d.Audit, urlID))
+	return legacyStopped(w, u.d.AdminService.StopSession(r.Context(), urlID))
 }

@@ -125,7 +125,7 @@ func newLegacyServer(t *testing.T) *legacyServer {
 		Portal:       portal.New(portal.Deps{Accounts: store, Sessions: s.sessions, Image: image, Tokens: toks, Logins: logins}),
 		Sessions:     s.sessions,
 		Image:        image,
-		AdminService: admin.NewLocal(store, admin.Options{}),
+		AdminService: admin.NewLocal(store, admin.Options{Running: s.sessions}),
 		Realm:        "remoteexec",
 		Log:          zerolog.Nop(),
 	})

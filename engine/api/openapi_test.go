@@ -266,6 +266,12 @@ func TestOpenAPIMatchesWire(t *testing.T) {
 		{"ImportedImage", wire.ImportedImage{}, true},
 		{"ImportResult", wire.ImportResult{}, true},
 		{"BuildResult", wire.BuildResult{}, true},
+		{"AdminContainer", wire.AdminContainer{}, true},
+		{"Viewer", wire.Viewer{}, true},
+		{"RunningSample", wire.RunningSample{}, true},
+		{"StartTimes", wire.StartTimes{}, true},
+		{"AdminInfo", wire.AdminInfo{}, true},
+		{"StartersBuild", wire.StartersBuild{}, true},
 		{"AuditEntry", audit.Entry{}, true},
 		{"AuditPage", wire.AuditPage{}, true},
 	}

@@ -85,7 +85,7 @@ func TestSameStatusEverywhere(t *testing.T) {
 	svc := portal.New(portal.Deps{Accounts: store, Sessions: sessions, Image: image, Shares: sh, Tokens: toks, Logins: logins})
 	apiH := api.NewHandler(api.UserDeps{
 		Resolver: resolver, Portal: svc, Sessions: sessions, Image: image,
-		AdminService: admin.NewLocal(store, admin.Options{}), Realm: "remoteexec", Log: zerolog.Nop(),
+		AdminService: admin.NewLocal(store, admin.Options{Running: sessions}), Realm: "remoteexec", Log: zerolog.Nop(),
 	})
 	pages, err := web.New(web.Deps{Resolver: resolver, Logins: logins, Portal: svc, Log: zerolog.Nop()})
 	if err != nil {

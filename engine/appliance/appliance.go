@@ -29,6 +29,8 @@ import (
 	"github.com/simphony/simphony-remote/engine/auth"
 	"github.com/simphony/simphony-remote/engine/config"
 	"github.com/simphony/simphony-remote/engine/docker"
+	"github.com/simphony/simphony-remote/engine/history"
+	"github.com/simphony/simphony-remote/engine/images"
 	"github.com/simphony/simphony-remote/engine/portal"
 	"github.com/simphony/simphony-remote/engine/routes"
 	"github.com/simphony/simphony-remote/engine/session"
@@ -75,6 +77,8 @@ type Appliance struct {
 	pages    http.Handler // the API and the pages: all but sessions
 	metrics  *metrics
 	caddy    caddymodule.Options
+	history  *history.History
+	admin    *admin.Local
 }
 
 // Options are what Run needs besides the configuration.
@@ -194,6 +198,8 @@ func open(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Optio
 	a.resolver = &auth.Resolver{Logins: a.logins, Tokens: a.tokens, Users: a.accounts, IsAdmin: isAdmin}
 	a.origins = auth.NewOrigins(a.resolver, nil)
 	a.metrics = newMetrics(a.manager.Routes(), a.logins, a.sockets)
+	a.history = history.New(nil)
+	a.admin = a.newAdmin(cfg, data)
 
 	a.caddy = caddymodule.Options{
 		Listen: cfg.Listen, StorageDir: filepath.Join(data, CaddyDir),
@@ -250,10 +256,7 @@ func originsWarning(cfg config.Config) string {
 // adminHandler is the whole admin API, for the admin socket and for
 // administrators over HTTPS.
 func (a *Appliance) adminHandler(log zerolog.Logger) http.Handler {
-	return api.NewAdminHandler(api.AdminDeps{
-		Service: a.Admin(), Accounts: a.accounts, Sessions: a.manager, Images: a.docker,
-		SignedIn: a.logins.Users, Realm: a.cfg.Realm, Audit: a.audit, Log: log,
-	})
+	return api.NewAdminHandler(api.AdminDeps{Service: a.Admin(), Log: log})
 }
 
 // ensureAdmin creates the first administrator, "admin", when the database
@@ -379,6 +382,11 @@ func (a *Appliance) serve(ctx context.Context, opts Options) error {
 		a.pruneCertificates() // of sessions that ended while the appliance was down
 	}
 	rcancel()
+	// The history of the last day from the audit log, then from events.
+	if err := a.history.Rebuild(ctx, a.state, a.manager.Routes().Len()); err != nil {
+		a.log.Warn().Err(err).Msg("the admin dashboard's history starts empty")
+	}
+	follow("history", func(e session.Event) { a.history.Observe(e, a.manager.Routes().Len()) })
 	goRun("sessions", a.manager.Run)
 	goRun("logins", a.logins.Run)
 	goRun("tokens", a.tokens.Run)
@@ -522,8 +530,29 @@ func (a *Appliance) Ready() bool { return a.manager.Ready() }
 
 // Admin is the administration service, with its follow-ups: signing users
 // out and stopping sessions whose access went.
-func (a *Appliance) Admin() admin.Service {
-	return admin.NewLocal(a.accounts, admin.Options{Images: a.docker, Revoker: revoker{a}, Sessions: a.manager, Audit: a.state, Log: a.audit, Volumes: a.volumes})
+func (a *Appliance) Admin() admin.Service { return a.admin }
+
+func (a *Appliance) newAdmin(cfg config.Config, data string) *admin.Local {
+	var warnings []string
+	if w := originsWarning(cfg); w != "" {
+		warnings = append(warnings, w)
+	}
+	return admin.NewLocal(a.accounts, admin.Options{
+		Images: a.docker, Revoker: revoker{a}, Sessions: a.manager, Audit: a.state, Log: a.audit, Volumes: a.volumes,
+		Running: a.manager, Shares: a.shares, Docker: a.docker, History: a.history, SignedIn: a.logins.Users,
+		Realm: cfg.Realm, Backend: cfg.Accounting.Backend, Warnings: warnings,
+		DataDir: data, HomesDir: filepath.Join(data, HomesDir),
+		Starters: func(ctx context.Context, progress io.Writer) error {
+			exe, err := os.Executable()
+			if err != nil {
+				return fmt.Errorf("finding the starter binary: %w", err)
+			}
+			_, err = images.BuildStarters(ctx, a.docker, images.Options{
+				Starter: filepath.Join(filepath.Dir(exe), "simphony-remote-starter"), Progress: progress,
+			})
+			return err
+		},
+	})
 }
 
 // revoker ends everything a user may still hold: open WebSockets,
@@ -569,6 +598,12 @@ func (a *Appliance) DataDir() string { return a.data }
 // close waits for the starts and stops under way (which end soon once Run's
 // context is done), then closes what they use.
 func (a *Appliance) close() {
+	if a.admin != nil {
+		a.admin.Close() // its build of the starter images, before Docker closes
+	}
+	if a.portal != nil {
+		a.portal.Close()
+	}
 	if a.manager != nil {
 		a.manager.Close()
 	}

@@ -65,7 +65,8 @@ const (
 	PasswordChange = "password.change" // user name: a user changed their own password
 
 	ImageImport = "image.import" // image names
-	ImageBuild  = "image.build"  // image name
+	ImageBuild  = "image.build"  // image name, or "starter images"
+	ImageRemove = "image.remove" // image reference
 	Backup      = "backup"       // "database"; detail: size
 )
 

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
@@ -22,11 +20,7 @@ import (
 	"github.com/simphony/simphony-remote/engine/admin"
 	"github.com/simphony/simphony-remote/engine/appliance"
 	"github.com/simphony/simphony-remote/engine/audit"
-	"github.com/simphony/simphony-remote/engine/auth"
 	"github.com/simphony/simphony-remote/engine/config"
-	"github.com/simphony/simphony-remote/engine/docker"
-	"github.com/simphony/simphony-remote/engine/shares"
-	"github.com/simphony/simphony-remote/engine/volumes"
 )
 
 // dbCmd is the state shared by the `db` subcommands.
@@ -158,17 +152,12 @@ func (d *dbCmd) connect(cmd *cobra.Command) (svc admin.Service, loc location, cl
 		c := admin.DialSocket(loc.socket)
 		return c, loc, func() error { c.CloseIdleConnections(); return nil }, nil
 	}
-	images := &dockerImages{cfg: loc.cfg.Docker}
-	opts := admin.Options{Images: images, Volumes: volumes.FromConfig(&loc.cfg.Config)}
-	if bs, ok := store.(*boltdb.Store); ok {
-		opts.Revoker = &storedLogins{store: bs, auth: loc.cfg.Auth}
-		opts.Audit = bs
-		opts.Log = audit.NewLog(bs, zerolog.Nop())
+	if _, ok := store.(*boltdb.Store); ok {
 		cmd.SetContext(audit.WithActor(cmd.Context(), audit.CommandActor()))
 	}
-	return admin.NewLocal(store, opts), loc, func() error {
-		images.close()
-		return store.Close()
+	off := admin.NewOffline(store, &loc.cfg.Config)
+	return off, loc, func() error {
+		return errors.Join(off.Close(), store.Close())
 	}, nil
 }
 
@@ -199,70 +188,6 @@ func (d *dbCmd) withService(cmd *cobra.Command, fn func(svc admin.Service, loc l
 	}
 	defer closeFn()
 	return fn(svc, loc)
-}
-
-// dockerImages checks images with the configured Docker Engine, connecting
-// on first use only: most commands never need it.
-type dockerImages struct {
-	cfg config.Docker
-	c   *docker.Client
-}
-
-func (d *dockerImages) ImageExists(ctx context.Context, image string) error {
-	if d.c == nil {
-		c, err := docker.New(d.cfg)
-		if err != nil {
-			return err
-		}
-		d.c = c
-	}
-	return d.c.ImageExists(ctx, image)
-}
-
-// Host names the engine in messages, once connected.
-func (d *dockerImages) Host() string {
-	if d.c == nil {
-		return ""
-	}
-	return d.c.Host()
-}
-
-func (d *dockerImages) close() {
-	if d.c != nil {
-		_ = d.c.Close()
-	}
-}
-
-// storedLogins signs users out by deleting their login sessions, API tokens
-// and shares with them from the database file, for when the appliance is
-// not running: it would load them again at its next start.
-type storedLogins struct {
-	store *boltdb.Store
-	auth  config.Auth
-}
-
-func (s *storedLogins) RevokeUser(ctx context.Context, user string) (int, error) {
-	l, err := auth.NewLogins(ctx, s.store, s.auth.SessionIdle.D(), s.auth.SessionMax.D(), nil)
-	if err != nil {
-		return 0, err
-	}
-	n, err := l.RevokeUser(ctx, user)
-	if err != nil {
-		return n, err
-	}
-	t, err := auth.NewTokens(ctx, s.store, nil)
-	if err != nil {
-		return n, err
-	}
-	m, err := t.RevokeUser(ctx, user)
-	if err != nil {
-		return n + m, err
-	}
-	sh, err := shares.New(ctx, s.store, nil, nil)
-	if err != nil {
-		return n + m, err
-	}
-	return n + m, sh.DropUser(ctx, user)
 }
 
 func (d *dbCmd) initCmd() *cobra.Command {

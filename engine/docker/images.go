@@ -8,7 +8,10 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
+	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
@@ -24,6 +27,8 @@ type LocalImage struct {
 	ID     string
 	Labels map[string]string
 	Size   int64
+	// Created is when it was built.
+	Created time.Time
 }
 
 // Images lists the engine's tagged images, sorted by name.
@@ -43,7 +48,7 @@ func (c *Client) Images(ctx context.Context) ([]LocalImage, error) {
 			if tag == "<none>:<none>" {
 				continue
 			}
-			out = append(out, LocalImage{Name: tag, ID: s.ID, Labels: s.Labels, Size: s.Size})
+			out = append(out, LocalImage{Name: tag, ID: s.ID, Labels: s.Labels, Size: s.Size, Created: time.Unix(s.Created, 0).UTC()})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
@@ -83,19 +88,49 @@ func readStream(r io.Reader, limit int) (string, error) {
 	return s, nil
 }
 
+// uploadReader remembers why reading an upload failed: when the upload
+// itself breaks (over its size limit, its sender gone), that is the error,
+// not the Docker Engine's view of a request cut short.
+type uploadReader struct {
+	r   io.Reader
+	mu  sync.Mutex // the HTTP transport reads in a goroutine of its own
+	bad error
+}
+
+func (u *uploadReader) Read(p []byte) (int, error) {
+	n, err := u.r.Read(p)
+	if err != nil && err != io.EOF {
+		u.mu.Lock()
+		u.bad = err
+		u.mu.Unlock()
+	}
+	return n, err
+}
+
+// err is why reading the upload failed, nil when it did not.
+func (u *uploadReader) err() error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.bad
+}
+
 // LoadImages loads an image tarball (as `docker save` writes) and returns
 // the names (or ids, for untagged images) of the loaded images.
 func (c *Client) LoadImages(ctx context.Context, tarball io.Reader) ([]string, error) {
 	if err := c.negotiate(ctx); err != nil {
 		return nil, fmt.Errorf("loading images: %w", err)
 	}
-	resp, err := c.api.ImageLoad(ctx, tarball, client.ImageLoadWithQuiet(true))
+	upload := &uploadReader{r: tarball}
+	resp, err := c.api.ImageLoad(ctx, upload, client.ImageLoadWithQuiet(true))
 	if err != nil {
+		if uerr := upload.err(); uerr != nil {
+			return nil, fmt.Errorf("loading images: reading the upload: %w", uerr)
+		}
 		err = c.classify(err)
 		if errors.Is(err, ErrUnreachable) {
 			return nil, fmt.Errorf("loading images: %w", err)
 		}
-		return nil, fmt.Errorf("loading images: %w: %v", ErrBadInput, err)
+		return nil, fmt.Errorf("loading images: %w: %w", ErrBadInput, err)
 	}
 	defer resp.Body.Close()
 	text, err := readStream(resp.Body, 1<<20)
@@ -123,15 +158,19 @@ func (c *Client) BuildImage(ctx context.Context, buildContext io.Reader, tag str
 	if err := c.negotiate(ctx); err != nil {
 		return "", fmt.Errorf("building %s: %w", tag, err)
 	}
-	resp, err := c.api.ImageBuild(ctx, buildContext, build.ImageBuildOptions{
+	upload := &uploadReader{r: buildContext}
+	resp, err := c.api.ImageBuild(ctx, upload, build.ImageBuildOptions{
 		Tags: []string{tag}, Remove: true, ForceRemove: true, PullParent: false,
 	})
 	if err != nil {
+		if uerr := upload.err(); uerr != nil {
+			return "", fmt.Errorf("building %s: reading the upload: %w", tag, uerr)
+		}
 		err = c.classify(err)
 		if errors.Is(err, ErrUnreachable) {
 			return "", fmt.Errorf("building %s: %w", tag, err)
 		}
-		return "", fmt.Errorf("building %s: %w: %v", tag, ErrBadInput, err)
+		return "", fmt.Errorf("building %s: %w: %w", tag, ErrBadInput, err)
 	}
 	defer resp.Body.Close()
 	log, err := readStream(resp.Body, 64<<10)
@@ -157,4 +196,26 @@ func (c *Client) Inspect(ctx context.Context, ref string) (string, map[string]st
 		labels = info.Config.Labels
 	}
 	return info.ID, labels, nil
+}
+
+// RemoveImage removes the image ref: a name loses only that name (the
+// image goes with its last one), an id the image, unless other names or a
+// container still use it (ErrBadInput, Docker's conflict).
+func (c *Client) RemoveImage(ctx context.Context, ref string) error {
+	ctx, cancel, err := c.op(ctx)
+	if err != nil {
+		return fmt.Errorf("removing image %s: %w", ref, err)
+	}
+	defer cancel()
+	if _, err := c.api.ImageRemove(ctx, ref, image.RemoveOptions{PruneChildren: true}); err != nil {
+		err = c.classify(err)
+		switch {
+		case errors.Is(err, ErrUnreachable), errors.Is(err, ErrNotFound):
+			return fmt.Errorf("removing image %s: %w", ref, err)
+		case cerrdefs.IsConflict(err):
+			return fmt.Errorf("removing image %s: %w: %w", ref, ErrBadInput, err)
+		}
+		return fmt.Errorf("removing image %s: %w", ref, err)
+	}
+	return nil
 }

@@ -158,9 +158,27 @@ func (s *Service) Start(ctx context.Context, user, mappingID string, conf map[st
 		// Starting a grant that runs returns its session: only a stop
 		// ends a session.
 		detail += ": already running"
+	} else if rt.Took > 0 {
+		detail += ", " + audit.Took(rt.Took) // for the session history (engine/history)
 	}
 	s.d.Audit.Record(ctx, audit.SessionStart, rt.URLID, detail, nil)
 	return rt, nil
+}
+
+// StartInBackground is Start without waiting: it returns at once, and done
+// gets Start's outcome. The start keeps ctx's values (the audit actor) but
+// not its cancellation: it outlives the request that asked for it, bounded
+// by the session manager's start timeout; Close waits for it.
+func (s *Service) StartInBackground(ctx context.Context, user, mappingID string, conf map[string]string, done func(session.Started, error)) error {
+	if !s.background.Begin() {
+		return fmt.Errorf("starting %s: %w", mappingID, session.ErrShuttingDown)
+	}
+	ctx = context.WithoutCancel(ctx)
+	go func() {
+		defer s.background.End()
+		done(s.Start(ctx, user, mappingID, conf))
+	}()
+	return nil
 }
 
 // Stop stops user's session urlID; anybody else's is session.ErrNotFound.

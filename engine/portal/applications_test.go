@@ -1,8 +1,10 @@
 package portal_test
 
 import (
+	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
 	"github.com/simphony/simphony-remote/engine/audit"
@@ -124,4 +126,42 @@ func TestStopAndSession(t *testing.T) {
 	e.sessions.stopErr = session.ErrInProgress
 	wantErr(t, "a stop that fails", e.svc.Stop(as(t, "bob"), "bob", bobs.URLID), session.ErrInProgress)
 	e.wantEntry(t, audit.SessionStop, bobs.URLID, "", audit.ResultFailed)
+}
+
+// A start in the background outlives its request, writes its audit entry,
+// and Close waits for it (the appliance closes the store after Close);
+// after Close, such starts are refused.
+func TestStartInBackground(t *testing.T) {
+	e := newEnv(t)
+	e.sessions.startGate = make(chan struct{})
+	ctx, cancel := context.WithCancel(as(t, "alice"))
+	outcome := make(chan error, 1)
+	if err := e.svc.StartInBackground(ctx, "alice", e.aliceDesktop, nil, func(_ session.Started, err error) { outcome <- err }); err != nil {
+		t.Fatal(err)
+	}
+	cancel() // the browser went away
+	closed := make(chan struct{})
+	go func() { e.svc.Close(); close(closed) }()
+	select {
+	case <-closed:
+		t.Fatal("Close returned while a start was under way")
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(e.sessions.startGate)
+	<-closed
+	select {
+	case err := <-outcome:
+		if err != nil {
+			t.Errorf("the start in the background = %v, want it done although its request ended", err)
+		}
+	default:
+		t.Fatal("Close returned before the start told its outcome")
+	}
+	if got := e.last(t); got.Action != audit.SessionStart || got.Result != audit.ResultOK || got.Actor != "alice" {
+		t.Errorf("the audit entry of the start in the background: %+v", got)
+	}
+	err := e.svc.StartInBackground(as(t, "alice"), "alice", e.aliceWebapp, nil, func(session.Started, error) {
+		t.Error("a start after Close ran")
+	})
+	wantErr(t, "a start in the background after Close", err, session.ErrShuttingDown)
 }

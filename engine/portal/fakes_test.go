@@ -19,6 +19,8 @@ type fakeSessions struct {
 	startErr error
 	stopErr  error
 	n        int
+	// startGate, when set, is waited on at the beginning of Start.
+	startGate chan struct{}
 }
 
 func newFakeSessions() *fakeSessions {
@@ -26,6 +28,9 @@ func newFakeSessions() *fakeSessions {
 }
 
 func (f *fakeSessions) Start(_ context.Context, user, mappingID string, _ map[string]string) (session.Started, error) {
+	if f.startGate != nil {
+		<-f.startGate
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.startErr != nil {

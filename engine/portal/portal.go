@@ -56,7 +56,14 @@ type Deps struct {
 // Service is the user's operations.
 type Service struct {
 	d Deps
+	// background are the starts under way that no caller waits for.
+	background session.Inflight
 }
+
+// Close waits for the starts in the background to end (they end soon once
+// the session manager's Base is done); after it, StartInBackground refuses
+// with session.ErrShuttingDown.
+func (s *Service) Close() { s.background.Close() }
 
 // New returns the service.
 func New(d Deps) *Service {

@@ -12,6 +12,7 @@ import (
 	"github.com/simphony/simphony-remote/engine/admin"
 	"github.com/simphony/simphony-remote/engine/api/wire"
 	"github.com/simphony/simphony-remote/engine/auth"
+	"github.com/simphony/simphony-remote/engine/docker"
 	"github.com/simphony/simphony-remote/engine/portal"
 	"github.com/simphony/simphony-remote/engine/session"
 	"github.com/simphony/simphony-remote/engine/shares"
@@ -70,7 +71,17 @@ var kinds = []struct {
 	// session that does not answer a request (web.Handler.Unreachable).
 	{session.ErrNotReady, notReady},
 	{session.ErrContainerGone, notReady},
+	// The Docker Engine, for the admin's images: away, refusing what it
+	// was given (a tarball that is no image, a failed build, an image
+	// that a container uses), or without the image.
+	{docker.ErrUnreachable, with(unavailable, "The container engine does not answer. Try again later.")},
+	{docker.ErrBadInput, invalid},
+	{docker.ErrNotFound, notFound},
 }
+
+// tooLarge is an upload over its limit.
+var tooLarge = Problem{Status: http.StatusRequestEntityTooLarge, Type: wire.TypeTooLarge,
+	Sentence: "The upload is over the limit."}
 
 var notReady = Problem{Status: http.StatusGatewayTimeout, Type: wire.TypeNotReady,
 	Sentence: "The application did not come up. Try again, or ask an administrator."}
@@ -84,6 +95,11 @@ func with(p Problem, sentence string) Problem {
 // error it does not know).
 func Of(err error) Problem {
 	if err != nil {
+		// First: a body cut at its limit also fails what read it.
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			return tooLarge
+		}
 		for _, k := range kinds {
 			if errors.Is(err, k.err) {
 				return k.p

@@ -10,6 +10,7 @@ import (
 	"github.com/simphony/simphony-remote/engine/admin"
 	"github.com/simphony/simphony-remote/engine/api/wire"
 	"github.com/simphony/simphony-remote/engine/auth"
+	"github.com/simphony/simphony-remote/engine/docker"
 	"github.com/simphony/simphony-remote/engine/portal"
 	"github.com/simphony/simphony-remote/engine/problem"
 	"github.com/simphony/simphony-remote/engine/session"
@@ -41,6 +42,12 @@ func TestOf(t *testing.T) {
 		{shares.ErrNotAllowed, 403, wire.TypeForbidden, ""},
 		{shares.ErrRecipient, 400, wire.TypeInvalid, ""},
 		{auth.ErrTokenNotFound, 404, wire.TypeNotFound, ""},
+		{docker.ErrUnreachable, 503, wire.TypeUnavailable, "The container engine does not answer. Try again later."},
+		{docker.ErrBadInput, 400, wire.TypeInvalid, ""},
+		{docker.ErrNotFound, 404, wire.TypeNotFound, ""},
+		// An upload cut at its limit, even when what read it calls it bad.
+		{&http.MaxBytesError{Limit: 10}, 413, wire.TypeTooLarge, "The upload is over the limit."},
+		{fmt.Errorf("loading images: %w: %w", docker.ErrBadInput, &http.MaxBytesError{Limit: 10}), 413, wire.TypeTooLarge, "The upload is over the limit."},
 		{portal.ErrWrongPassword, 403, wire.TypeForbidden, "The current password is wrong."},
 		{errors.New("disk on fire"), 500, wire.TypeInternal, "Something went wrong on the server."},
 		{auth.ErrBadCredentials, 500, wire.TypeInternal, "Something went wrong on the server."},

@@ -94,14 +94,14 @@ type Manager struct {
 	reconciled atomic.Bool // a reconcile completed: the route table matches the runtime
 	notRoot    sync.Once   // warns that sessions share the appliance's uid
 
-	ops inflight // starts, stops and clean-ups under way (Close waits for them)
+	ops Inflight // starts, stops and clean-ups under way (Close waits for them)
 }
 
 // Close refuses new starts and stops (ErrShuttingDown) and waits for those
 // under way, and for the clean-ups they left, to end. Cancel Options.Base
 // first, so that they end soon; the store and the container runtime must
 // stay open until Close returns.
-func (m *Manager) Close() { m.ops.close() }
+func (m *Manager) Close() { m.ops.Close() }
 
 // New returns a manager that runs containers on rt and publishes routes
 // into table.
@@ -206,10 +206,10 @@ func (m *Manager) StopAny(ctx context.Context, urlID, by string) error {
 }
 
 func (m *Manager) stop(ctx context.Context, r routes.Route, by string) error {
-	if !m.ops.begin() {
+	if !m.ops.Begin() {
 		return fmt.Errorf("stopping session %s: %w", r.URLID, ErrShuttingDown)
 	}
-	defer m.ops.end()
+	defer m.ops.End()
 	key := sessionKey(r.User, r.MappingID)
 	if !m.acquire(key) {
 		return fmt.Errorf("stopping session %s: %w", r.URLID, ErrInProgress)
@@ -240,6 +240,9 @@ func (m *Manager) detach(ctx context.Context) (context.Context, context.CancelFu
 type Started struct {
 	routes.Route
 	Existing bool
+	// Took is how long the start took (0 for an Existing session): audit
+	// it with audit.Took, so that the session history keeps it.
+	Took time.Duration
 }
 
 // Start starts the application of mappingID for user and returns the
@@ -251,10 +254,10 @@ type Started struct {
 // away still finds the session listed); on any failure or timeout, nothing
 // of the attempt remains.
 func (m *Manager) Start(ctx context.Context, user, mappingID string, conf map[string]string) (Started, error) {
-	if !m.ops.begin() {
+	if !m.ops.Begin() {
 		return Started{}, fmt.Errorf("starting %s: %w", mappingID, ErrShuttingDown)
 	}
-	defer m.ops.end()
+	defer m.ops.End()
 	key := sessionKey(user, mappingID)
 	if !m.acquire(key) {
 		return Started{}, fmt.Errorf("starting %s: %w", mappingID, ErrInProgress)
@@ -279,10 +282,11 @@ func (m *Manager) Start(ctx context.Context, user, mappingID string, conf map[st
 		m.opts.Log.Warn().Err(err).Str("user", user).Str("mapping_id", mappingID).Msg("session start failed")
 		return Started{}, fmt.Errorf("starting %s: %w", mappingID, err)
 	}
-	m.publish(Event{Kind: EventStarted, User: user, MappingID: mappingID, URLID: r.URLID, Took: m.opts.Now().Sub(began)})
+	took := m.opts.Now().Sub(began)
+	m.publish(Event{Kind: EventStarted, User: user, MappingID: mappingID, URLID: r.URLID, Took: took})
 	m.opts.Log.Info().Str("user", user).Str("mapping_id", mappingID).Str("url_id", r.URLID).
-		Str("image", r.Image).Dur("took_ms", m.opts.Now().Sub(began)).Msg("session started")
-	return Started{Route: r}, nil
+		Str("image", r.Image).Dur("took_ms", took).Msg("session started")
+	return Started{Route: r, Took: took}, nil
 }
 
 // start starts a session, or returns the one of the grant that runs

@@ -257,9 +257,9 @@ func (m *Manager) Gone(ctx context.Context, r routes.Route) bool {
 	if _, ok := m.routes.DeleteIf(r.URLID, r.ContainerID); ok {
 		m.publish(Event{Kind: EventStopped, User: r.User, MappingID: r.MappingID, URLID: r.URLID, Message: "the application stopped"})
 		m.opts.Log.Info().Str("user", r.User).Str("url_id", r.URLID).Msg("dropped the route of a session that stopped answering")
-		if m.ops.begin() {
+		if m.ops.Begin() {
 			go func() {
-				defer m.ops.end()
+				defer m.ops.End()
 				ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 				defer cancel()
 				_ = m.rt.Remove(ctx, r.ContainerID)

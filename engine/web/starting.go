@@ -88,11 +88,11 @@ func (h *Handler) Observe(e session.Event) {
 }
 
 // startBackground runs a start that outlives the request that asked for it
-// (it is bounded by the session manager's start timeout).
+// (the portal service runs it, bounded by the session manager's start
+// timeout); a refused one (the appliance is shutting down) fails at once.
 func (h *Handler) startBackground(ctx context.Context, user, mappingID string, conf map[string]string) {
 	key := startKey(user, mappingID)
-	go func() {
-		r, err := h.d.Portal.Start(context.WithoutCancel(ctx), user, mappingID, conf)
+	done := func(r session.Started, err error) {
 		now := h.d.Now()
 		h.starts.update(key, func(st *startState) {
 			st.ended = now
@@ -107,7 +107,10 @@ func (h *Handler) startBackground(ctx context.Context, user, mappingID string, c
 				st.Steps = append(st.Steps, session.StepReady)
 			}
 		})
-	}()
+	}
+	if err := h.d.Portal.StartInBackground(ctx, user, mappingID, conf, done); err != nil {
+		done(session.Started{}, err)
+	}
 }
 
 // startingPage shows a start's progress; with ?format=json, its state for

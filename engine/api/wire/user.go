@@ -182,6 +182,20 @@ type AdminStats struct {
 	Applications    int    `json:"applications"`
 	RunningSessions int    `json:"running_sessions"`
 	SignedInUsers   int    `json:"signed_in_users"`
+	// The session starts (successful, failed) of the last 24 hours.
+	Starts24h   int `json:"starts_24h"`
+	Failures24h int `json:"failures_24h"`
+	// PerApplication counts the running sessions per image.
+	PerApplication map[string]int `json:"per_application"`
+	// Docker is "ok" or what is wrong with the Docker Engine.
+	Docker string `json:"docker"`
+	// Disk use of the data directory and the homes in bytes, -1 unknown.
+	DataBytes  int64 `json:"data_bytes"`
+	HomesBytes int64 `json:"homes_bytes"`
+	// Running sessions over the last 24 hours, one sample per 10 minutes.
+	Running []RunningSample `json:"running"`
+	// StartTimes are the starts per hour over the last 24 hours.
+	StartTimes []StartTimes `json:"start_times"`
 }
 
 // ImageInfo is a local Docker image (GET /api/v1/admin/images).
@@ -196,6 +210,10 @@ type ImageInfo struct {
 	// Registered is true when it is an application in the accounting.
 	Registered bool  `json:"registered"`
 	Size       int64 `json:"size"` // bytes
+	// Created is when the image was built.
+	Created time.Time `json:"created"`
+	// InUse is true when a running session uses it.
+	InUse bool `json:"in_use"`
 }
 
 // ImportedImage is one image of an imported tarball.
