@@ -89,6 +89,16 @@ func toolbarFlow(t *testing.T, s *appliancetest.Server, portal, first, second, m
 		sessionCertificate(t, s, two.URLID)
 	}
 
+	// Somebody else's session page, one that never was and a bad id get
+	// the same 404, naming nothing.
+	bob := s.Login("bob", "password-bob")
+	for _, id := range []string{two.URLID, strings.Repeat("0", 32), "not-an-id"} {
+		resp := bob.Do("GET", "/sessions/"+id, nil, http.Header{"Accept": {"text/html"}})
+		if body := appliancetest.ReadBody(resp); resp.StatusCode != http.StatusNotFound || strings.Contains(body, "Test app") || strings.Contains(body, two.URLPath) {
+			t.Errorf("bob's view of /sessions/%s: %d\n%s", id, resp.StatusCode, body)
+		}
+	}
+
 	// Alice opens it from the portal.
 	actx := newChromium(t, s)
 	failures := watchFailures(actx)
