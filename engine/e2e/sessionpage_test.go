@@ -111,6 +111,20 @@ func toolbarFlow(t *testing.T, s *appliancetest.Server, portal, first, second, m
 	waitState(t, actx, "loaded")
 	if first == images.Desktop {
 		frameShowsDesktop(t, actx, failures)
+		if src := get(t, actx, chromedp.AttributeValue(chromedp.CSS(`#session-frame`), "src")).Value; src != one.URLPath {
+			t.Errorf("the desktop's frame opens %q", src)
+		}
+		// The display choice reloads the frame with noVNC's setting.
+		step(t, actx, "scaling the desktop", chromedp.SetValue(chromedp.CSS(`#resize`), "scale"))
+		get(t, actx, chromedp.Evaluate[bool](`document.getElementById("resize").dispatchEvent(new Event("change"))`))
+		if src := get(t, actx, chromedp.AttributeValue(chromedp.CSS(`#session-frame`), "src")).Value; src != one.URLPath+"?resize=scale" {
+			t.Errorf("scaled, the desktop's frame opens %q", src)
+		}
+		waitState(t, actx, "loaded")
+		frameShowsDesktop(t, actx, failures)
+		step(t, actx, "opening the clipboard's help", chromedp.Click(chromedp.CSS(`#toolbar [commandfor=clipboard]`)), chromedp.WaitVisible(`dialog#clipboard`))
+		screenshot(t, actx, "toolbar-clipboard")
+		step(t, actx, "closing it", chromedp.KeyEvent("\x1b"), chromedp.WaitNotVisible(`dialog#clipboard`))
 	} else {
 		body := waitFrameText(t, actx, `"path":"`+one.URLPath+`"`)
 		if !strings.Contains(body, `"X-Remote-User":["alice"]`) {
