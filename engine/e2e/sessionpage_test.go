@@ -154,7 +154,7 @@ func toolbarFlow(t *testing.T, s *appliancetest.Server, portal, first, second, m
 		t.Error("the copy button said nothing")
 	}
 	screenshot(t, actx, "toolbar-share-"+mode)
-	step(t, actx, "closing the share dialog", chromedp.KeyEvent("\x1b"), chromedp.WaitNotVisible(dialog))
+	step(t, actx, "closing the share dialog", chromedp.Click(chromedp.CSS(dialog+` form.close button`)), chromedp.WaitNotVisible(dialog))
 
 	// A tablet's width.
 	step(t, actx, "narrowing the window", chromedp.EmulateViewport(768, 1024))
