@@ -13,6 +13,9 @@ FUZZTIME    ?= 30s
 # configurable-http-proxy, the original's proxy, which make bench (and its
 # smoke run in make test) measures against; pinned by its package-lock.json.
 CHP         := engine/bench/chp/node_modules/.bin/configurable-http-proxy
+# axe-core, the accessibility checker the browser tests run on every page;
+# pinned by its package-lock.json.
+AXE         := engine/e2e/axe/node_modules/axe-core/axe.min.js
 
 .DEFAULT_GOAL := help
 .PHONY: help build run test testdeps bench check fuzz docker images clean
@@ -51,13 +54,19 @@ TEST_DEBS := chromium
 test: docker images testdeps ## run every test suite, against a real Docker Engine and a real Chromium
 	$(GO) test -race -count=1 ./...
 
-testdeps: $(CHP) ## install what the tests need besides Docker (Chromium, configurable-http-proxy) when missing
+testdeps: $(CHP) $(AXE) ## install what the tests need besides Docker (Chromium, configurable-http-proxy, axe-core) when missing
 	@installer/ensure-debs $(TEST_DEBS)
 
 $(CHP): engine/bench/chp/package-lock.json
 	@command -v npm >/dev/null || { echo "make: npm (Node.js 20 or newer) is needed for configurable-http-proxy"; exit 1; }
 	@echo "make: installing configurable-http-proxy into engine/bench/chp with npm ci"
 	npm ci --prefix engine/bench/chp --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(AXE): engine/e2e/axe/package-lock.json
+	@command -v npm >/dev/null || { echo "make: npm (Node.js 20 or newer) is needed for axe-core"; exit 1; }
+	@echo "make: installing axe-core into engine/e2e/axe with npm ci"
+	npm ci --prefix engine/e2e/axe --no-audit --no-fund --loglevel=error
 	@touch $@
 
 bench: docker images testdeps ## measure the appliance against direct access and configurable-http-proxy (about 12 minutes; raw results in bench-results.json)

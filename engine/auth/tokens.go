@@ -94,20 +94,29 @@ func NewTokens(ctx context.Context, store TokenStore, now func() time.Time) (*To
 	return t, nil
 }
 
+// ErrBadToken marks a request for a token that breaks a rule of its name
+// or expiry; the error's text names the rule.
+var ErrBadToken = errors.New("bad token request")
+
+type badToken string
+
+func (e badToken) Error() string        { return string(e) }
+func (e badToken) Is(target error) bool { return target == ErrBadToken }
+
 // Create makes a token for user and returns its secret, once.
 func (t *Tokens) Create(ctx context.Context, user, name string, expires *time.Time) (string, Token, error) {
 	name = strings.TrimSpace(name)
 	switch {
 	case name == "":
-		return "", Token{}, fmt.Errorf("a token needs a name (where it is used, e.g. \"laptop\")")
+		return "", Token{}, badToken("a token needs a name (where it is used, e.g. \"laptop\")")
 	case len(name) > MaxTokenName:
-		return "", Token{}, fmt.Errorf("the token name is longer than %d bytes", MaxTokenName)
+		return "", Token{}, badToken(fmt.Sprintf("the token name is longer than %d bytes", MaxTokenName))
 	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
-		return "", Token{}, fmt.Errorf("the token name contains a control character")
+		return "", Token{}, badToken("the token name contains a control character")
 	}
 	now := t.now()
 	if expires != nil && !expires.After(now) {
-		return "", Token{}, fmt.Errorf("the expiry %s is in the past", expires.Format(time.RFC3339))
+		return "", Token{}, badToken(fmt.Sprintf("the expiry %s is in the past", expires.Format(time.RFC3339)))
 	}
 	secret := TokenPrefix + randomToken()
 	id := make([]byte, 8)

@@ -351,7 +351,7 @@ var panelColour = color.RGBA{0x1b, 0x24, 0x30, 0xff}
 // desktopPanel waits for the desktop's panel in screenshots: along the
 // bottom of noVNC's canvas, the second row from the bottom is mostly the
 // panel's colour, where a bare X server shows black. The last screenshot
-// is kept in $SIMPHONY_REMOTE_SCREENSHOTS (desktop.png) when set.
+// is kept in $SIMPHONY_TEST_SCREENSHOTS (desktop.png) when set.
 func desktopPanel(t *testing.T, ctx context.Context) {
 	t.Helper()
 	var shot []byte
@@ -370,7 +370,7 @@ func desktopPanel(t *testing.T, ctx context.Context) {
 		}
 		step(t, ctx, "waiting for the desktop's panel", chromedp.Sleep(500*time.Millisecond))
 	}
-	if dir := os.Getenv("SIMPHONY_REMOTE_SCREENSHOTS"); dir != "" {
+	if dir := os.Getenv("SIMPHONY_TEST_SCREENSHOTS"); dir != "" {
 		_ = os.WriteFile(filepath.Join(dir, "desktop.png"), shot, 0o644)
 	}
 	if err != nil || share < 0.5 {

@@ -11,12 +11,12 @@ import (
 )
 
 // screenshot saves the whole page as a PNG, the test's artifact: in
-// $SIMPHONY_REMOTE_SCREENSHOTS when set (as NAME.png), else in the test's
+// $SIMPHONY_TEST_SCREENSHOTS when set (as NAME.png), else in the test's
 // temporary directory; the log says where. It returns the PNG.
 func screenshot(t *testing.T, ctx context.Context, name string) []byte {
 	t.Helper()
 	shot := get(t, ctx, chromedp.FullScreenshot(100))
-	dir := os.Getenv("SIMPHONY_REMOTE_SCREENSHOTS")
+	dir := os.Getenv("SIMPHONY_TEST_SCREENSHOTS")
 	if dir == "" {
 		dir = t.TempDir()
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -137,6 +138,32 @@ func TestFilesContainer(t *testing.T) {
 	fi, _ := os.Stat(up)
 	if st := fi.Sys().(*syscall.Stat_t); st.Uid != 1000 || st.Gid != 1000 {
 		t.Errorf("uploaded file owned by %d:%d, want 1000:1000", st.Uid, st.Gid)
+	}
+
+	// Rename and delete, as the app's forms send them: a taken name is
+	// refused, and the file goes.
+	for _, step := range []struct {
+		op     string
+		form   url.Values
+		status int
+	}{
+		{"rename", url.Values{"name": {"uploaded.txt"}, "to": {"hello.txt"}}, http.StatusConflict},
+		{"rename", url.Values{"name": {"uploaded.txt"}, "to": {"renamed.txt"}}, http.StatusSeeOther},
+		{"delete", url.Values{"name": {"renamed.txt"}}, http.StatusSeeOther},
+	} {
+		resp, err := noRedirect.PostForm("http://"+s.Addr+s.Base+"?op="+step.op, step.form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != step.status {
+			t.Errorf("%s %v: status %d, want %d", step.op, step.form, resp.StatusCode, step.status)
+		}
+	}
+	for name, want := range map[string]bool{"hello.txt": true, "uploaded.txt": false, "renamed.txt": false} {
+		if _, err := os.Lstat(filepath.Join(dir, name)); (err == nil) != want {
+			t.Errorf("%s exists: %v, want %v", name, err == nil, want)
+		}
 	}
 }
 

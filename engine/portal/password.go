@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/simphony/simphony-remote/engine/accounting"
 	"github.com/simphony/simphony-remote/engine/audit"
 	"github.com/simphony/simphony-remote/engine/auth"
 )
@@ -22,8 +21,8 @@ import (
 func (s *Service) ChangePassword(ctx context.Context, user, oldPassword, newPassword string, keepLogin string) (err error) {
 	ctx = as(ctx, user)
 	defer func() { s.d.Audit.Record(ctx, audit.PasswordChange, user, "", err) }()
-	if accounting.ReadOnly(s.d.Accounts) {
-		return fmt.Errorf("changing the password of %s: %w: the accounting backend is a CSV file", user, accounting.ErrReadOnly)
+	if err := s.PasswordChangeable(); err != nil {
+		return fmt.Errorf("changing the password of %s: %w", user, err)
 	}
 	// The new password's rule first: a mistyped new one costs no attempt.
 	if err := auth.CheckNewPassword(newPassword); err != nil {

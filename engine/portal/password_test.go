@@ -140,6 +140,10 @@ func TestChangePasswordReadOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	wantErr(t, "asking whether passwords can change in a CSV file", svc.PasswordChangeable(), accounting.ErrReadOnly)
+	if err := e.svc.PasswordChangeable(); err != nil {
+		t.Errorf("asking whether passwords can change in bbolt: %v", err)
+	}
 	err = svc.ChangePassword(as(t, "alice"), "alice", password, newPassword, "")
 	wantErr(t, "changing a password in a CSV file", err, accounting.ErrReadOnly)
 	if _, ok := e.logins.ResolveHash(l.IDHash); !ok {

@@ -2,6 +2,7 @@ package portal
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
@@ -14,12 +15,15 @@ func (s *Service) Tokens(user string) []auth.Token { return s.d.Tokens.List(user
 
 // CreateToken makes an API token for user, named name, valid until
 // expires (nil: until deleted); its secret is returned only here. A bad
-// name or expiry is an *accounting.InvalidError.
+// name or expiry is an *accounting.InvalidError; a failure to store it is
+// not.
 func (s *Service) CreateToken(ctx context.Context, user, name string, expires *time.Time) (string, auth.Token, error) {
 	ctx = as(ctx, user)
 	secret, t, err := s.d.Tokens.Create(ctx, user, name, expires)
 	if err != nil {
-		err = &accounting.InvalidError{What: "token", Value: name, Rule: err.Error()}
+		if errors.Is(err, auth.ErrBadToken) {
+			err = &accounting.InvalidError{What: "token", Value: name, Rule: err.Error()}
+		}
 		s.d.Audit.Record(ctx, audit.TokenCreate, "", "name "+name, err)
 		return "", auth.Token{}, err
 	}

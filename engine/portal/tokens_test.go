@@ -48,3 +48,16 @@ func TestTokens(t *testing.T) {
 		t.Error("a deleted token still works")
 	}
 }
+
+// A token that cannot be stored is the store's failure (a 500 with no
+// detail), not a bad name the user should change.
+func TestCreateTokenStoreFailure(t *testing.T) {
+	e := newEnv(t)
+	if err := e.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := e.svc.CreateToken(as(t, "alice"), "alice", "laptop", nil)
+	if err == nil || errors.Is(err, accounting.ErrInvalid) {
+		t.Errorf("CreateToken on a closed store = %v, want a failure that is not ErrInvalid", err)
+	}
+}

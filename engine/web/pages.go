@@ -42,6 +42,8 @@ type page struct {
 	Session *sessionView
 	// error
 	Heading, Message, Ref string
+	// account
+	Account *accountView
 }
 
 func (h *Handler) pageFor(id auth.Identity, title string) page {

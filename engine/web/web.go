@@ -73,7 +73,7 @@ func New(d Deps) (*Handler, error) {
 		d.Now = time.Now
 	}
 	h := &Handler{d: d, mux: http.NewServeMux(), pages: map[string]*template.Template{}, starts: starts{m: map[string]*startState{}}}
-	for _, name := range []string{"login", "logout", "portal", "error", "starting", "session"} {
+	for _, name := range []string{"login", "logout", "portal", "error", "starting", "account", "session"} {
 		files := []string{"templates/layout.html", "templates/sharedialog.html", "templates/" + name + ".html"}
 		if name == "session" {
 			files = files[1:] // a page of its own: the toolbar over the frame
@@ -100,6 +100,10 @@ func New(d Deps) (*Handler, error) {
 	h.mux.HandleFunc("POST /stop", h.stop)
 	h.mux.HandleFunc("POST /share", h.share)
 	h.mux.HandleFunc("POST /unshare", h.unshare)
+	h.mux.HandleFunc("GET /account", h.accountPage)
+	h.mux.HandleFunc("POST /account/password", h.changePassword)
+	h.mux.HandleFunc("POST /account/tokens", h.createToken)
+	h.mux.HandleFunc("POST /account/tokens/delete", h.deleteToken)
 	h.mux.HandleFunc("GET /ca.crt", h.caCert)
 	h.mux.HandleFunc("GET /healthz", h.healthz)
 	h.mux.HandleFunc("GET /readyz", h.readyz)

@@ -60,7 +60,7 @@ func (s *fileServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.serve(w, r, rel); err != nil {
-		renderError(w, s.base, err)
+		renderError(w, s.base, s.portalHref(r), err)
 	}
 }
 
@@ -79,23 +79,31 @@ func (s *fileServer) serve(w http.ResponseWriter, r *http.Request, rel string) e
 		case rel != "":
 			return &pageError{http.StatusNotFound, "No workspace is mounted, so there is no " + rel + "."}
 		}
-		return renderPage(w, http.StatusOK, listing{Title: "Files", NoWorkspace: true})
+		return renderPage(w, http.StatusOK, listing{Title: "Files", NoWorkspace: true, Portal: s.portalHref(r)})
 	}
+	op := r.URL.Query().Get("op")
 	if r.Method == http.MethodPost {
 		if !isDir {
-			return &pageError{http.StatusBadRequest, "Files are uploaded and folders created in a folder: the address must end with '/'."}
+			return &pageError{http.StatusBadRequest, "Files are uploaded, renamed and deleted, and folders created, in a folder: the address must end with '/'."}
 		}
-		switch op := r.URL.Query().Get("op"); op {
+		switch op {
 		case "upload":
 			return s.upload(w, r, rel, name)
 		case "mkdir":
 			return s.mkdir(w, r, rel, name)
+		case "rename":
+			return s.rename(w, r, rel, name)
+		case "delete":
+			return s.remove(w, r, rel, name)
 		default:
-			return &pageError{http.StatusBadRequest, "Unknown operation " + strings.TrimSpace(op) + ": use op=upload or op=mkdir."}
+			return &pageError{http.StatusBadRequest, "Unknown operation " + strings.TrimSpace(op) + ": use op=upload, op=mkdir, op=rename or op=delete."}
 		}
 	}
+	if isDir && (op == "rename" || op == "delete") {
+		return s.askAction(w, r, rel, name, op)
+	}
 	if isDir {
-		return s.list(w, rel, name)
+		return s.list(w, r, rel, name)
 	}
 	return s.download(w, r, rel, name)
 }
@@ -148,7 +156,7 @@ type entry struct {
 	Dir, Broken                bool
 }
 
-func (s *fileServer) list(w http.ResponseWriter, rel, name string) error {
+func (s *fileServer) list(w http.ResponseWriter, r *http.Request, rel, name string) error {
 	f, err := s.root.Open(name)
 	if err != nil {
 		return openError(s.displayPath(rel), err)
@@ -178,7 +186,7 @@ func (s *fileServer) list(w http.ResponseWriter, rel, name string) error {
 		}
 		return strings.ToLower(entries[i].Name) < strings.ToLower(entries[j].Name)
 	})
-	page := listing{Title: s.displayPath(rel), Crumbs: s.crumbs(rel), Entries: entries, Action: s.href(rel), MaxUpload: humanSize(s.maxUpload)}
+	page := listing{Title: s.displayPath(rel), Crumbs: s.crumbs(rel), Entries: entries, Action: s.href(rel), MaxUpload: humanSize(s.maxUpload), Portal: s.portalHref(r)}
 	if rel != "" {
 		page.Parent = s.href(parentOf(rel))
 	}
@@ -236,6 +244,18 @@ func (s *fileServer) download(w http.ResponseWriter, r *http.Request, rel, name 
 // href is the escaped absolute URL of rel.
 func (s *fileServer) href(rel string) string {
 	return s.base + (&url.URL{Path: rel}).EscapedPath()
+}
+
+// portalHref is the address of the appliance's portal, for a link back
+// there: on a session's own origin ({url_id}.{host}) the portal is on
+// {host}, over HTTPS as every session origin; else (path mode) the
+// application shares the portal's origin, and it is "/".
+func (s *fileServer) portalHref(r *http.Request) string {
+	id := path.Base(strings.TrimSuffix(s.base, "/"))
+	if label, host, ok := strings.Cut(r.Host, "."); ok && host != "" && strings.EqualFold(label, id) {
+		return "https://" + host + "/"
+	}
+	return "/"
 }
 
 // crumbs are the links from the workspace down to rel.

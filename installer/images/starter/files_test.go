@@ -152,6 +152,9 @@ func TestTraversal(t *testing.T) {
 		{"symlink to /etc/passwd", "GET", testBase + "passwd-link", 403},
 		{"upload through a symlink", "POST", testBase + "etc-link/?op=upload", 403},
 		{"mkdir through a symlink", "POST", testBase + "etc-link/?op=mkdir", 403},
+		{"rename through a symlink", "POST", testBase + "etc-link/?op=rename", 403},
+		{"delete through a symlink", "POST", testBase + "etc-link/?op=delete", 403},
+		{"rename form through a symlink", "GET", testBase + "etc-link/?op=rename&name=passwd", 403},
 		{"symlink inside the workspace", "GET", testBase + "inner-link/b.txt", 200},
 	}
 	for _, tt := range tests {
@@ -162,7 +165,7 @@ func TestTraversal(t *testing.T) {
 				if strings.Contains(tt.path, "upload") {
 					body, ct = form(t, [2]string{"simphony-escape", "x"})
 				} else {
-					body, ct = bytes.NewBufferString("name=simphony-escape"), "application/x-www-form-urlencoded"
+					body, ct = bytes.NewBufferString("name=passwd&to=simphony-escape"), "application/x-www-form-urlencoded"
 				}
 			}
 			w := do(s, tt.method, tt.path, body, ct)

@@ -26,6 +26,7 @@ type listing struct {
 	Action      string // this folder's URL, where forms post
 	MaxUpload   string
 	NoWorkspace bool
+	Portal      string // the appliance's portal (portalHref)
 }
 
 // errorPage is what an error page shows.
@@ -34,12 +35,14 @@ type errorPage struct {
 	Text    string
 	Message string
 	Back    string
+	Portal  string
+	Crumbs  []crumb // none: the bar says "Files"
 }
 
 // renderError answers with err as a page: its own status for a pageError,
 // else 500 (and the error goes to the log only).
-func renderError(w http.ResponseWriter, base string, err error) {
-	page := errorPage{Status: http.StatusInternalServerError, Message: "Something went wrong on the server; the details are in the application's log.", Back: base}
+func renderError(w http.ResponseWriter, base, portal string, err error) {
+	page := errorPage{Status: http.StatusInternalServerError, Message: "Something went wrong on the server; the details are in the application's log.", Back: base, Portal: portal}
 	var pe *pageError
 	if errors.As(err, &pe) {
 		page.Status, page.Message = pe.status, pe.msg
@@ -55,8 +58,11 @@ func renderError(w http.ResponseWriter, base string, err error) {
 // renderPage executes the template for data into w with status.
 func renderPage(w http.ResponseWriter, status int, data any) error {
 	name := "listing"
-	if _, ok := data.(errorPage); ok {
+	switch data.(type) {
+	case errorPage:
 		name = "error"
+	case actionPage:
+		name = "action"
 	}
 	var buf bytes.Buffer
 	if err := pages.ExecuteTemplate(&buf, name, data); err != nil {
@@ -79,44 +85,77 @@ var pages = template.Must(template.New("pages").Parse(`
 <title>{{.}}</title>
 <style>
 body{font:15px/1.4 system-ui,sans-serif;margin:0;color:#222;background:#f6f7f9}
-header{background:#2b4a6f;color:#fff;padding:.7em 1.2em;font-size:1.1em}
+header{background:#2b4a6f;color:#fff;padding:.7em 1.2em;font-size:1.1em;display:flex;flex-wrap:wrap;gap:.5em 1.5em;justify-content:space-between;align-items:center}
 header a{color:#fff}
+header .portal{font-size:.9em;text-decoration:underline}
 main{max-width:60em;margin:1em auto;padding:0 1em}
+h1{font-size:1.2em;margin:.2em 0 .8em;word-break:break-all}
 table{width:100%;border-collapse:collapse;background:#fff;box-shadow:0 1px 2px #0002}
-th,td{text-align:left;padding:.4em .7em;border-bottom:1px solid #e4e6ea}
+th,td{text-align:left;padding:.45em .7em;border-bottom:1px solid #e4e6ea;vertical-align:top}
 th{background:#eef0f3;font-weight:600}
-td.n{text-align:right;white-space:nowrap;color:#555}
-a{color:#1d5fa8;text-decoration:none}a:hover{text-decoration:underline}
-.dir a{font-weight:600}
-form{display:inline-block;margin:1em 1.5em 0 0;padding:.7em;background:#fff;box-shadow:0 1px 2px #0002}
+td.name{word-break:break-all}
+th.n,td.n{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
+td.n{color:#555}
+th.act,td.act{white-space:nowrap;width:1%}
+td.act a+a{margin-left:1em}
+a{color:#1d5fa8;text-decoration:none}a:hover,a:focus{text-decoration:underline}
+.dir td.name a{font-weight:600}
+form{display:inline-block;vertical-align:top;margin:1em 1.5em 0 0;padding:.7em;background:#fff;box-shadow:0 1px 2px #0002}
+label{display:block;margin-bottom:.4em}
+label input{display:block;margin-top:.2em}
+input[type=text]{min-width:16em;font:inherit;padding:.2em .3em}
+button{font:inherit;padding:.3em .9em}
+button.danger{background:#a4282c;color:#fff;border:1px solid #a4282c;border-radius:3px}
+form a{margin-left:1em}
 .msg{padding:1em;background:#fff;border-left:4px solid #c0392b;box-shadow:0 1px 2px #0002}
-.note{color:#666;font-size:.9em}
+.note{color:#595959;font-size:.9em}
+.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 </style></head><body>{{end}}
 
+{{define "bar"}}<header><nav aria-label="Folders">{{if .Crumbs}}{{range $i, $c := .Crumbs}}{{if $i}} / {{end}}<a href="{{$c.Href}}">{{$c.Name}}</a>{{end}}{{else}}Files{{end}}</nav>
+{{if .Portal}}<a class="portal" href="{{.Portal}}">Back to your applications</a>{{end}}</header>{{end}}
+
 {{define "listing"}}{{template "head" .Title}}
-<header>{{if .NoWorkspace}}Files{{else}}{{range $i, $c := .Crumbs}}{{if $i}} / {{end}}<a href="{{$c.Href}}">{{$c.Name}}</a>{{end}}{{end}}</header>
+{{template "bar" .}}
 <main>
 {{if .NoWorkspace}}
 <p class="msg">No workspace is mounted: this application's policy gives you no home directory,
 so there are no files to show and nowhere to store any.</p>
 {{else}}
+<h1>{{.Title}}</h1>
 <table>
-<tr><th>Name</th><th>Size</th><th>Modified (UTC)</th></tr>
-{{if .Parent}}<tr class="dir"><td><a href="{{.Parent}}">..</a> <span class="note">(up)</span></td><td></td><td></td></tr>{{end}}
-{{range .Entries}}<tr{{if .Dir}} class="dir"{{end}}><td>{{if .Broken}}{{.Name}} <span class="note">(link to nothing, or outside the workspace)</span>{{else}}<a href="{{.Href}}">{{.Name}}{{if .Dir}}/{{end}}</a>{{end}}</td><td class="n">{{.Size}}</td><td class="n">{{.Modified}}</td></tr>
-{{else}}<tr><td colspan="3" class="note">This folder is empty.</td></tr>
-{{end}}</table>
+<thead><tr><th scope="col">Name</th><th scope="col" class="n">Size</th><th scope="col" class="n">Modified (UTC)</th><th scope="col" class="act">Actions</th></tr></thead>
+<tbody>
+{{if .Parent}}<tr class="dir"><td class="name"><a href="{{.Parent}}">..</a> <span class="note">(up)</span></td><td></td><td></td><td></td></tr>{{end}}
+{{range .Entries}}<tr{{if .Dir}} class="dir"{{end}}><td class="name">{{if .Broken}}{{.Name}} <span class="note">(link to nothing, or outside the workspace)</span>{{else}}<a href="{{.Href}}">{{.Name}}{{if .Dir}}/{{end}}</a>{{end}}</td><td class="n">{{if .Dir}}folder{{else}}{{.Size}}{{end}}</td><td class="n">{{.Modified}}</td><td class="act"><a href="{{$.Action}}?op=rename&amp;name={{.Name}}">Rename<span class="sr"> {{.Name}}</span></a><a href="{{$.Action}}?op=delete&amp;name={{.Name}}">Delete<span class="sr"> {{.Name}}</span></a></td></tr>
+{{else}}<tr><td colspan="4" class="note">This folder is empty.</td></tr>
+{{end}}</tbody></table>
 <form method="post" action="{{.Action}}?op=upload" enctype="multipart/form-data">
-<input type="file" name="file" multiple required> <button>Upload</button>
+<label>Upload files <input type="file" name="file" multiple required></label> <button>Upload</button>
 <div class="note">at most {{.MaxUpload}}; existing files are never replaced</div></form>
 <form method="post" action="{{.Action}}?op=mkdir">
-<input type="text" name="name" placeholder="folder name" required> <button>Create folder</button></form>
+<label>New folder <input type="text" name="name" required></label> <button>Create folder</button></form>
 {{end}}
 </main></body></html>
 {{end}}
 
+{{define "action"}}{{template "head" .Title}}
+{{template "bar" .}}
+<main><h1>{{.Title}}</h1>
+{{if eq .Op "rename"}}<form method="post" action="{{.Action}}?op=rename">
+<input type="hidden" name="name" value="{{.Name}}">
+<label>New name <input type="text" name="to" value="{{.Name}}" required autofocus></label>
+<p class="note">Not empty, not "." or "..", no '/'; a name in use is not replaced.</p>
+<button>Rename</button><a href="{{.Action}}">Cancel</a></form>
+{{else}}<form method="post" action="{{.Action}}?op=delete">
+<input type="hidden" name="name" value="{{.Name}}">
+<p>Delete the {{if .Dir}}folder{{else}}file{{end}} <strong>{{.Name}}</strong>? This cannot be undone.{{if .Dir}} Only an empty folder can be deleted.{{end}}</p>
+<button class="danger">Delete</button><a href="{{.Action}}">Cancel</a></form>
+{{end}}</main></body></html>
+{{end}}
+
 {{define "error"}}{{template "head" .Text}}
-<header>Files</header>
+{{template "bar" .}}
 <main><p class="msg"><strong>{{.Status}} {{.Text}}.</strong> {{.Message}}</p>
 {{if .Back}}<p><a href="{{.Back}}">Back to the workspace</a></p>{{end}}</main></body></html>
 {{end}}

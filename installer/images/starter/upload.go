@@ -163,9 +163,8 @@ func (s *fileServer) mkdir(w http.ResponseWriter, r *http.Request, rel, dir stri
 	if err := s.checkDir(rel, dir); err != nil {
 		return err
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		return &pageError{http.StatusBadRequest, "The form could not be read."}
+	if err := smallForm(w, r); err != nil {
+		return err
 	}
 	name := r.PostForm.Get("name")
 	if err := checkName(name); err != nil {

@@ -69,7 +69,7 @@ func TestUpload(t *testing.T) {
 			nil, []string{"nope/e.txt"}},
 		{"to a file path", testBase + "a.txt?op=upload", [][2]string{{"f.txt", "f"}}, 1 << 20, 400, "must end with",
 			nil, []string{"f.txt"}},
-		{"unknown operation", testBase + "?op=delete", [][2]string{{"g.txt", "g"}}, 1 << 20, 400, "Unknown operation",
+		{"unknown operation", testBase + "?op=chmod", [][2]string{{"g.txt", "g"}}, 1 << 20, 400, "Unknown operation",
 			nil, []string{"g.txt"}},
 	}
 	for _, tt := range tests {
