@@ -137,6 +137,7 @@ func toolbarFlow(t *testing.T, s *appliancetest.Server, portal, first, second, m
 		}
 	}
 	screenshot(t, actx, "toolbar-owner-"+mode)
+	axeCheck(t, actx, "session ("+mode+")")
 
 	// The share dialog opens from the keyboard, completes the names alice
 	// shared with before, and gives the link to send.
@@ -154,6 +155,7 @@ func toolbarFlow(t *testing.T, s *appliancetest.Server, portal, first, second, m
 		t.Error("the copy button said nothing")
 	}
 	screenshot(t, actx, "toolbar-share-"+mode)
+	axeCheck(t, actx, "session's share dialog ("+mode+")")
 	step(t, actx, "closing the share dialog", chromedp.Click(chromedp.CSS(dialog+` form.close button`)), chromedp.WaitNotVisible(dialog))
 
 	// A tablet's width.
@@ -166,6 +168,7 @@ func toolbarFlow(t *testing.T, s *appliancetest.Server, portal, first, second, m
 	screenshot(t, actx, "portal-running-768-"+mode)
 	step(t, actx, "widening the window", chromedp.EmulateViewport(1280, 720))
 	screenshot(t, actx, "portal-running-"+mode)
+	axeCheck(t, actx, "portal with running sessions ("+mode+")")
 
 	// Bob opens it from his portal: view only.
 	bctx, cancel := chromedp.NewContext(actx, chromedp.WithNewBrowserContext())
@@ -186,6 +189,7 @@ func toolbarFlow(t *testing.T, s *appliancetest.Server, portal, first, second, m
 		frameShowsDesktop(t, bctx, failures)
 	}
 	screenshot(t, bctx, "toolbar-viewer-"+mode)
+	axeCheck(t, bctx, "viewer's session ("+mode+")")
 
 	// Stopped elsewhere (the API), both pages say so.
 	step(t, actx, "opening the session again", chromedp.Navigate(portal+"/sessions/"+one.URLID), chromedp.WaitVisible(`#session-frame`))
@@ -197,12 +201,14 @@ func toolbarFlow(t *testing.T, s *appliancetest.Server, portal, first, second, m
 		}
 	}
 	screenshot(t, actx, "toolbar-ended-"+mode)
+	axeCheck(t, actx, "ended session ("+mode+")")
 
 	// The toolbar's Stop asks first; Cancel keeps the session.
 	step(t, actx, "opening the second session", chromedp.Navigate(portal+"/sessions/"+two.URLID), chromedp.WaitVisible(`#session-frame`))
 	waitState(t, actx, "loaded")
 	step(t, actx, "asking to stop", chromedp.Click(chromedp.CSS(`#toolbar [commandfor=stop]`)), chromedp.WaitVisible(`dialog#stop`))
 	screenshot(t, actx, "toolbar-stop-confirm-"+mode)
+	axeCheck(t, actx, "session's stop confirmation ("+mode+")")
 	step(t, actx, "cancelling", chromedp.Click(chromedp.CSS(`dialog#stop button[formmethod=dialog]`)), chromedp.WaitNotVisible(`dialog#stop`))
 	alice.json("GET", "/api/v1/containers/"+two.URLID, nil, http.StatusOK, nil)
 	step(t, actx, "asking to stop again", chromedp.Click(chromedp.CSS(`#toolbar [commandfor=stop]`)), chromedp.WaitVisible(`dialog#stop`))

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
@@ -70,18 +68,10 @@ func TestPortalStartupDataWithoutScript(t *testing.T) {
 		t.Error("a startup-data field for an image that does not declare it")
 	}
 	screenshot(t, bctx, "portal-startupdata")
+	axeCheck(t, bctx, "portal with a startup-data field")
 
 	// The progress page's script cannot load.
-	step(t, bctx, "blocking the progress page's script",
-		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			if _, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{}); err != nil {
-				return err
-			}
-			_, err := cdp.Call(ctx, tg, network.SetBlockedURLs, network.SetBlockedURLsParams{
-				URLPatterns: []*network.BlockPattern{{URLPattern: "*://*:*/static/starting.js", Block: true}},
-			})
-			return err
-		}))
+	blockURLs(t, bctx, "*://*:*/static/starting.js")
 	form := `form[action="/start"]:has(input[name="mapping_id"][value="` + allowed + `"])`
 	step(t, bctx, "starting with startup data",
 		chromedp.SendKeys(chromedp.CSS(form+` input[name="startupdata"]`), "/workspace/input.csv"),
@@ -89,6 +79,7 @@ func TestPortalStartupDataWithoutScript(t *testing.T) {
 	)
 	step(t, bctx, "waiting for the progress page", chromedp.WaitVisible(`#starting`))
 	screenshot(t, bctx, "starting-without-script")
+	axeCheck(t, bctx, "progress page without its script")
 	var body string
 	for deadline := time.Now().Add(60 * time.Second); !strings.Contains(body, `"STARTUPDATA":"/workspace/input.csv"`); {
 		if time.Now().After(deadline) {
