@@ -135,7 +135,7 @@ func TestAccessibility(t *testing.T) {
 	// The portal with the session running, shared with bob.
 	for deadline := time.Now().Add(60 * time.Second); ; {
 		follow(t, ctx, "opening the portal", chromedp.Navigate(s.URL+"/"), `ul.apps`)
-		if get(t, ctx, chromedp.Evaluate[bool](`document.querySelector("li.app.running details.sharing") !== null`)) {
+		if get(t, ctx, chromedp.Evaluate[bool](`document.querySelector("li.app.running dialog.share-dialog") !== null`)) {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -148,15 +148,15 @@ func TestAccessibility(t *testing.T) {
 	const shareForm = `li.app.running form.share-form`
 	shared := func() bool {
 		follow(t, ctx, "opening the portal", chromedp.Navigate(s.URL+"/"), `ul.apps`)
-		return get(t, ctx, chromedp.Evaluate[bool](`document.querySelector("li.app.running form.share-row") !== null`))
+		return get(t, ctx, chromedp.Evaluate[bool](`document.querySelector("li.app.running .shared-count") !== null`))
 	}
 	openSharing := chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-		_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector("li.app.running details.sharing").open = true`))
+		_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector("li.app.running dialog.share-dialog").showModal(), true`))
 		return err
 	})
 	submit(t, ctx, s.URL+"/", "sharing with bob", []chromedp.Action[chromedp.Void]{
 		openSharing, chromedp.SetValue(chromedp.CSS(shareForm+` input[name="user"]`), "bob"),
-	}, shareForm+` button[type="submit"]`, `li.app.running form.share-row`, shared)
+	}, shareForm+` button[type="submit"]`, `li.app.running .shared-count`, shared)
 	screenshot(t, ctx, "a11y-portal-running")
 	axeCheck(t, ctx, "portal with a shared session")
 	submit(t, ctx, s.URL+"/", "sharing with nobody", []chromedp.Action[chromedp.Void]{

@@ -16,8 +16,10 @@ import (
 // page is the data of every template; each page uses some of it.
 type page struct {
 	Title, User string
-	// Refresh reloads the page after that many seconds, whether its script
-	// runs or not: a script that could not load must not leave it still.
+	// Refresh reloads the page after that many seconds when scripts are
+	// off. (Not when they are on: axe-core rightly counts a page that
+	// reloads itself on a timer as a barrier, WCAG 2.2.1. A script that
+	// could not load leaves the page's own reload link.)
 	Refresh       int
 	Admin         bool
 	CSRF          string

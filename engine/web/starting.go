@@ -147,7 +147,7 @@ func (h *Handler) startingPage(w http.ResponseWriter, r *http.Request) {
 	if st.State == "failed" {
 		p.Error = st.Message
 	} else {
-		p.Refresh = 3
+		p.Refresh = 2
 	}
 	h.render(w, http.StatusOK, "starting", p)
 }
