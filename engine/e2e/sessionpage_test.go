@@ -289,3 +289,34 @@ func panelRow(shot []byte, box []float64) error {
 	}
 	return fmt.Errorf("at best %.0f%% of a row has the panel's colour", best*100)
 }
+
+// portalShare shares the portal's running session with user from its
+// share dialog, and waits for sel; again (at most twice) when Chromium
+// aborted the load (see step), unless took says the aborted one took.
+func portalShare(t *testing.T, ctx context.Context, portal, user, sel string, took func() bool) {
+	t.Helper()
+	const card = `li.app.running `
+	for attempt := 0; ; attempt++ {
+		follow(t, ctx, "opening the portal", chromedp.Navigate(portal), `ul.apps`)
+		actx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := chromedp.Do(actx,
+			chromedp.Click(chromedp.CSS(card+`button[command="show-modal"]`)),
+			chromedp.WaitVisible(chromedp.CSS(card+`dialog.share-dialog`)),
+			chromedp.SetValue(chromedp.CSS(card+`form.share-form input[name="user"]`), user),
+			chromedp.Click(chromedp.CSS(card+`form.share-form button[type="submit"]`)),
+			chromedp.WaitVisible(chromedp.CSS(sel)))
+		cancel()
+		if err == nil {
+			return
+		}
+		if attempt == 2 || !onErrorPage(ctx) {
+			t.Fatalf("sharing with %s from the portal: %v", user, err)
+		}
+		if took != nil && took() {
+			t.Logf("sharing with %s: Chromium aborted the answer, but the appliance did it", user)
+			follow(t, ctx, "opening the portal", chromedp.Navigate(portal), sel)
+			return
+		}
+		t.Logf("sharing with %s: again after Chromium aborted it: %v", user, err)
+	}
+}
