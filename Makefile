@@ -51,8 +51,10 @@ run: build docker images ## build, make sure Docker runs, build the starter imag
 # What the browser tests need, installed when missing.
 TEST_DEBS := chromium
 
+# The browser suite (engine/e2e) alone takes about 10 minutes on two
+# cores, over go test's default limit per package.
 test: docker images testdeps ## run every test suite, against a real Docker Engine and a real Chromium
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 testdeps: $(CHP) $(AXE) ## install what the tests need besides Docker (Chromium, configurable-http-proxy, axe-core) when missing
 	@installer/ensure-debs $(TEST_DEBS)

@@ -176,18 +176,27 @@ func (c *diskCache) get(ctx context.Context, now time.Time, data, homes string) 
 	if !c.at.IsZero() && now.Sub(c.at) < diskTTL {
 		return c.data, c.homes
 	}
-	ctx, cancel := context.WithTimeout(ctx, diskTimeout)
+	wctx, cancel := context.WithTimeout(ctx, diskTimeout)
 	defer cancel()
-	c.data, c.homes = diskUse(ctx, data), diskUse(ctx, homes)
-	c.at = now
-	return c.data, c.homes
+	d, h := diskUse(wctx, data), diskUse(wctx, homes)
+	if ctx.Err() != nil {
+		// The caller went away mid-walk: what it measured says nothing
+		// to the next ones.
+		return d, h
+	}
+	c.data, c.homes, c.at = d, h, now
+	return d, h
 }
 
 // diskUse is the size of the files under dir, -1 when it cannot be
-// measured (in time).
+// measured (in time). dir itself may be a symbolic link (a data directory
+// on another disk); the links under it are not followed.
 func diskUse(ctx context.Context, dir string) int64 {
 	if dir == "" {
 		return -1
+	}
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
 	}
 	var n int64
 	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {

@@ -53,6 +53,19 @@ func legacyErrorOf(err error) *legacyError {
 	return nil // the API's own error, with its type
 }
 
+// legacyUnable answers an operation that failed as the original did
+// (Unable), on the status of the one classification; a server error stays
+// the API's own answer (logged under a reference, its message not shown).
+func legacyUnable(err error) error {
+	if le := legacyErrorOf(err); le != nil {
+		return le
+	}
+	if status, _ := classify(err); status != http.StatusInternalServerError {
+		return &legacyError{status: status, Type: "Unable", Message: err.Error()}
+	}
+	return err
+}
+
 // legacyHandler is a legacy endpoint.
 type legacyHandler func(w http.ResponseWriter, r *http.Request, id auth.Identity) error
 
@@ -282,7 +295,7 @@ func (u *userAPI) legacyStart(w http.ResponseWriter, r *http.Request, id auth.Id
 	case errors.Is(err, session.ErrInvalid), errors.Is(err, accounting.ErrInvalid):
 		return &legacyError{status: http.StatusBadRequest, Type: "BadRepresentation", Message: "invalid configurables: " + err.Error()}
 	case err != nil:
-		return &legacyError{status: http.StatusInternalServerError, Type: "Unable", Message: err.Error()}
+		return legacyUnable(err)
 	}
 	w.Header().Set("Location", fmt.Sprintf("/user/%s/api/v1/containers/%s/", id.User, rt.URLID))
 	w.WriteHeader(http.StatusCreated)
@@ -308,7 +321,7 @@ func legacyStopped(w http.ResponseWriter, err error) error {
 	case errors.Is(err, session.ErrNotFound), errors.Is(err, accounting.ErrNotFound):
 		return legacyNotFound
 	case err != nil:
-		return &legacyError{status: http.StatusInternalServerError, Type: "Unable", Message: err.Error()}
+		return legacyUnable(err)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -36,7 +36,7 @@ type failingStops struct {
 func (f *failingStops) Stop(context.Context, string, string) error { return f.err }
 
 // TestSameStatusEverywhere stops a session whose stop fails, through the
-// JSON API and through the portal's form: both answer with the same status
+// JSON API, the legacy API and the portal's form: all answer with the same status
 // for the same error (they once disagreed: 504 and 502 for ErrNotReady).
 func TestSameStatusEverywhere(t *testing.T) {
 	ctx := t.Context()
@@ -110,8 +110,16 @@ func TestSameStatusEverywhere(t *testing.T) {
 		fromPages := httptest.NewRecorder()
 		pages.ServeHTTP(fromPages, r)
 
-		if fromAPI.Code < 400 || fromAPI.Code != fromPages.Code {
-			t.Errorf("%v: the API answers %d, the pages %d", sentinel, fromAPI.Code, fromPages.Code)
+		r = httptest.NewRequest(http.MethodDelete, "/user/alice/api/v1/containers/"+aliceURL+"/", nil)
+		r.Header.Set("Authorization", "Bearer "+token)
+		fromLegacy := httptest.NewRecorder()
+		apiH.ServeHTTP(fromLegacy, r)
+
+		if fromAPI.Code < 400 || fromAPI.Code != fromPages.Code || fromAPI.Code != fromLegacy.Code {
+			t.Errorf("%v: the API answers %d, the pages %d, the legacy API %d", sentinel, fromAPI.Code, fromPages.Code, fromLegacy.Code)
+		}
+		if fromAPI.Code == http.StatusInternalServerError && strings.Contains(fromLegacy.Body.String(), "disk on fire") {
+			t.Errorf("the legacy API shows a server error's message: %s", fromLegacy.Body)
 		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/subtle"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/rs/zerolog"
@@ -111,7 +110,7 @@ func (u *userAPI) authenticated(h func(w http.ResponseWriter, r *http.Request, i
 			return &requestError{status: http.StatusUnauthorized, typ: wire.TypeUnauthorized, msg: "sign in, or send an API token as Authorization: Bearer TOKEN"}
 		}
 		if id.Via == auth.ViaCookie && !safeMethod(r.Method) {
-			if !sameOrigin(r) {
+			if !auth.SameOrigin(r) {
 				return &requestError{status: http.StatusForbidden, typ: wire.TypeForbidden, msg: "cross-site request refused"}
 			}
 			token := r.Header.Get("X-CSRF-Token")
@@ -134,18 +133,6 @@ func (u *userAPI) admin(w http.ResponseWriter, r *http.Request, id auth.Identity
 
 func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
-}
-
-// sameOrigin says whether a browser request comes from our own pages.
-func sameOrigin(r *http.Request) bool {
-	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
-		return site == "same-origin" || site == "none"
-	}
-	if origin := r.Header.Get("Origin"); origin != "" {
-		o, err := url.Parse(origin)
-		return err == nil && o.Host == r.Host
-	}
-	return true
 }
 
 func clientIP(r *http.Request) string {

@@ -24,6 +24,7 @@ import (
 	"github.com/simphony/simphony-remote/engine/accounting/boltdb"
 	"github.com/simphony/simphony-remote/engine/accounting/csvfile"
 	"github.com/simphony/simphony-remote/engine/admin"
+	"github.com/simphony/simphony-remote/engine/adminweb"
 	"github.com/simphony/simphony-remote/engine/api"
 	"github.com/simphony/simphony-remote/engine/audit"
 	"github.com/simphony/simphony-remote/engine/auth"
@@ -239,6 +240,14 @@ func open(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Optio
 	pages.Handle(api.Prefix+"/", a.api)
 	pages.Handle("/user/{name}/api/v1/", a.api)
 	pages.Handle("/", a.web)
+	adminPages, err := adminweb.New(adminweb.Deps{
+		Service: a.Admin(), Authorize: a.authorizeAdmin, Refuse: a.web.Refuse, Headers: web.SecurityHeaders,
+		Warning: originsWarning(cfg), Log: log.With().Str("component", "adminweb").Logger(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	pages.Handle(adminweb.Prefix, adminPages)
 	a.pages = pages
 	ok = true
 	return a, nil
@@ -251,6 +260,20 @@ func originsWarning(cfg config.Config) string {
 		return ""
 	}
 	return web.PathOriginsWarning
+}
+
+// authorizeAdmin lets the administrators signed in with a browser see the
+// admin pages, as themselves, from their address.
+func (a *Appliance) authorizeAdmin(r *http.Request) (audit.Actor, string, bool) {
+	id, ok := a.resolver.Identify(r)
+	if !ok || !id.Admin || id.Via != auth.ViaCookie || id.Login.CSRF == "" {
+		return audit.Actor{}, "", false
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	return audit.Actor{Name: id.User, Address: host}, id.Login.CSRF, true
 }
 
 // adminHandler is the whole admin API, for the admin socket and for
@@ -280,7 +303,7 @@ func (a *Appliance) ensureAdmin(ctx context.Context, password string) error {
 	}
 	generated := password == ""
 	if generated {
-		password = randomPassword()
+		password = auth.RandomPassword()
 	}
 	hash, err := auth.HashPassword(password)
 	if err != nil {
@@ -336,8 +359,10 @@ const initialReconcile = 10 * time.Second
 
 func (a *Appliance) serve(ctx context.Context, opts Options) error {
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var wg sync.WaitGroup
+	// On every return, a failure to start included, the background work
+	// ends before Run closes the store and the Docker client.
+	defer func() { cancel(); wg.Wait() }()
 	goRun := func(name string, fn func(context.Context) error) {
 		wg.Add(1)
 		go func() {
@@ -395,21 +420,37 @@ func (a *Appliance) serve(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
+	// The socket's requests use the store and Docker: the server stops
+	// within goRun, and waits for its handlers, even those it had to cut.
+	var requests session.Inflight
+	adminAPI := audit.SocketActor(a.adminHandler(a.log.With().Str("component", "admin socket").Logger()))
 	srv := &http.Server{
-		Handler:           audit.SocketActor(a.adminHandler(a.log.With().Str("component", "admin socket").Logger())),
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !requests.Begin() {
+				http.Error(w, "the appliance is shutting down", http.StatusServiceUnavailable)
+				return
+			}
+			defer requests.End()
+			adminAPI.ServeHTTP(w, r)
+		}),
 		ConnContext:       audit.ConnContext,
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	goRun("admin socket", func(ctx context.Context) error {
-		go func() {
-			<-ctx.Done()
-			sctx, c := context.WithTimeout(context.Background(), shutdownGrace)
-			defer c()
-			_ = srv.Shutdown(sctx)
-		}()
-		if err := srv.Serve(sock); !errors.Is(err, http.ErrServerClosed) {
+		served := make(chan error, 1)
+		go func() { served <- srv.Serve(sock) }()
+		select {
+		case err := <-served:
 			return err
+		case <-ctx.Done():
 		}
+		sctx, c := context.WithTimeout(context.Background(), shutdownGrace)
+		defer c()
+		if err := srv.Shutdown(sctx); err != nil {
+			_ = srv.Close() // cuts the connections: their requests' contexts end
+		}
+		<-served
+		requests.Close()
 		return nil
 	})
 

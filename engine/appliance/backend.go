@@ -2,7 +2,6 @@ package appliance
 
 import (
 	"context"
-	"crypto/rand"
 	"net/http"
 
 	"github.com/simphony/simphony-remote/caddymodule"
@@ -62,19 +61,3 @@ func (b backend) Observe(status int) { b.a.metrics.observeProxy(status) }
 func (b backend) ServeHTTP(w http.ResponseWriter, r *http.Request) { b.a.pages.ServeHTTP(w, r) }
 
 var _ caddymodule.Backend = backend{}
-
-// randomPassword returns 20 characters from an alphabet without
-// look-alikes (about 116 bits), drawn without modulo bias.
-func randomPassword() string {
-	const alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-	const limit = 256 - 256%len(alphabet)
-	out := make([]byte, 0, 20)
-	var b [1]byte
-	for len(out) < cap(out) {
-		_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go ≥ 1.24).
-		if int(b[0]) < limit {
-			out = append(out, alphabet[int(b[0])%len(alphabet)])
-		}
-	}
-	return string(out)
-}

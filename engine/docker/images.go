@@ -80,6 +80,13 @@ func readStream(r io.Reader, limit int) (string, error) {
 			return text.String(), fmt.Errorf("%w: %s", ErrBadInput, m.Error)
 		}
 		text.WriteString(m.Stream)
+		if text.Len() > 2*limit {
+			// Only the end is shown: keep no more than twice it, however
+			// long the output.
+			tail := text.String()[text.Len()-limit:]
+			text.Reset()
+			text.WriteString("…" + tail)
+		}
 	}
 	s := text.String()
 	if len(s) > limit {

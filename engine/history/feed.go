@@ -30,7 +30,7 @@ func (h *History) Observe(e session.Event, running int) {
 
 // Rebuild fills an empty history from the audit log's entries of the last
 // Window: session starts (successful or not; "already running" is no
-// start) and stops. running is the number of sessions that run now: the
+// start, nor is a refused one) and stops. running is the number of sessions that run now: the
 // counts before are found by undoing each start and stop, newest first.
 func (h *History) Rebuild(ctx context.Context, log audit.Store, running int) error {
 	from := h.now().Add(-Window)
@@ -52,7 +52,9 @@ func (h *History) Rebuild(ctx context.Context, log audit.Store, running int) err
 			}
 			switch {
 			case e.Action == audit.SessionStart && e.Result == audit.ResultFailed:
-				h.Start(e.Time, false, 0)
+				if !refused(e.Detail) {
+					h.Start(e.Time, false, 0)
+				}
 			case e.Action == audit.SessionStart && !strings.Contains(e.Detail, "already running"):
 				took, _ := audit.TookOf(e.Detail)
 				h.Start(e.Time, true, took)
@@ -75,4 +77,12 @@ func (h *History) Rebuild(ctx context.Context, log audit.Store, running int) err
 		h.Running(points[i].at, points[i].count)
 	}
 	return nil
+}
+
+// refused says whether a failed start's audit detail is a start that never
+// began (another one of the grant under way, or a shutdown): the session
+// manager publishes no EventFailed for those, so Observe does not count
+// them.
+func refused(detail string) bool {
+	return strings.HasSuffix(detail, session.ErrInProgress.Error()) || strings.HasSuffix(detail, session.ErrShuttingDown.Error())
 }

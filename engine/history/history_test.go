@@ -155,3 +155,25 @@ func TestTookRoundTrip(t *testing.T) {
 		t.Error("TookOf found a time in a detail without one")
 	}
 }
+
+// A start refused before it began (another start or stop of the grant
+// under way, or the appliance shutting down) is no failed start: the
+// session manager publishes no event for it, so the history rebuilt after
+// a restart does not count it either.
+func TestRebuildSkipsRefusedStarts(t *testing.T) {
+	var log auditLog
+	for _, detail := range []string{
+		"mapping m; starting m: " + session.ErrInProgress.Error(),
+		"mapping m; starting m: " + session.ErrShuttingDown.Error(),
+		"mapping m; starting m: the application did not become ready",
+	} {
+		log = append(log, audit.Entry{ID: uint64(len(log) + 1), Time: t0.Add(-time.Hour), Action: audit.SessionStart, Detail: detail, Result: audit.ResultFailed})
+	}
+	h := history.New((&clock{t: t0}).now)
+	if err := h.Rebuild(t.Context(), log, 0); err != nil {
+		t.Fatal(err)
+	}
+	if s := h.Snapshot(); s.Failures != 1 {
+		t.Errorf("failures = %d, want 1 (the start that did not become ready)", s.Failures)
+	}
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/simphony/simphony-remote/engine/accounting"
 	"github.com/simphony/simphony-remote/engine/audit"
+	"github.com/simphony/simphony-remote/engine/auth"
 	"github.com/simphony/simphony-remote/engine/protocol"
 	"github.com/simphony/simphony-remote/engine/routes"
 	"github.com/simphony/simphony-remote/engine/session"
@@ -74,7 +75,8 @@ func recipientOf(detail string) (string, bool) {
 // Share lets req.User into owner's session urlID, after checking that the
 // session is the owner's, that its grant allows viewing, and that the user
 // is somebody else who may be shared with (shares.Recipient: one answer
-// for every refusal, so that no user name is revealed). A share with the
+// for every refusal, so that no user name is revealed). req.User is taken
+// as sign-in takes a typed name (auth.NormalizeName). A share with the
 // same user replaces theirs.
 func (s *Service) Share(ctx context.Context, owner, urlID string, req ShareRequest) (shares.Share, error) {
 	ctx = as(ctx, owner)
@@ -82,6 +84,7 @@ func (s *Service) Share(ctx context.Context, owner, urlID string, req ShareReque
 	if err != nil {
 		return shares.Share{}, err
 	}
+	req.User = auth.NormalizeName(req.User) // as typed, the way sign-in takes it
 	for _, f := range []struct{ name, value string }{{"user", req.User}, {"mode", req.Mode}} {
 		if f.value == "" {
 			return shares.Share{}, &accounting.InvalidError{What: "field", Value: f.name, Rule: "it is required"}
@@ -93,11 +96,13 @@ func (s *Service) Share(ctx context.Context, owner, urlID string, req ShareReque
 	if req.User == owner {
 		return shares.Share{}, &accounting.InvalidError{What: "user", Value: req.User, Rule: "it is the session's owner"}
 	}
-	if err := shares.Recipient(ctx, s.d.Accounts, req.User); err != nil {
-		return shares.Share{}, err
-	}
+	// Every rule of the request before the recipient's: a refusal that
+	// came after it would tell that the user exists.
 	if req.Expires != nil && !req.Expires.After(s.d.Now()) {
 		return shares.Share{}, &accounting.InvalidError{What: "expires", Value: req.Expires.String(), Rule: "it is not in the future"}
+	}
+	if err := shares.Recipient(ctx, s.d.Accounts, req.User); err != nil {
+		return shares.Share{}, err
 	}
 	sh, err := s.d.Shares.Put(ctx, shares.Share{URLID: rt.URLID, User: req.User, Mode: shares.Mode(req.Mode), Expires: req.Expires})
 	s.d.Audit.Record(ctx, audit.ShareCreate, rt.URLID, shareDetail(req.User, req.Mode), err)
@@ -108,6 +113,7 @@ func (s *Service) Share(ctx context.Context, owner, urlID string, req ShareReque
 // that is not owner's, or no such share, is shares.ErrNotFound.
 func (s *Service) Unshare(ctx context.Context, owner, urlID, user string) error {
 	ctx = as(ctx, owner)
+	user = auth.NormalizeName(user) // as Share takes it
 	if _, err := s.Session(owner, urlID); err != nil {
 		return fmt.Errorf("share of session %s with %s: %w", urlID, user, shares.ErrNotFound)
 	}

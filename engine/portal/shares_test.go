@@ -188,3 +188,60 @@ func TestRecipients(t *testing.T) {
 		}
 	})
 }
+
+// A refusal of a share must not depend on whether its user exists: a bad
+// expiry is refused alike for a known and an unknown user, or its answer
+// would tell which names are users.
+func TestShareRefusalNamesNobody(t *testing.T) {
+	e := newEnv(t)
+	desk := e.start(t, "alice", e.aliceDesktop)
+	past := e.now.Add(-time.Minute)
+	answer := func(user string) string {
+		_, err := e.svc.Share(as(t, "alice"), "alice", desk.URLID, portal.ShareRequest{User: user, Mode: "view", Expires: &past})
+		if err == nil {
+			t.Fatalf("a share with %s that expired already was made", user)
+		}
+		return err.Error()
+	}
+	known, unknown := answer("bob"), answer("mallory")
+	if known != unknown {
+		t.Errorf("an expired share with bob (a user) is refused with %q, with mallory (none) with %q: the answer tells that bob exists", known, unknown)
+	}
+}
+
+// The recipient's name is taken as sign-in takes it (auth.NormalizeName),
+// by the service: the API and the portal's form share with the same user
+// for the same typed name.
+func TestShareNormalizesTheRecipient(t *testing.T) {
+	e := newEnv(t)
+	desk := e.start(t, "alice", e.aliceDesktop)
+	sh, err := e.svc.Share(as(t, "alice"), "alice", desk.URLID, portal.ShareRequest{User: " Bob ", Mode: "view"})
+	if err != nil {
+		t.Fatalf("sharing with %q: %v; want bob", " Bob ", err)
+	}
+	if sh.User != "bob" {
+		t.Errorf("shared with %q, want bob", sh.User)
+	}
+	e.wantEntry(t, audit.ShareCreate, desk.URLID, "with bob, view", audit.ResultOK)
+	_, err = e.svc.Share(as(t, "alice"), "alice", desk.URLID, portal.ShareRequest{User: "ALICE", Mode: "view"})
+	var inv *accounting.InvalidError
+	if !errors.As(err, &inv) || inv.What != "user" {
+		t.Errorf("sharing with ALICE (the owner): %v, want the owner refused", err)
+	}
+}
+
+// Ending a share takes the name as sharing does: what shared with " Bob "
+// ends with " Bob " too.
+func TestUnshareNormalizesTheUser(t *testing.T) {
+	e := newEnv(t)
+	desk := e.start(t, "alice", e.aliceDesktop)
+	if _, err := e.svc.Share(as(t, "alice"), "alice", desk.URLID, portal.ShareRequest{User: " Bob ", Mode: "view"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.Unshare(as(t, "alice"), "alice", desk.URLID, " Bob "); err != nil {
+		t.Fatalf("ending the share with %q: %v", " Bob ", err)
+	}
+	if _, ok := e.shares.Lookup(desk.URLID, "bob"); ok {
+		t.Error("the share with bob is still there")
+	}
+}

@@ -49,6 +49,10 @@ var kinds = []struct {
 	{accounting.ErrNotFound, notFound},
 	{accounting.ErrExists, Problem{Status: http.StatusConflict, Type: wire.TypeExists}},
 	{accounting.ErrReadOnly, Problem{Status: http.StatusConflict, Type: wire.TypeReadOnly}},
+	// Before admin.ErrUnavailable, which admin.Service's errors of an
+	// unreachable Docker Engine also are: the pages say it in a sentence,
+	// not with the client's message and the engine's address.
+	{docker.ErrUnreachable, with(unavailable, "The container engine does not answer. Try again later.")},
 	{admin.ErrUnavailable, unavailable},
 	{session.ErrNotFound, with(notFound, "That application or session does not exist (any more).")},
 	{shares.ErrNotFound, notFound},
@@ -71,10 +75,9 @@ var kinds = []struct {
 	// session that does not answer a request (web.Handler.Unreachable).
 	{session.ErrNotReady, notReady},
 	{session.ErrContainerGone, notReady},
-	// The Docker Engine, for the admin's images: away, refusing what it
-	// was given (a tarball that is no image, a failed build, an image
+	// The Docker Engine, for the admin's images: refusing what it was
+	// given (a tarball that is no image, a failed build, an image
 	// that a container uses), or without the image.
-	{docker.ErrUnreachable, with(unavailable, "The container engine does not answer. Try again later.")},
 	{docker.ErrBadInput, invalid},
 	{docker.ErrNotFound, notFound},
 }

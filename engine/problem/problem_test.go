@@ -1,8 +1,10 @@
 package problem_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"testing"
 
@@ -98,5 +100,42 @@ func TestTypeOf(t *testing.T) {
 		if got := problem.TypeOf(status); got != want {
 			t.Errorf("TypeOf(%d) = %s, want %s", status, got, want)
 		}
+	}
+}
+
+// unreachableDocker is a Docker Engine that does not answer.
+type unreachableDocker struct{}
+
+var errNoDocker = fmt.Errorf("%w at unix:///run/secret/docker.sock: connection refused", docker.ErrUnreachable)
+
+func (unreachableDocker) Ping(context.Context) error { return errNoDocker }
+func (unreachableDocker) Images(context.Context) ([]docker.LocalImage, error) {
+	return nil, errNoDocker
+}
+func (unreachableDocker) LoadImages(context.Context, io.Reader) ([]string, error) {
+	return nil, errNoDocker
+}
+func (unreachableDocker) BuildImage(context.Context, io.Reader, string) (string, error) {
+	return "", errNoDocker
+}
+func (unreachableDocker) Inspect(context.Context, string) (string, map[string]string, error) {
+	return "", nil, errNoDocker
+}
+func (unreachableDocker) RemoveImage(context.Context, string) error { return errNoDocker }
+
+// An unreachable Docker Engine, as admin.Service reports it (an error that
+// is also admin.ErrUnavailable), gets the Docker Engine's sentence on the
+// pages, not the client's message with the engine's address.
+func TestOfAdminDockerUnreachable(t *testing.T) {
+	svc := admin.NewLocal(nil, admin.Options{Docker: unreachableDocker{}})
+	_, err := svc.Images(t.Context())
+	if err == nil {
+		t.Fatal("listing the images of an unreachable Docker Engine worked")
+	}
+	if p := problem.Of(err); p.Status != http.StatusServiceUnavailable {
+		t.Errorf("Of(%q) = %+v, want 503", err, p)
+	}
+	if got, want := problem.Sentence(err), problem.Sentence(docker.ErrUnreachable); got != want {
+		t.Errorf("Sentence(%q) = %q, want %q", err, got, want)
 	}
 }

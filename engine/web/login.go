@@ -36,7 +36,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	}
 	next := safeNext(r.PostFormValue("next"))
 	name := r.PostFormValue("username")
-	if !sameOrigin(r) {
+	if !auth.SameOrigin(r) {
 		h.renderLogin(w, http.StatusForbidden, next, name, "Sign in from this appliance's own sign-in page.")
 		return
 	}

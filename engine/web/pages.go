@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"crypto/subtle"
 	"errors"
+	"html/template"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/rs/zerolog"
 
 	"github.com/simphony/simphony-remote/engine/auth"
 	"github.com/simphony/simphony-remote/engine/logging"
@@ -58,9 +61,16 @@ func (h *Handler) pageFor(id auth.Identity, title string) page {
 
 // render writes a page; a template failure becomes a plain 500.
 func (h *Handler) render(w http.ResponseWriter, status int, name string, p page) {
+	Render(w, h.pages[name], status, p, &h.d.Log, "the "+name+" page")
+}
+
+// Render writes a page of the appliance's layout (t's "layout" template)
+// with data, never cached; a template failure becomes a plain 500 with a
+// logged reference, and nothing half-written.
+func Render(w http.ResponseWriter, t *template.Template, status int, data any, log *zerolog.Logger, what string) {
 	var buf bytes.Buffer
-	if err := h.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
-		ref := logging.Issue(&h.d.Log, err, "rendering the "+name+" page")
+	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
+		ref := logging.Issue(log, err, "rendering "+what)
 		http.Error(w, "internal error, reference "+ref, http.StatusInternalServerError)
 		return
 	}
@@ -90,20 +100,6 @@ func parseForm(w http.ResponseWriter, r *http.Request) error {
 	return r.ParseForm()
 }
 
-// sameOrigin says whether an unsafe request comes from our own pages:
-// browsers tell with Sec-Fetch-Site or Origin; clients that send neither
-// are not browsers, and CSRF needs a browser.
-func sameOrigin(r *http.Request) bool {
-	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
-		return site == "same-origin" || site == "none"
-	}
-	if origin := r.Header.Get("Origin"); origin != "" {
-		u, err := url.Parse(origin)
-		return err == nil && u.Host == r.Host
-	}
-	return true
-}
-
 // csrfOK checks the request's CSRF token (form field or header) against
 // the login session's.
 func csrfOK(r *http.Request, id auth.Identity) bool {
@@ -126,7 +122,7 @@ func (h *Handler) unsafeOK(w http.ResponseWriter, r *http.Request, id auth.Ident
 		}
 		return false
 	}
-	if !sameOrigin(r) || !csrfOK(r, id) {
+	if !auth.SameOrigin(r) || !csrfOK(r, id) {
 		h.fail(w, id, http.StatusForbidden, "Request refused", "This request did not come from this appliance's own pages (missing or wrong CSRF token). Reload the page and try again.", nil)
 		return false
 	}

@@ -121,6 +121,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mux.ServeHTTP(w, r)
 }
 
+// SecurityHeaders sets the headers every page of the appliance carries,
+// for the pages served by other handlers (the admin pages).
+func SecurityHeaders(w http.ResponseWriter) { securityHeaders(w) }
+
 // pageCSP is the Content-Security-Policy of the appliance's pages.
 const pageCSP = "default-src 'self'; img-src 'self' data:; frame-ancestors 'self'; form-action 'self'; base-uri 'none'; object-src 'none'"
 
