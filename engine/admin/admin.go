@@ -80,15 +80,22 @@ type Service interface {
 	// read-only (CSV) backend answers accounting.ErrReadOnly.
 	Backup(ctx context.Context, w io.Writer) error
 
-	// Audit lists at most limit entries of the audit log (see
-	// audit.Limit) with ids below before (0: from the newest), newest
-	// first, and the before of the next page: 0 when there are no older
-	// entries. Without an audit log it fails with ErrUnavailable.
-	Audit(ctx context.Context, before uint64, limit int) ([]audit.Entry, uint64, error)
+	// Audit lists the entries of the audit log that q selects (see
+	// audit.Find): at most q.Limit (see audit.Limit) with ids below
+	// q.Before (0: from the newest), of q.User, q.Action and the time
+	// range, newest first, and the Before of the next page: 0 when there
+	// are no older entries. A filtered page looks at audit.MaxScan entries
+	// at most, and may then hold fewer. A range whose end is not after its
+	// start is rejected. Without an audit log it fails with ErrUnavailable.
+	Audit(ctx context.Context, q audit.Query) ([]audit.Entry, uint64, error)
 
 	// Sessions lists every running session, oldest first, with its
 	// shares.
 	Sessions(ctx context.Context) ([]Session, error)
+	// UserShares lists the shares that go with a user: those of their
+	// running sessions and those others gave them, sorted by session then
+	// viewer. An unknown user wraps accounting.ErrNotFound.
+	UserShares(ctx context.Context, name string) ([]Share, error)
 	// StopSession stops any user's session; an unknown one wraps
 	// accounting.ErrNotFound.
 	StopSession(ctx context.Context, urlID string) error

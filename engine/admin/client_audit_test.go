@@ -8,7 +8,9 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -68,7 +70,7 @@ func TestClientAudit(t *testing.T) {
 	if u, err := user.LookupId(uid); err == nil && u.Username != "" {
 		actor += " (" + u.Username + ")"
 	}
-	got, next, err := c.Audit(ctx, 0, 0)
+	got, next, err := c.Audit(ctx, audit.Query{})
 	if err != nil || next != 0 {
 		t.Fatalf("Audit: next %d, %v", next, err)
 	}
@@ -83,16 +85,46 @@ func TestClientAudit(t *testing.T) {
 		}
 	}
 
-	// Pages through the client are those of the service.
-	for _, tt := range []struct {
-		before uint64
-		limit  int
-	}{{0, 2}, {4, 2}, {2, 2}, {0, 5000}, {0, -1}, {100, 1}} {
-		le, ln, lerr := local.Audit(ctx, tt.before, tt.limit)
-		ce, cn, cerr := c.Audit(ctx, tt.before, tt.limit)
+	// Pages through the client are those of the service, filtered alike.
+	first := got[len(got)-1].Time
+	for _, q := range []audit.Query{
+		{Limit: 2}, {Before: 4, Limit: 2}, {Before: 2, Limit: 2}, {Limit: 5000}, {Limit: -1}, {Before: 100, Limit: 1},
+		{User: "alice"}, {User: "alice", Limit: 1}, {User: "alice", Before: 4, Limit: 1}, {User: "img"},
+		{Action: audit.UserCreate}, {Action: audit.UserCreate, Limit: 1}, {Action: "no.such"},
+		{From: first}, {From: first.Add(time.Hour)}, {To: first}, {From: first.Add(-time.Hour), To: first.Add(time.Hour), User: "alice", Action: audit.GrantCreate},
+		{From: first, To: first}, {From: first.Add(time.Second), To: first},
+	} {
+		le, ln, lerr := local.Audit(ctx, q)
+		ce, cn, cerr := c.Audit(ctx, q)
 		if fmt.Sprint(le, ln, lerr) != fmt.Sprint(ce, cn, cerr) {
-			t.Errorf("before %d limit %d:\nLocal  %v %d %v\nClient %v %d %v", tt.before, tt.limit, le, ln, lerr, ce, cn, cerr)
+			t.Errorf("%+v:\nLocal  %v %d %v\nClient %v %d %v", q, le, ln, lerr, ce, cn, cerr)
 		}
+	}
+	for _, tt := range []struct {
+		q    audit.Query
+		want string
+		next uint64
+	}{
+		{audit.Query{User: "alice"}, "user.remove grant.create user.create user.create", 0},
+		{audit.Query{User: "alice", Limit: 1}, "user.remove", 5},
+		{audit.Query{User: "alice", Before: 5, Limit: 1}, "grant.create", 4},
+		{audit.Query{Action: audit.UserCreate}, "user.create user.create", 0},
+		{audit.Query{From: first.Add(time.Hour)}, "", 0},
+		{audit.Query{From: first.Add(-time.Hour), To: first.Add(time.Hour), User: "alice", Action: audit.GrantCreate}, "grant.create", 0},
+	} {
+		es, next, err := c.Audit(ctx, tt.q)
+		var actions []string
+		for _, e := range es {
+			actions = append(actions, e.Action)
+		}
+		if got := strings.Join(actions, " "); got != tt.want || next != tt.next || err != nil {
+			t.Errorf("%+v: %q, next %d, %v; want %q, next %d", tt.q, got, next, err, tt.want, tt.next)
+		}
+	}
+	_, _, err = c.Audit(ctx, audit.Query{From: first.Add(time.Second), To: first})
+	wantErr(t, err, accounting.ErrInvalid, `reading the audit log: invalid time range "`)
+	if err != nil && !strings.Contains(err.Error(), ": its end is not after its start") {
+		t.Errorf("a backwards range: %v", err)
 	}
 }
 
@@ -100,8 +132,8 @@ func TestClientAuditUnavailable(t *testing.T) {
 	local := admin.NewLocal(newStore(t), admin.Options{})
 	c := admin.DialSocket(serveAuditedSocket(t, local))
 	defer c.CloseIdleConnections()
-	_, _, lerr := local.Audit(t.Context(), 0, 10)
-	_, _, cerr := c.Audit(t.Context(), 0, 10)
+	_, _, lerr := local.Audit(t.Context(), audit.Query{Limit: 10})
+	_, _, cerr := c.Audit(t.Context(), audit.Query{Limit: 10})
 	wantErr(t, cerr, admin.ErrUnavailable, "no audit log")
 	if lerr.Error() != cerr.Error() {
 		t.Errorf("Local says %q, Client %q", lerr, cerr)

@@ -25,6 +25,19 @@ func (c *Client) Sessions(ctx context.Context) ([]Session, error) {
 	return out, nil
 }
 
+// UserShares implements Service.
+func (c *Client) UserShares(ctx context.Context, name string) ([]Share, error) {
+	var ws []wire.AdminShare
+	if err := c.do(ctx, http.MethodGet, "/shares", url.Values{"user": {name}}, nil, &ws, http.StatusOK); err != nil {
+		return nil, err
+	}
+	out := make([]Share, len(ws))
+	for i, w := range ws {
+		out[i] = Share{URLID: w.URLID, Owner: w.Owner, Image: w.Image, User: w.User, Mode: w.Mode, Expires: w.Expires}
+	}
+	return out, nil
+}
+
 // StopSession implements Service.
 func (c *Client) StopSession(ctx context.Context, urlID string) error {
 	if cleanable(urlID) || strings.Contains(urlID, "/") {

@@ -3,20 +3,26 @@ package admin
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
 	"github.com/simphony/simphony-remote/engine/audit"
 )
 
 // Audit implements Service.
-func (l *Local) Audit(ctx context.Context, before uint64, limit int) ([]audit.Entry, uint64, error) {
+func (l *Local) Audit(ctx context.Context, q audit.Query) ([]audit.Entry, uint64, error) {
+	if !q.From.IsZero() && !q.To.IsZero() && !q.To.After(q.From) {
+		return nil, 0, fmt.Errorf("reading the audit log: %w", &accounting.InvalidError{What: "time range",
+			Value: q.From.UTC().Format(time.RFC3339Nano) + " to " + q.To.UTC().Format(time.RFC3339Nano), Rule: "its end is not after its start"})
+	}
 	if l.opts.Audit == nil {
 		return nil, 0, &kindError{kind: ErrUnavailable,
 			msg: "reading the audit log: no audit log is kept here (the appliance keeps it in its bbolt database)"}
 	}
-	entries, next, err := l.opts.Audit.AuditEntries(ctx, before, audit.Limit(limit))
+	entries, next, err := audit.Find(ctx, l.opts.Audit, q)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -161,7 +161,7 @@ func TestLocalRecords(t *testing.T) {
 			if (err == nil) != (tt.result == "ok") {
 				t.Fatalf("error %v, want result %s", err, tt.result)
 			}
-			entries, _, aerr := l.Audit(ctx, 0, audit.MaxLimit)
+			entries, _, aerr := l.Audit(ctx, audit.Query{Limit: audit.MaxLimit})
 			if aerr != nil {
 				t.Fatal(aerr)
 			}
@@ -196,7 +196,7 @@ func TestLocalRecords(t *testing.T) {
 	_, _ = l.Applications(ctx)
 	_, _ = l.Application(ctx, "img")
 	_, _ = l.Grants(ctx, "alice")
-	all, next, err := l.Audit(ctx, 0, audit.MaxLimit)
+	all, next, err := l.Audit(ctx, audit.Query{Limit: audit.MaxLimit})
 	if err != nil || next != 0 || len(all) != len(tests) {
 		t.Fatalf("%d entries (next %d, %v), want %d", len(all), next, err, len(tests))
 	}
@@ -228,7 +228,7 @@ func TestLocalRecordsFollowUpFailures(t *testing.T) {
 	if err := l.RemoveUser(ctx, "alice"); !errors.As(err, &fu) {
 		t.Fatalf("RemoveUser = %v, want a FollowUpError", err)
 	}
-	entries, _, _ := l.Audit(ctx, 0, 1)
+	entries, _, _ := l.Audit(ctx, audit.Query{Limit: 1})
 	if len(entries) != 1 {
 		t.Fatalf("entries %+v", entries)
 	}
@@ -249,7 +249,7 @@ func TestLocalAudit(t *testing.T) {
 	}
 	var targets []string
 	for before, n := uint64(0), 0; n < 10; n++ {
-		page, next, err := l.Audit(ctx, before, 2)
+		page, next, err := l.Audit(ctx, audit.Query{Before: before, Limit: 2})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -264,13 +264,13 @@ func TestLocalAudit(t *testing.T) {
 	if got := strings.Join(targets, ","); got != "e,d,c,b,a" {
 		t.Errorf("paged through %s, want e,d,c,b,a", got)
 	}
-	if page, _, err := l.Audit(ctx, 0, 0); err != nil || len(page) != 5 {
+	if page, _, err := l.Audit(ctx, audit.Query{}); err != nil || len(page) != 5 {
 		t.Errorf("limit 0: %d entries, %v", len(page), err)
 	}
 
 	// Without an audit log: ErrUnavailable, and changes still work.
 	bare := admin.NewLocal(newStore(t), admin.Options{})
-	_, _, err := bare.Audit(ctx, 0, 10)
+	_, _, err := bare.Audit(ctx, audit.Query{Limit: 10})
 	wantErr(t, err, admin.ErrUnavailable, "no audit log")
 	if _, err := bare.CreateUser(ctx, admin.NewUser{Name: "a"}); err != nil {
 		t.Errorf("a change without a Log: %v", err)
@@ -286,7 +286,7 @@ func TestLocalRecordsCancelled(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("CreateUser on a cancelled context: %v", err)
 	}
-	entries, _, _ := l.Audit(t.Context(), 0, 10)
+	entries, _, _ := l.Audit(t.Context(), audit.Query{Limit: 10})
 	if len(entries) != 1 || entries[0].Result != "failed" {
 		t.Errorf("entries %+v, want one failed user.create", entries)
 	}

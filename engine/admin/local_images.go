@@ -101,9 +101,14 @@ func (l *Local) Images(ctx context.Context) ([]Image, error) {
 			Name: li.Name, ID: li.ID, Size: li.Size, Created: li.Created.UTC(),
 			HasProtocol: protocol.HasProtocol(li.Labels),
 			Registered:  registered[familiar(li.Name)], InUse: inUse[familiar(li.Name)],
+			Env: []DeclaredEnv{}, Configurables: []string{},
 		}
 		if p, err := protocol.ParseImage(li.Name, li.ID, li.Labels); err == nil {
-			img.UIName, img.Type, img.Description = p.UIName, p.Type, p.Description
+			img.UIName, img.Type, img.Description, img.Icon128 = p.UIName, p.Type, p.Description, p.Icon128
+			for _, e := range p.Env {
+				img.Env = append(img.Env, DeclaredEnv{Name: e, Description: protocol.EnvDescription(e)})
+			}
+			img.Configurables = append(img.Configurables, p.Configurables()...)
 		}
 		out = append(out, img)
 	}

@@ -75,6 +75,40 @@ func (l *Local) Sessions(ctx context.Context) ([]Session, error) {
 	return out, nil
 }
 
+// UserShares implements Service.
+func (l *Local) UserShares(ctx context.Context, name string) ([]Share, error) {
+	if _, err := l.store.User(ctx, name); err != nil {
+		if errors.Is(err, accounting.ErrNotFound) {
+			return nil, fmt.Errorf("listing the shares of %s: user %w", name, accounting.ErrNotFound)
+		}
+		return nil, fmt.Errorf("listing the shares of %s: %w", name, err)
+	}
+	out := []Share{}
+	if l.opts.Shares == nil {
+		return out, nil
+	}
+	for _, r := range l.running() {
+		for _, sh := range l.opts.Shares.List(r.URLID) {
+			if r.User != name && sh.User != name {
+				continue
+			}
+			s := Share{URLID: r.URLID, Owner: r.User, Image: r.Image, User: sh.User, Mode: string(sh.Mode)}
+			if sh.Expires != nil {
+				e := sh.Expires.UTC()
+				s.Expires = &e
+			}
+			out = append(out, s)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].URLID != out[j].URLID {
+			return out[i].URLID < out[j].URLID
+		}
+		return out[i].User < out[j].User
+	})
+	return out, nil
+}
+
 // StopSession implements Service.
 func (l *Local) StopSession(ctx context.Context, urlID string) error {
 	if l.opts.Running == nil {

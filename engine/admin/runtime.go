@@ -22,6 +22,14 @@ type Viewer struct {
 	Expires *time.Time // nil: until the session ends
 }
 
+// Share lets User use Owner's running session URLID of Image.
+type Share struct {
+	URLID, Owner, Image string
+	User                string
+	Mode                string     // "view" or "control"
+	Expires             *time.Time // nil: until the session ends
+}
+
 // Stats is the appliance's activity.
 type Stats struct {
 	Realm           string
@@ -89,6 +97,20 @@ type Image struct {
 	InUse bool
 	// UIName, Type and Description are its labels', when it has them.
 	UIName, Type, Description string
+	// Icon128 is its icon label: a PNG in base64, checked to be one; ""
+	// for none.
+	Icon128 string
+	// Env are the environment variables it declares, sorted by name.
+	Env []DeclaredEnv
+	// Configurables are what a user may set when starting it (see
+	// protocol.Image.Configurables).
+	Configurables []string
+}
+
+// DeclaredEnv is an environment variable an image declares, and what the
+// appliance gives it ("" when the appliance does not know it).
+type DeclaredEnv struct {
+	Name, Description string
 }
 
 // ImportedImage is one image of an imported tarball.

@@ -251,7 +251,7 @@ func TestRuntimeClientMatchesLocal(t *testing.T) {
 			return waitStarters(ctx, s)
 		}},
 		{"audit", func(ctx context.Context, s admin.Service, _ *runtimeEnv) (any, error) {
-			entries, _, err := s.Audit(ctx, 0, 100)
+			entries, _, err := s.Audit(ctx, audit.Query{Limit: 100})
 			var out []string
 			for _, e := range entries {
 				out = append(out, e.Action+" "+e.Target+" "+e.Result+": "+e.Detail)
@@ -273,6 +273,8 @@ func TestRuntimeClientMatchesLocal(t *testing.T) {
 		}
 		expect(t, o[7], "images", "", "", `{"Name":"busybox:latest"`, `"HasProtocol":false,"Registered":false,"InUse":false`,
 			`{"Name":"lab/desk:1","ID":"sha256:0000000000000000000000000000000000000000000000000000000000000002","Size":2000,"Created":"2026-11-02T10:00:00Z","HasProtocol":true,"Registered":false,"InUse":true,"UIName":"Tool lab/desk:1","Type":"webapp"`,
+			`"Icon128":"`+icon+`","Env":[{"Name":"STARTUPDATA","Description":"the path the user gives as startup data, where the policy allows it"},{"Name":"TOOL_MODE","Description":""}],"Configurables":["startupdata"]`,
+			`"Name":"busybox:latest","ID":"sha256:0000000000000000000000000000000000000000000000000000000000000003","Size":3000,"Created":"2026-11-02T10:00:00Z","HasProtocol":false,"Registered":false,"InUse":false,"UIName":"","Type":"","Description":"","Icon128":"","Env":[],"Configurables":[]`,
 			`{"Name":"lab/tool:2.1","ID":"sha256:0000000000000000000000000000000000000000000000000000000000000001","Size":1000,"Created":"2026-11-02T10:00:00Z","HasProtocol":true,"Registered":true,"InUse":false`)
 		expect(t, o[8], "import garbage", "loading images: refused by Docker: unexpected EOF", "400 invalid")
 		expect(t, o[9], "import", "", "", `"Images":[{"Name":"lab/new:1"`, `"Warnings":["lab/plain:1 carries no simphony-remote labels`)
@@ -363,5 +365,30 @@ func TestRuntimeClientMatchesLocalWithoutDocker(t *testing.T) {
 		expect(t, o[1], "images", "images: unavailable: no Docker Engine is configured", "503 unavailable")
 		expect(t, o[2], "build the starters", "building the starter images: unavailable: this appliance cannot build them", "503 unavailable")
 		expect(t, o[3], "stats", "", "", `["no Docker Engine is configured",-1,-1]`)
+	})
+}
+
+// TestUserSharesClientMatchesLocal: a user's shares are those of their
+// running sessions and those others gave them, with the session's owner
+// and image.
+func TestUserSharesClientMatchesLocal(t *testing.T) {
+	shares := func(name string) rstep {
+		return rstep{"shares of " + name, func(ctx context.Context, s admin.Service, _ *runtimeEnv) (any, error) {
+			return s.UserShares(ctx, name)
+		}}
+	}
+	steps := []rstep{shares("alice"), shares("carol"), shares("bob"), shares("nobody"), shares("")}
+	compareRuntime(t, nil, steps, func(t *testing.T, o []routcome) {
+		expect(t, o[0], "alice's", "", "",
+			`[{"URLID":"`+aliceURL+`","Owner":"alice","Image":"lab/desk:1","User":"carol","Mode":"view","Expires":"2026-12-07T03:00:00Z"},`+
+				`{"URLID":"`+aliceURL+`","Owner":"alice","Image":"lab/desk:1","User":"dave","Mode":"control","Expires":null}]`)
+		expect(t, o[1], "carol's", "", "",
+			`[{"URLID":"`+aliceURL+`","Owner":"alice","Image":"lab/desk:1","User":"carol","Mode":"view","Expires":"2026-12-07T03:00:00Z"}]`)
+		expect(t, o[2], "bob's", "", "", `[]`)
+		if o[2].Result != "[]" {
+			t.Errorf("bob's shares: %s, want []", o[2].Result)
+		}
+		expect(t, o[3], "nobody's", "listing the shares of nobody: user not found", "404 not_found")
+		expect(t, o[4], "no name's", "listing the shares of : user not found", "404 not_found")
 	})
 }

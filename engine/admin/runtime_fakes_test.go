@@ -54,6 +54,9 @@ type fakeDocker struct {
 
 var created = time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
 
+// icon is a labelled image's icon: a 1×1 PNG in base64.
+const icon = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg=="
+
 func newFakeDocker(images ...docker.LocalImage) *fakeDocker {
 	f := &fakeDocker{images: map[string]docker.LocalImage{}}
 	for _, i := range images {
@@ -82,7 +85,9 @@ func (f *fakeDocker) add(name string, labelled bool) {
 	f.n++
 	img := docker.LocalImage{Name: name, ID: fmt.Sprintf("sha256:%064d", f.n), Size: int64(1000 * f.n), Created: created}
 	if labelled {
-		img.Labels = map[string]string{"eu.simphony-project.docker.ui_name": "Tool " + name, "eu.simphony-project.docker.type": "webapp"}
+		img.Labels = map[string]string{"eu.simphony-project.docker.ui_name": "Tool " + name, "eu.simphony-project.docker.type": "webapp",
+			"eu.simphony-project.docker.icon_128": icon, "eu.simphony-project.docker.env.startupdata": "",
+			"eu.simphony-project.docker.env.tool-mode": ""}
 	}
 	f.images[name] = img
 }

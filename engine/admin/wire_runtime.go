@@ -30,6 +30,15 @@ func sessionOfWire(w wire.AdminContainer) Session {
 	return s
 }
 
+// WireShares are ss as GET /shares?user= shows them.
+func WireShares(ss []Share) []wire.AdminShare {
+	out := make([]wire.AdminShare, 0, len(ss))
+	for _, s := range ss {
+		out = append(out, wire.AdminShare{URLID: s.URLID, Owner: s.Owner, Image: s.Image, User: s.User, Mode: s.Mode, Expires: s.Expires})
+	}
+	return out
+}
+
 // WireStats is st as GET /stats shows it.
 func WireStats(st Stats) wire.AdminStats {
 	w := wire.AdminStats{
@@ -91,13 +100,23 @@ func infoOfWire(w wire.AdminInfo) Info {
 
 // WireImage is img as GET /images shows it.
 func WireImage(img Image) wire.ImageInfo {
-	return wire.ImageInfo{Name: img.Name, ID: img.ID, UIName: img.UIName, Type: img.Type, Description: img.Description,
-		HasProtocol: img.HasProtocol, Registered: img.Registered, Size: img.Size, Created: img.Created.UTC(), InUse: img.InUse}
+	w := wire.ImageInfo{Name: img.Name, ID: img.ID, UIName: img.UIName, Type: img.Type, Description: img.Description,
+		HasProtocol: img.HasProtocol, Registered: img.Registered, Size: img.Size, Created: img.Created.UTC(), InUse: img.InUse,
+		Icon128: img.Icon128, Env: []wire.DeclaredEnv{}, Configurables: append([]string{}, img.Configurables...)}
+	for _, e := range img.Env {
+		w.Env = append(w.Env, wire.DeclaredEnv{Name: e.Name, Description: e.Description})
+	}
+	return w
 }
 
 func imageOfWire(w wire.ImageInfo) Image {
-	return Image{Name: w.Name, ID: w.ID, Size: w.Size, Created: w.Created, HasProtocol: w.HasProtocol,
-		Registered: w.Registered, InUse: w.InUse, UIName: w.UIName, Type: w.Type, Description: w.Description}
+	img := Image{Name: w.Name, ID: w.ID, Size: w.Size, Created: w.Created, HasProtocol: w.HasProtocol,
+		Registered: w.Registered, InUse: w.InUse, UIName: w.UIName, Type: w.Type, Description: w.Description,
+		Icon128: w.Icon128, Env: []DeclaredEnv{}, Configurables: append([]string{}, w.Configurables...)}
+	for _, e := range w.Env {
+		img.Env = append(img.Env, DeclaredEnv{Name: e.Name, Description: e.Description})
+	}
+	return img
 }
 
 // WireImport is r as POST /images/import answers it.

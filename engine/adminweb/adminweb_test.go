@@ -168,7 +168,7 @@ func TestCreateUserRedirectsWithFlash(t *testing.T) {
 	if !strings.Contains(cookie, "Created+user+bob") {
 		t.Errorf("no flash message in %q", cookie)
 	}
-	entries, _, err := f.svc.Audit(context.Background(), 0, 10)
+	entries, _, err := f.svc.Audit(context.Background(), audit.Query{Limit: 10})
 	if err != nil || len(entries) == 0 || entries[0].Action != audit.UserCreate || entries[0].Actor != "root" || entries[0].Address != "192.0.2.1" {
 		t.Errorf("the audit log: %+v, %v", entries, err)
 	}

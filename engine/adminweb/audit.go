@@ -10,25 +10,11 @@ import (
 	"github.com/simphony/simphony-remote/engine/audit"
 )
 
-// auditFilter is what the audit page shows: entries of a user (as the
-// actor, or what was acted on), of an action, in a time range.
+// auditFilter is the audit page's filter form: a user, an action, dates
+// (YYYY-MM-DD, in UTC).
 type auditFilter struct {
 	User, Action string
-	From, To     string // dates, YYYY-MM-DD, in UTC
-	from, to     time.Time
-}
-
-func (f auditFilter) match(e audit.Entry) bool {
-	if f.User != "" && e.Actor != f.User && e.Target != f.User && !strings.HasSuffix(e.Target, " for "+f.User) {
-		return false
-	}
-	if f.Action != "" && e.Action != f.Action {
-		return false
-	}
-	if !f.from.IsZero() && e.Time.Before(f.from) {
-		return false
-	}
-	return f.to.IsZero() || e.Time.Before(f.to)
+	From, To     string
 }
 
 type auditData struct {
@@ -44,64 +30,49 @@ var actions = []string{audit.SignIn, audit.SignOut, audit.UserCreate, audit.User
 	audit.GrantCreate, audit.GrantRevoke, audit.SessionStart, audit.SessionStop, audit.ShareCreate, audit.ShareRemove,
 	audit.TokenCreate, audit.TokenRemove, audit.ImageImport, audit.ImageBuild, audit.Backup}
 
-// auditScan bounds the entries one page reads to find matching ones.
-const auditScan = 20 * audit.MaxLimit
-
 // auditPage shows the audit log, newest first, perPage matching entries a
-// page; ?before= is where a page starts.
+// page (the service bounds how far one page looks); ?before= is where a
+// page starts.
 func (h *Handler) auditPage(w http.ResponseWriter, r *http.Request) {
 	p := h.newPage(w, r, "audit", "Audit log")
 	q := r.URL.Query()
 	f := auditFilter{User: strings.TrimSpace(q.Get("user")), Action: q.Get("action"), From: q.Get("from"), To: q.Get("to")}
+	aq := audit.Query{Limit: perPage, User: f.User, Action: f.Action}
+	aq.Before, _ = strconv.ParseUint(q.Get("before"), 10, 64)
 	p.Fields = map[string]string{}
 	if f.From != "" {
 		t, err := time.Parse(time.DateOnly, f.From)
 		if err != nil {
 			p.Fields["from"] = "Want a date like 2026-12-07."
 		}
-		f.from = t
+		aq.From = t
 	}
 	if f.To != "" {
 		t, err := time.Parse(time.DateOnly, f.To)
 		if err != nil {
 			p.Fields["to"] = "Want a date like 2026-12-07."
+		} else {
+			aq.To = t.AddDate(0, 0, 1) // the whole day
 		}
-		f.to = t.AddDate(0, 0, 1)
 	}
-	before, _ := strconv.ParseUint(q.Get("before"), 10, 64)
 	d := auditData{Filter: f, Actions: actions}
-	for scanned := 0; ; {
-		entries, next, err := h.d.Service.Audit(r.Context(), before, audit.MaxLimit)
-		if err != nil {
-			h.fail(w, r, "Audit log unavailable", err)
-			return
-		}
-		full := false
-		for _, e := range entries {
-			scanned++
-			before = e.ID
-			if f.match(e) {
-				d.Entries = append(d.Entries, e)
-				if full = len(d.Entries) == perPage; full {
-					break
-				}
-			}
-		}
-		if full || scanned >= auditScan {
-			break // the next page starts below the last entry read
-		}
-		if before = next; next == 0 {
-			break
-		}
+	entries, next, err := h.d.Service.Audit(r.Context(), aq)
+	if bad := fieldErrors(err, map[string]string{"time range": "to"}, "to"); bad != nil {
+		p.Fields, err = bad, nil
 	}
-	if before != 0 {
+	if err != nil {
+		h.fail(w, r, "Audit log unavailable", err)
+		return
+	}
+	d.Entries = entries
+	if next != 0 {
 		v := url.Values{}
 		for k, val := range map[string]string{"user": f.User, "action": f.Action, "from": f.From, "to": f.To} {
 			if val != "" {
 				v.Set(k, val)
 			}
 		}
-		v.Set("before", strconv.FormatUint(before, 10))
+		v.Set("before", strconv.FormatUint(next, 10))
 		d.Next = Prefix + "audit?" + v.Encode()
 	}
 	p.Data = d

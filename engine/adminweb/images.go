@@ -1,6 +1,7 @@
 package adminweb
 
 import (
+	"html/template"
 	"io"
 	"net/http"
 	"strings"
@@ -41,7 +42,12 @@ func (h *Handler) labels(r *http.Request) map[string]imageLabels {
 	}
 	m := make(map[string]imageLabels, len(imgs))
 	for _, im := range imgs {
-		m[im.Name] = imageLabels{Name: im.UIName, Description: im.Description, Type: im.Type, Present: true}
+		l := imageLabels{Name: im.UIName, Description: im.Description, Type: im.Type, Env: im.Env, Present: true}
+		if im.Icon128 != "" {
+			// The service checked that the label is a base64 PNG.
+			l.Icon = template.URL("data:image/png;base64," + im.Icon128)
+		}
+		m[im.Name] = l
 	}
 	return m
 }
@@ -49,6 +55,10 @@ func (h *Handler) labels(r *http.Request) map[string]imageLabels {
 // imageLabels is what an image's labels say about it.
 type imageLabels struct {
 	Name, Description, Type string
+	// Icon is a data: URL of its icon; "" for none.
+	Icon template.URL
+	// Env are the environment variables it declares.
+	Env []admin.DeclaredEnv
 	// Present: Docker has the image.
 	Present bool
 }

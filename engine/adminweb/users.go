@@ -119,6 +119,8 @@ type userData struct {
 	User     admin.User
 	Grants   []accounting.Grant
 	Sessions []sessionView
+	// Shares are those of the user's sessions and those others gave them.
+	Shares []admin.Share
 	// Apps are the applications a grant can name.
 	Apps []accounting.Application
 	// Back is where the grant forms return.
@@ -158,6 +160,9 @@ func (h *Handler) userData(r *http.Request, u admin.User) (userData, error) {
 		return d, err
 	}
 	if d.Apps, err = h.d.Service.Applications(r.Context()); err != nil {
+		return d, err
+	}
+	if d.Shares, err = h.d.Service.UserShares(r.Context(), u.Name); err != nil {
 		return d, err
 	}
 	d.Sessions, err = h.sessionsOf(r, u.Name)

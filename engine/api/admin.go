@@ -39,7 +39,7 @@ type adminAPI struct {
 //	POST   /grants/revoke               {"user","image","policy"} or {"user","image","all":true} → {"revoked"}
 //	DELETE /grants/{mapping_id}         → 204
 //	GET    /backup                      application/octet-stream: the bbolt database
-//	GET    /audit?limit=N&before=ID     {"entries":[{"id","time","actor","address","action","target","detail","result"}],"next":ID|null}
+//	GET    /audit?limit=N&before=ID[&user=&action=&from=&to=]  {"entries":[{"id","time","actor","address","action","target","detail","result"}],"next":ID|null}
 //
 // An image keeps its slashes and colons in the path:
 // /applications/lab/tool:2.1. Errors are {"type","message","ref"} (see

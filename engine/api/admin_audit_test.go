@@ -104,7 +104,7 @@ func TestAdminAudit(t *testing.T) {
 	}
 
 	// Bad parameters, and methods.
-	for _, q := range []string{"?limit=abc", "?limit=0", "?limit=-1", "?limit=1.5", "?before=x", "?before=-1", "?before=99999999999999999999999"} {
+	for _, q := range []string{"?limit=abc", "?limit=0", "?limit=-1", "?limit=1.5", "?before=x", "?before=-1", "?before=99999999999999999999999", "?from=2026-12-07", "?to=yesterday"} {
 		w := s.req("GET", "/audit"+q, "")
 		if w.Code != 400 {
 			t.Errorf("GET /audit%s: %d %s, want 400", q, w.Code, w.Body)
@@ -113,6 +113,12 @@ func TestAdminAudit(t *testing.T) {
 		if e := apiError(t, w); e.Type != "bad_request" || !strings.Contains(e.Message, "query parameter") {
 			t.Errorf("GET /audit%s: %+v", q, e)
 		}
+	}
+	if p := s.audit("?user=nobody&from=2000-01-01T00:00:00Z"); len(p.Entries) != 0 || p.Next != nil {
+		t.Errorf("filtered to nobody: %+v", p)
+	}
+	if w := s.req("GET", "/audit?from=2026-12-08T00:00:00Z&to=2026-12-07T00:00:00Z", ""); w.Code != 400 || apiError(t, w).Type != "invalid" {
+		t.Errorf("a backwards range: %d %s, want 400 invalid", w.Code, w.Body)
 	}
 	if w := s.req("POST", "/audit", `{}`); w.Code != 405 {
 		t.Errorf("POST /audit: %d", w.Code)

@@ -30,6 +30,7 @@ const (
 //
 //	GET    /containers              [container + "viewers"], oldest first
 //	DELETE /containers/{url_id}     → 204: stops any user's session
+//	GET    /shares?user=NAME        the shares of NAME's sessions and those with NAME
 //	GET    /stats                   the activity of the last 24 hours
 //	GET    /info                    {"realm","backend","read_only","warnings"}
 //	GET    /images                  every local image
@@ -48,6 +49,7 @@ func NewAdminHandler(d AdminDeps) http.Handler {
 	}{
 		{"GET /containers", x.containers},
 		{"DELETE /containers/{url_id}", x.stopContainer},
+		{"GET /shares", x.shares},
 		{"GET /stats", x.stats},
 		{"GET /info", x.info},
 		{"GET /images", x.images},
@@ -83,6 +85,15 @@ func (x *adminExtra) stopContainer(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (x *adminExtra) shares(w http.ResponseWriter, r *http.Request) error {
+	list, err := x.svc.UserShares(r.Context(), r.URL.Query().Get("user"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, admin.WireShares(list))
 	return nil
 }
 

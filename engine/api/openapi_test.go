@@ -268,6 +268,7 @@ func TestOpenAPIMatchesWire(t *testing.T) {
 		{"BuildResult", wire.BuildResult{}, true},
 		{"AdminContainer", wire.AdminContainer{}, true},
 		{"Viewer", wire.Viewer{}, true},
+		{"AdminShare", wire.AdminShare{}, true},
 		{"RunningSample", wire.RunningSample{}, true},
 		{"StartTimes", wire.StartTimes{}, true},
 		{"AdminInfo", wire.AdminInfo{}, true},

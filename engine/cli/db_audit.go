@@ -47,7 +47,7 @@ file.`,
 				return usageError{fmt.Errorf("--limit %d: want 1 or more", limit)}
 			}
 			return d.withAudit(cmd, func(svc admin.Service) error {
-				entries, next, err := svc.Audit(cmd.Context(), before, limit)
+				entries, next, err := svc.Audit(cmd.Context(), audit.Query{Before: before, Limit: limit})
 				if err != nil {
 					return err
 				}

@@ -67,6 +67,30 @@ func TestAdminCreatesUserAndGrants(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`form[action="/admin/applications"] input[name="image"]`), images.Desktop),
 		chromedp.Click(chromedp.CSS(`form[action="/admin/applications"] button[type="submit"]`)),
 	)
+	// The application's page and the list show the desktop's icon (drawn:
+	// the page's CSP lets data: images through) and the env it declares.
+	checkIcon := func(where string) {
+		t.Helper()
+		icon := get(t, ctx, chromedp.Evaluate[map[string]any](`(() => { const i = document.querySelector("main img.icon");
+			return i ? {src: i.src.slice(0, 22), alt: i.alt, drawn: i.complete && i.naturalWidth > 0} : {} })()`))
+		if icon["src"] != "data:image/png;base64," || icon["alt"] != "Icon of Desktop" || icon["drawn"] != true {
+			t.Errorf("%s: the icon is %v, want a drawn data: PNG with the alt text %q", where, icon, "Icon of Desktop")
+		}
+	}
+	checkIcon("the desktop's page")
+	env := get(t, ctx, chromedp.Text(chromedp.CSS(`dl.app-env`)))
+	for _, want := range []string{"X11_WIDTH", "the width of the resolution the user chooses, in pixels", "STARTUPDATA", "the path the user gives as startup data"} {
+		if !strings.Contains(env, want) {
+			t.Errorf("the desktop's declared environment lacks %q:\n%s", want, env)
+		}
+	}
+	screenshot(t, ctx, "admin-application-env")
+	adminPage(t, ctx, s.URL+"/admin/applications")
+	checkIcon("the applications page")
+	if got := get(t, ctx, chromedp.Text(chromedp.CSS(`p.app-env`))); got != "Declares STARTUPDATA, X11_DEPTH, X11_HEIGHT, X11_WIDTH" {
+		t.Errorf("the applications page says %q of the desktop's env", got)
+	}
+	screenshot(t, ctx, "admin-applications-icon")
 
 	adminPage(t, ctx, s.URL+"/admin/users")
 	fillAndSubmit(t, ctx, "creating carla", `form.grant-form`,

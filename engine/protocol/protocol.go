@@ -190,6 +190,19 @@ func (img Image) Configurables() []string {
 	return out
 }
 
+// envDescriptions say what the appliance puts in the declared variables it
+// knows.
+var envDescriptions = map[string]string{
+	EnvX11Width:    "the width of the resolution the user chooses, in pixels",
+	EnvX11Height:   "the height of the resolution the user chooses, in pixels",
+	EnvX11Depth:    "the colour depth of the resolution the user chooses, in bits",
+	EnvStartupData: "the path the user gives as startup data, where the policy allows it",
+}
+
+// EnvDescription says what the appliance gives a declared variable; ""
+// for one the protocol does not know (the image's own).
+func EnvDescription(env string) string { return envDescriptions[env] }
+
 // BaseURL is JPY_BASE_USER_URL for a user: /user/{name}, no trailing slash.
 // User names are URL-safe (see accounting.ValidateUserName).
 func BaseURL(user string) string { return "/user/" + user }

@@ -23,6 +23,17 @@ type Viewer struct {
 	Expires *time.Time `json:"expires,omitempty"`
 }
 
+// AdminShare is a share that goes with a user (GET /api/v1/admin/shares?user=):
+// user may use owner's running session url_id of image.
+type AdminShare struct {
+	URLID   string     `json:"url_id"`
+	Owner   string     `json:"owner"`
+	Image   string     `json:"image"`
+	User    string     `json:"user"`
+	Mode    string     `json:"mode"`
+	Expires *time.Time `json:"expires,omitempty"`
+}
+
 // RunningSample is the most sessions running at once in the 10 minutes
 // from Time on.
 type RunningSample struct {

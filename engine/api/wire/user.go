@@ -214,6 +214,19 @@ type ImageInfo struct {
 	Created time.Time `json:"created"`
 	// InUse is true when a running session uses it.
 	InUse bool `json:"in_use"`
+	// Icon128 is its icon label, a PNG in base64; "" for none.
+	Icon128 string `json:"icon_128"`
+	// Env are the environment variables it declares, sorted by name.
+	Env []DeclaredEnv `json:"env"`
+	// Configurables are what a user may set when starting it.
+	Configurables []string `json:"configurables"`
+}
+
+// DeclaredEnv is an environment variable an image declares, and what the
+// appliance gives it ("" when the appliance does not know it).
+type DeclaredEnv struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
 }
 
 // ImportedImage is one image of an imported tarball.
