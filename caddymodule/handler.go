@@ -236,7 +236,7 @@ func (h *Handler) proxy(w http.ResponseWriter, r *http.Request, next caddyhttp.H
 	}
 	caddyhttp.SetVar(r.Context(), UpstreamVar, route.Upstream)
 
-	rec := &statusRecorder{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, hsts: w.Header().Get("Strict-Transport-Security")}
+	rec := &statusRecorder{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, hsts: w.Header().Get("Strict-Transport-Security"), ancestors: h.frameAncestors(r)}
 	if wsrelay.IsUpgrade(r) {
 		done, ok := h.openWebSocket(rec, r, id, route)
 		if !ok {
@@ -354,6 +354,9 @@ type statusRecorder struct {
 	attach func(net.Conn) // given the hijacked connection, if set
 	route  routes.Route   // the session a hijacked WebSocket's traffic is activity on
 	hsts   string         // the appliance's Strict-Transport-Security, if any
+	// ancestors are who may frame the answer (frameAncestors), unless the
+	// application says it itself.
+	ancestors string
 }
 
 // Hijack implements http.Hijacker.
@@ -372,6 +375,9 @@ func (s *statusRecorder) WriteHeader(code int) {
 	s.Header().Del("Strict-Transport-Security")
 	if s.hsts != "" {
 		s.Header().Set("Strict-Transport-Security", s.hsts)
+	}
+	if s.ancestors != "" && !saysFraming(s.Header()) {
+		s.Header().Add("Content-Security-Policy", "frame-ancestors "+s.ancestors)
 	}
 	s.ResponseWriterWrapper.WriteHeader(code)
 }

@@ -93,3 +93,29 @@ func hstsHost(hostport string) bool {
 	_, err := netip.ParseAddr(host)
 	return err != nil
 }
+
+// frameAncestors are the pages that may show a session in a frame: its own
+// (noVNC's, an application's), and the portal's toolbar page, which in
+// subdomain mode is on another origin. No other page, another session's
+// included, may frame it (clickjacking).
+func (h *Handler) frameAncestors(r *http.Request) string {
+	if h.SessionHost == "" {
+		return "'self'"
+	}
+	return "'self' " + h.originURL(r, "")
+}
+
+// saysFraming says whether an application's answer says itself who may
+// frame it (X-Frame-Options, or a Content-Security-Policy with
+// frame-ancestors): the appliance leaves that to it.
+func saysFraming(h http.Header) bool {
+	if h.Get("X-Frame-Options") != "" {
+		return true
+	}
+	for _, v := range h.Values("Content-Security-Policy") {
+		if strings.Contains(strings.ToLower(v), "frame-ancestors") {
+			return true
+		}
+	}
+	return false
+}

@@ -139,6 +139,11 @@ func (h *Handler) enter(w http.ResponseWriter, r *http.Request, urlID string) {
 		return
 	}
 	http.SetCookie(w, cookie)
+	if dest := r.Header.Get("Sec-Fetch-Dest"); dest == "iframe" || dest == "frame" {
+		// In the portal's frame, where the browser may not keep the Lax
+		// cookie (auth.FramedCookieName).
+		http.SetCookie(w, auth.Framed(cookie))
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	http.Redirect(w, r, next, http.StatusSeeOther)

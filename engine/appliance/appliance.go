@@ -224,8 +224,8 @@ func open(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Optio
 	a.web, err = web.New(web.Deps{
 		Authenticator: a.authn, Logins: a.logins, Resolver: a.resolver, Portal: a.portal,
 		Health: a, Metrics: a.metrics.handler(), MetricsToken: cfg.Metrics.Token, CARoot: caRoot, Open: open, Audit: a.audit,
-		OriginsWarning: originsWarning(cfg),
-		Log:            log.With().Str("component", "web").Logger(),
+		OriginsWarning: originsWarning(cfg), SessionHost: a.caddy.SessionHost,
+		Log: log.With().Str("component", "web").Logger(),
 	})
 	if err != nil {
 		return nil, err

@@ -20,6 +20,16 @@ import (
 // every __Host-simphony cookie, from what reaches the session.
 const OriginCookieName = "__Host-simphony-origin"
 
+// FramedCookieName is the origin's cookie for a session shown in a frame
+// of the portal (its toolbar page), where the browser counts the session's
+// origin as another site than the portal's (*.localhost beside localhost):
+// there it neither sets nor sends the SameSite=Lax OriginCookieName. This
+// one is SameSite=None but Partitioned (CHIPS): the browser keeps it apart
+// for each top-level site, and sends it only under the site it was set
+// under, the portal's. The appliance takes it only from requests of the
+// session's own pages and from the frame's navigations (FramedOK).
+const FramedCookieName = "__Host-simphony-origin-framed"
+
 // TicketTTL is how long a ticket into a session's origin lasts: the time
 // of a redirect.
 const TicketTTL = 60 * time.Second
@@ -144,16 +154,55 @@ func (o *Origins) Redeem(ctx context.Context, secret, urlID string) (*http.Cooki
 	return c, id, true
 }
 
+// Framed is the twin of an origin's cookie for a session's origin entered
+// in a frame (FramedCookieName).
+func Framed(c *http.Cookie) *http.Cookie {
+	f := *c
+	f.Name, f.SameSite, f.Partitioned = FramedCookieName, http.SameSiteNoneMode, true
+	return &f
+}
+
+// FramedOK says whether r may sign in with the framed cookie: it is the
+// navigation of a frame (the toolbar page's), or a request of the
+// session's own pages (same origin: their scripts, styles, API calls and
+// WebSockets), as the browser says in Sec-Fetch-*, or, on a WebSocket
+// handshake, which Chromium sends without them, in Origin. A cross-site
+// request from another page under the portal's site (an image, a script)
+// does not.
+func FramedOK(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Dest") {
+	case "iframe", "frame":
+		return r.Header.Get("Sec-Fetch-Mode") == "navigate"
+	}
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
+		return site == "same-origin"
+	}
+	origins := r.Header.Values("Origin")
+	return len(origins) == 1 && origins[0] == "https://"+r.Host
+}
+
 // Identify returns the caller of a request on the origin of session urlID:
 // an API token in the Authorization header (clients other than browsers),
-// else the origin's cookie, whose login must still stand.
+// else the origin's cookie, or its framed twin (FramedOK), whose login
+// must still stand.
 func (o *Origins) Identify(r *http.Request, urlID string) (Identity, bool) {
 	for _, h := range r.Header.Values("Authorization") {
 		if _, ok := TokenOf(h); ok {
 			return o.res.Identify(r)
 		}
 	}
-	c, err := r.Cookie(OriginCookieName)
+	if id, ok := o.identifyCookie(r, OriginCookieName, urlID); ok {
+		return id, true
+	}
+	if FramedOK(r) {
+		return o.identifyCookie(r, FramedCookieName, urlID)
+	}
+	return Identity{}, false
+}
+
+// identifyCookie is the caller signed in by the origin's cookie name.
+func (o *Origins) identifyCookie(r *http.Request, name, urlID string) (Identity, bool) {
+	c, err := r.Cookie(name)
 	if err != nil {
 		return Identity{}, false
 	}

@@ -233,3 +233,61 @@ func TestOriginCookie(t *testing.T) {
 		}
 	})
 }
+
+// TestFramedCookie: the partitioned twin of the origin's cookie, set when
+// the session's origin is entered in the portal's frame, signs in the
+// frame's navigations and the session's own requests, and nothing else.
+func TestFramedCookie(t *testing.T) {
+	f := newOriginsFixture(t)
+	c, _, ok := f.origins.Redeem(t.Context(), f.ticket(t, sessionA), sessionA)
+	if !ok {
+		t.Fatal("redeeming a ticket failed")
+	}
+	framed := auth.Framed(c)
+	if framed.Name != auth.FramedCookieName || framed.Value != c.Value || !framed.Partitioned || framed.SameSite != http.SameSiteNoneMode ||
+		!framed.Secure || !framed.HttpOnly || framed.Path != "/" || framed.Domain != "" {
+		t.Fatalf("the framed cookie: %+v", framed)
+	}
+	if c.Partitioned || c.SameSite != http.SameSiteLaxMode {
+		t.Fatalf("the origin's own cookie changed: %+v", c)
+	}
+	origin := "https://" + sessionA + ".appliance.test"
+	for _, tc := range []struct {
+		name   string
+		header map[string]string
+		want   bool
+	}{
+		{"the frame's navigation", map[string]string{"Sec-Fetch-Dest": "iframe", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Site": "cross-site"}, true},
+		{"a script of the session's page", map[string]string{"Sec-Fetch-Dest": "script", "Sec-Fetch-Mode": "cors", "Sec-Fetch-Site": "same-origin"}, true},
+		{"the session's WebSocket (no Sec-Fetch-*)", map[string]string{"Origin": origin, "Upgrade": "websocket"}, true},
+		{"an image on another page of the portal's site", map[string]string{"Sec-Fetch-Dest": "image", "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Site": "cross-site"}, false},
+		{"a fetch from another session", map[string]string{"Sec-Fetch-Dest": "empty", "Sec-Fetch-Mode": "cors", "Sec-Fetch-Site": "same-site", "Origin": "https://" + sessionB + ".appliance.test"}, false},
+		{"a top-level navigation", map[string]string{"Sec-Fetch-Dest": "document", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Site": "cross-site"}, false},
+		{"a WebSocket from another origin", map[string]string{"Origin": "https://evil.example", "Upgrade": "websocket"}, false},
+		{"nothing said", nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := onOrigin(framed)
+			for k, v := range tc.header {
+				req.Header.Set(k, v)
+			}
+			if id, ok := f.origins.Identify(req, sessionA); ok != tc.want || (ok && id.User != "alice") {
+				t.Errorf("signed in: %v as %q, want %v", ok, id.User, tc.want)
+			}
+			// The Lax cookie works whatever the request says.
+			req = onOrigin(c)
+			for k, v := range tc.header {
+				req.Header.Set(k, v)
+			}
+			if _, ok := f.origins.Identify(req, sessionA); !ok {
+				t.Error("the origin's own cookie does not sign in")
+			}
+		})
+	}
+	other := onOrigin(framed)
+	other.Header.Set("Sec-Fetch-Dest", "iframe")
+	other.Header.Set("Sec-Fetch-Mode", "navigate")
+	if _, ok := f.origins.Identify(other, sessionB); ok {
+		t.Error("session A's framed cookie signs in on session B's origin")
+	}
+}

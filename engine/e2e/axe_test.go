@@ -135,7 +135,7 @@ func TestAccessibility(t *testing.T) {
 	// The portal with the session running, shared with bob.
 	for deadline := time.Now().Add(60 * time.Second); ; {
 		follow(t, ctx, "opening the portal", chromedp.Navigate(s.URL+"/"), `ul.apps`)
-		if get(t, ctx, chromedp.Evaluate[bool](`document.querySelector("li.app.running details.sharing") !== null`)) {
+		if get(t, ctx, chromedp.Evaluate[bool](`document.querySelector("li.app.running dialog.share-dialog") !== null`)) {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -143,25 +143,16 @@ func TestAccessibility(t *testing.T) {
 		}
 		step(t, ctx, "waiting for the session", chromedp.Sleep(300*time.Millisecond))
 	}
-	// Sending a form again after Chromium aborted it (see submit) would
-	// share twice: the portal tells whether the first one took.
-	const shareForm = `li.app.running form.share-form`
+	// Sending a form again after Chromium aborted it would share twice:
+	// the portal tells whether the first one took.
 	shared := func() bool {
 		follow(t, ctx, "opening the portal", chromedp.Navigate(s.URL+"/"), `ul.apps`)
-		return get(t, ctx, chromedp.Evaluate[bool](`document.querySelector("li.app.running form.share-row") !== null`))
+		return get(t, ctx, chromedp.Evaluate[bool](`document.querySelector("li.app.running .shared-count") !== null`))
 	}
-	openSharing := chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-		_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector("li.app.running details.sharing").open = true`))
-		return err
-	})
-	submit(t, ctx, s.URL+"/", "sharing with bob", []chromedp.Action[chromedp.Void]{
-		openSharing, chromedp.SetValue(chromedp.CSS(shareForm+` input[name="user"]`), "bob"),
-	}, shareForm+` button[type="submit"]`, `li.app.running form.share-row`, shared)
+	portalShare(t, ctx, s.URL+"/", "bob", `li.app.running .shared-count`, shared)
 	screenshot(t, ctx, "a11y-portal-running")
 	axeCheck(t, ctx, "portal with a shared session")
-	submit(t, ctx, s.URL+"/", "sharing with nobody", []chromedp.Action[chromedp.Void]{
-		openSharing, chromedp.SetValue(chromedp.CSS(shareForm+` input[name="user"]`), "nobody"),
-	}, shareForm+` button[type="submit"]`, `main .flash.error`, nil)
+	portalShare(t, ctx, s.URL+"/", "nobody", `main .flash.error`, nil)
 	axeCheck(t, ctx, "portal with an error")
 
 	follow(t, ctx, "opening a page that is not there", chromedp.Navigate(s.URL+"/no-such-page"), `main section.card`)

@@ -661,12 +661,12 @@ func TestPortalSharing(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("share: %d", resp.StatusCode)
 	}
-	if p := appliancetest.ReadBody(alice.Do("GET", "/", nil, nil)); !strings.Contains(p, "bob · view · until ") {
+	if p := appliancetest.ReadBody(alice.Do("GET", "/", nil, nil)); !strings.Contains(p, "bob · view only · until ") {
 		t.Errorf("the owner's portal does not list the share")
 	}
 	bob := s.Login("bob", "password-bob")
 	p := appliancetest.ReadBody(bob.Do("GET", "/", nil, nil))
-	if !strings.Contains(p, "Shared with you") || !strings.Contains(p, "alice's session · view only") || !strings.Contains(p, `href="`+path+`"`) {
+	if !strings.Contains(p, "Shared with you") || !strings.Contains(p, "alice's session · view only") || !strings.Contains(p, `href="/sessions/`+urlID+`"`) {
 		t.Errorf("bob's portal:\n%s", p)
 	}
 	if resp := bob.Do("GET", path, nil, nil); resp.StatusCode != http.StatusOK {

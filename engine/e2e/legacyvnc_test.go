@@ -130,10 +130,10 @@ func TestLegacyVNCImage(t *testing.T) {
 	// Alice shares it with bob, view only, from the portal.
 	step(t, ctx, "sharing with bob",
 		chromedp.Navigate(s.URL+"/"),
-		chromedp.Click(chromedp.CSS(`li[data-name="Legacy desktop"] details.sharing summary`)),
+		chromedp.Click(chromedp.CSS(`li[data-name="Legacy desktop"] button[command="show-modal"]`)),
 		chromedp.SendKeys(chromedp.CSS(`li[data-name="Legacy desktop"] form.share-form input[name="user"]`), "bob"),
 		chromedp.Click(chromedp.CSS(`li[data-name="Legacy desktop"] form.share-form button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`li[data-name="Legacy desktop"] form.share-row`)),
+		chromedp.WaitReady(chromedp.CSS(`li[data-name="Legacy desktop"] form.share-row`)),
 	)
 
 	// Bob opens the link on his portal, in a browser context of his own.
@@ -141,11 +141,17 @@ func TestLegacyVNCImage(t *testing.T) {
 	defer cancel()
 	bobFailures := watchFailures(bctx)
 	signIn(t, bctx, s.URL, "bob", "password-bob")
-	link := get(t, bctx, chromedp.AttributeValue(chromedp.CSS(`li.shared[data-name="Legacy desktop"] a.button`), "href")).Value
-	if link != path+"?view_only=1&resize=scale" {
-		t.Errorf("bob's link is %q, want the owner's page, view only", link)
+	// His Open button leads to the toolbar page, whose frame shows the
+	// owner's page, view only; that address opens it by itself too.
+	urlID := strings.TrimSuffix(strings.TrimPrefix(path, "/user/alice/containers/"), "/")
+	if link := get(t, bctx, chromedp.AttributeValue(chromedp.CSS(`li.shared[data-name="Legacy desktop"] a.button`), "href")).Value; link != "/sessions/"+urlID {
+		t.Errorf("bob's link is %q, want his toolbar page", link)
 	}
-	step(t, bctx, "opening the share link", chromedp.Click(chromedp.CSS(`li.shared[data-name="Legacy desktop"] a.button`)))
+	step(t, bctx, "opening the share link", chromedp.Click(chromedp.CSS(`li.shared[data-name="Legacy desktop"] a.button`)), chromedp.WaitReady(`#session-frame`))
+	if frame := get(t, bctx, chromedp.AttributeValue(chromedp.CSS(`#session-frame`), "src")).Value; frame != path+"?view_only=1&resize=scale" {
+		t.Errorf("bob's toolbar page frames %q, want the owner's page, view only", frame)
+	}
+	step(t, bctx, "opening the shared page itself", chromedp.Navigate(s.URL+path+"?view_only=1&resize=scale"))
 	ws = legacyConnected(t, bctx, bobFailures, "bob")
 	if !strings.HasSuffix(ws, "/"+path+"websockify") {
 		t.Errorf("bob's WebSocket is %s", ws)
@@ -173,7 +179,10 @@ func TestLegacyVNCImage(t *testing.T) {
 	step(t, bctx, "opening the starter desktop's share link",
 		chromedp.Navigate(s.URL+"/"),
 		chromedp.Click(chromedp.CSS(`li.shared[data-name="Desktop"] a.button`)),
+		chromedp.WaitReady(`#session-frame`),
 	)
+	frame := get(t, bctx, chromedp.AttributeValue(chromedp.CSS(`#session-frame`), "src")).Value
+	step(t, bctx, "opening the framed page itself", chromedp.Navigate(s.URL+frame))
 	reloads, seen := 0, bobFailures()
 	for deadline := time.Now().Add(60 * time.Second); ; {
 		pctx, cancel := context.WithTimeout(bctx, 15*time.Second)

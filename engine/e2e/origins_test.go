@@ -342,9 +342,10 @@ func TestDesktopOnItsOwnOrigin(t *testing.T) {
 	ctx := newChromium(t, s)
 	failures := watchFailures(ctx)
 	signIn(t, ctx, portal, "admin", s.AdminPassword)
+	// (Without the toolbar page: the desktop itself, at the top.)
 	step(t, ctx, "opening the desktop",
-		chromedp.WaitVisible(chromedp.CSS(`li[data-name="Desktop"] a.button`)),
-		chromedp.Click(chromedp.CSS(`li[data-name="Desktop"] a.button`)),
+		chromedp.WaitVisible(chromedp.CSS(`li[data-name="Desktop"] p.plain a`)),
+		chromedp.Click(chromedp.CSS(`li[data-name="Desktop"] p.plain a`)),
 	)
 	// Starting a container changes this machine's network, which makes
 	// Chromium abort the loads in flight (see TestBrowser): reload, at

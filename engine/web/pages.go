@@ -19,7 +19,10 @@ import (
 // page is the data of every template; each page uses some of it.
 type page struct {
 	Title, User string
-	// Refresh reloads the page after that many seconds when scripts are off.
+	// Refresh reloads the page after that many seconds when scripts are
+	// off. (Not when they are on: axe-core rightly counts a page that
+	// reloads itself on a timer as a barrier, WCAG 2.2.1. A script that
+	// could not load leaves the page's own reload link.)
 	Refresh       int
 	Admin         bool
 	CSRF          string
@@ -40,6 +43,8 @@ type page struct {
 	// starting
 	Start     *startState
 	MappingID string
+	// session (the toolbar page)
+	Session *sessionView
 	// error
 	Heading, Message, Ref string
 	// account

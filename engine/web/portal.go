@@ -27,11 +27,17 @@ type app struct {
 	Icon       template.URL
 	Policy     []string
 	Resolution bool
-	Running    *routes.Route
-	Problem    string
+	// StartupData: the image declares startup data and the grant allows it.
+	StartupData bool
+	Running     *routes.Route
+	Problem     string
 	// AllowView: the running session may be shared; Shares are its shares.
 	AllowView bool
 	Shares    []shareView
+	// Open is the running session's toolbar page, Since when it runs, and
+	// Share its share dialog (when the policy allows sharing).
+	Open, Since string
+	Share       *shareDialog
 }
 
 // requireUser answers with a redirect to the sign-in page when r has no
@@ -61,12 +67,14 @@ func (h *Handler) renderPortal(w http.ResponseWriter, r *http.Request, id auth.I
 	p := h.pageFor(id, "Your applications")
 	p.Error = msg
 	p.DockerDown = !o.Answering
+	var recipients []string // read once, for the first share dialog
 	for _, ga := range o.List {
 		g := ga.Grant
 		a := app{MappingID: g.MappingID, Name: g.Image, Image: g.Image, Policy: policyBadges(g.Policy), AllowView: g.Policy.AllowView}
 		if ga.Running != nil {
 			a.Running = ga.Running
 			a.Shares = h.sharesOf(r.Context(), id.User, ga.Running.URLID)
+			a.Open, a.Since = SessionPath(ga.Running.URLID), startedText(*ga.Running)
 		}
 		switch {
 		case errors.Is(ga.Err, session.ErrImageNotFound):
@@ -85,6 +93,13 @@ func (h *Handler) renderPortal(w http.ResponseWriter, r *http.Request, id auth.I
 				a.Icon = template.URL("data:image/png;base64," + img.Icon128)
 			}
 			a.Resolution = slices.Contains(img.Configurables(), protocol.ConfigResolution)
+			a.StartupData = g.Policy.AllowStartupData && slices.Contains(img.Configurables(), protocol.ConfigStartupData)
+		}
+		if a.Running != nil && a.AllowView {
+			if recipients == nil {
+				recipients = h.recipients(r.Context(), id.User)
+			}
+			a.Share = h.shareDialog(r, id, a.Running.URLID, a.Name, "/", recipients)
 		}
 		p.Apps = append(p.Apps, a)
 	}
@@ -133,7 +148,7 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
 	}
 	if h.starts.begin(startKey(id.User, mapping), name, h.d.Now()) {
 		ctx := audit.WithActor(r.Context(), audit.Actor{Name: id.User, Address: clientIP(r)})
-		h.startBackground(ctx, id.User, mapping, resolutionConf(r))
+		h.startBackground(ctx, id.User, mapping, startConf(r))
 	}
 	http.Redirect(w, r, "/starting/"+url.PathEscape(mapping), http.StatusSeeOther)
 }

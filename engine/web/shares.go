@@ -25,6 +25,40 @@ type sharedView struct {
 	Owner, Name, Mode, URL, Expires string
 }
 
+// shareDialog is the share dialog of one of the user's running sessions,
+// on the portal and on the toolbar page.
+type shareDialog struct {
+	URLID, Name, CSRF string
+	// Back is where its forms return to (sessionBack).
+	Back string
+	// Link is the toolbar page's address, for the people it is shared with.
+	Link       string
+	Shares     []shareView
+	Recipients []string
+}
+
+// shareDialog is the share dialog of id's session urlID, completing names
+// from recipients.
+func (h *Handler) shareDialog(r *http.Request, id auth.Identity, urlID, name, back string, recipients []string) *shareDialog {
+	return &shareDialog{
+		URLID: urlID, Name: name, CSRF: id.Login.CSRF, Back: back,
+		Link:       "https://" + r.Host + SessionPath(urlID),
+		Shares:     h.sharesOf(r.Context(), id.User, urlID),
+		Recipients: recipients,
+	}
+}
+
+// recipients are the names user shared with before, for the share
+// dialog to complete; none when they cannot be read (the dialog works
+// without).
+func (h *Handler) recipients(ctx context.Context, user string) []string {
+	names, err := h.d.Portal.Recipients(ctx, user)
+	if err != nil {
+		h.d.Log.Warn().Err(err).Str("user", user).Msg("listing the names to complete in the share dialog")
+	}
+	return names
+}
+
 func expiresText(t *time.Time) string {
 	if t == nil {
 		return ""
@@ -52,7 +86,7 @@ func sharedViews(list []portal.Shared) []sharedView {
 	var out []sharedView
 	for _, s := range list {
 		rt := s.Route
-		v := sharedView{Owner: rt.User, Name: rt.Image, Mode: string(s.Share.Mode), URL: s.OpenPath, Expires: expiresText(s.Share.Expires)}
+		v := sharedView{Owner: rt.User, Name: rt.Image, Mode: string(s.Share.Mode), URL: SessionPath(rt.URLID), Expires: expiresText(s.Share.Expires)}
 		if s.Available && s.Image.UIName != "" {
 			v.Name = s.Image.UIName
 		}
@@ -92,7 +126,7 @@ func (h *Handler) share(w http.ResponseWriter, r *http.Request) {
 		h.renderPortal(w, r, id, problem.Of(err).Status, msg)
 		return
 	}
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+	http.Redirect(w, r, sessionBack(r), http.StatusSeeOther)
 }
 
 // unshare ends a share from the portal.
@@ -110,5 +144,5 @@ func (h *Handler) unshare(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+	http.Redirect(w, r, sessionBack(r), http.StatusSeeOther)
 }

@@ -152,11 +152,14 @@ func (h *Handler) startingPage(w http.ResponseWriter, r *http.Request) {
 	h.render(w, http.StatusOK, "starting", p)
 }
 
-// resolutionConf reads the portal's resolution choice.
-func resolutionConf(r *http.Request) map[string]string {
+// startConf reads the portal's start form: the resolution and the
+// startup data (checked by the session manager).
+func startConf(r *http.Request) map[string]string {
 	conf := map[string]string{}
-	if res := r.PostFormValue("resolution"); res != "" {
-		conf[protocol.ConfigResolution] = res
+	for field, key := range map[string]string{"resolution": protocol.ConfigResolution, "startupdata": protocol.ConfigStartupData} {
+		if v := r.PostFormValue(field); v != "" {
+			conf[key] = v
+		}
 	}
 	return conf
 }

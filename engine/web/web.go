@@ -47,8 +47,12 @@ type Deps struct {
 	// OriginsWarning, when set, is shown to administrators on every page:
 	// PathOriginsWarning in path mode.
 	OriginsWarning string
-	Log            zerolog.Logger
-	Now            func() time.Time
+	// SessionHost, in subdomain mode, is the name under which sessions
+	// have their origins ({url_id}.SessionHost): the toolbar page frames
+	// them.
+	SessionHost string
+	Log         zerolog.Logger
+	Now         func() time.Time
 }
 
 // PathOriginsWarning explains the risk of path origins (sessions.origins
@@ -69,8 +73,12 @@ func New(d Deps) (*Handler, error) {
 		d.Now = time.Now
 	}
 	h := &Handler{d: d, mux: http.NewServeMux(), pages: map[string]*template.Template{}, starts: starts{m: map[string]*startState{}}}
-	for _, name := range []string{"login", "logout", "portal", "error", "starting", "account"} {
-		t, err := template.ParseFS(frontend.FS, "templates/layout.html", "templates/"+name+".html")
+	for _, name := range []string{"login", "logout", "portal", "error", "starting", "account", "session"} {
+		files := []string{"templates/layout.html", "templates/sharedialog.html", "templates/" + name + ".html"}
+		if name == "session" {
+			files = files[1:] // a page of its own: the toolbar over the frame
+		}
+		t, err := template.ParseFS(frontend.FS, files...)
 		if err != nil {
 			return nil, err
 		}
@@ -88,6 +96,7 @@ func New(d Deps) (*Handler, error) {
 	h.mux.HandleFunc("GET /{$}", h.portal)
 	h.mux.HandleFunc("POST /start", h.start)
 	h.mux.HandleFunc("GET /starting/{mapping}", h.startingPage)
+	h.mux.HandleFunc("GET "+SessionPagePrefix+"{url_id}", h.sessionPage)
 	h.mux.HandleFunc("POST /stop", h.stop)
 	h.mux.HandleFunc("POST /share", h.share)
 	h.mux.HandleFunc("POST /unshare", h.unshare)
@@ -116,10 +125,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // for the pages served by other handlers (the admin pages).
 func SecurityHeaders(w http.ResponseWriter) { securityHeaders(w) }
 
+// pageCSP is the Content-Security-Policy of the appliance's pages.
+const pageCSP = "default-src 'self'; img-src 'self' data:; frame-ancestors 'self'; form-action 'self'; base-uri 'none'; object-src 'none'"
+
 // securityHeaders are the headers every page of the appliance carries.
 func securityHeaders(w http.ResponseWriter) {
 	hdr := w.Header()
-	hdr.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'self'; form-action 'self'; base-uri 'none'; object-src 'none'")
+	hdr.Set("Content-Security-Policy", pageCSP)
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("X-Frame-Options", "SAMEORIGIN")
 	hdr.Set("Referrer-Policy", "same-origin")

@@ -8,6 +8,10 @@
   var status = document.getElementById("status");
   var steps = document.getElementById("steps");
   var url = window.location.pathname + "?format=json";
+  // The page follows the start by itself: its reload link is for when
+  // this script could not load.
+  var reload = document.getElementById("reload");
+  if (reload) { reload.hidden = true; }
 
   function show(st) {
     steps.textContent = "";
