@@ -101,7 +101,7 @@ func (h *Handler) share(w http.ResponseWriter, r *http.Request) {
 	if !ok || !h.unsafeOK(w, r, id) {
 		return
 	}
-	req := portal.ShareRequest{User: auth.NormalizeName(r.PostFormValue("user")), Mode: r.PostFormValue("mode")}
+	req := portal.ShareRequest{User: r.PostFormValue("user"), Mode: r.PostFormValue("mode")}
 	if hours := r.PostFormValue("hours"); hours != "" {
 		n, err := strconv.Atoi(hours)
 		if err != nil || n < 1 || n > 24*365 {
