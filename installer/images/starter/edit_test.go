@@ -168,6 +168,8 @@ func TestAskAction(t *testing.T) {
 
 // The link back to the portal: on a session's own origin
 // ({url_id}.{host}) the portal is {host}; on the portal's (path mode), /.
+// It leaves the session page's frame (target _top), rather than loading
+// the portal inside the toolbar.
 func TestPortalLink(t *testing.T) {
 	s, _ := newFiles(t, 1<<20, false)
 	for host, want := range map[string]string{
@@ -180,7 +182,7 @@ func TestPortalLink(t *testing.T) {
 		r.Host = host
 		w := httptest.NewRecorder()
 		methods(s).ServeHTTP(w, r)
-		if link := `<a class="portal" href="` + want + `">`; !strings.Contains(w.Body.String(), link) {
+		if link := `<a class="portal" href="` + want + `" target="_top">`; !strings.Contains(w.Body.String(), link) {
 			t.Errorf("Host %s: the page lacks %s", host, link)
 		}
 	}

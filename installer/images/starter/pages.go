@@ -113,7 +113,7 @@ form a{margin-left:1em}
 </style></head><body>{{end}}
 
 {{define "bar"}}<header><nav aria-label="Folders">{{if .Crumbs}}{{range $i, $c := .Crumbs}}{{if $i}} / {{end}}<a href="{{$c.Href}}">{{$c.Name}}</a>{{end}}{{else}}Files{{end}}</nav>
-{{if .Portal}}<a class="portal" href="{{.Portal}}">Back to your applications</a>{{end}}</header>{{end}}
+{{if .Portal}}<a class="portal" href="{{.Portal}}" target="_top">Back to your applications</a>{{end}}</header>{{end}}
 
 {{define "listing"}}{{template "head" .Title}}
 {{template "bar" .}}
