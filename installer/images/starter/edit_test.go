@@ -187,3 +187,17 @@ func TestPortalLink(t *testing.T) {
 		}
 	}
 }
+
+// The files app's pages leave framing to the appliance: a frame-ancestors
+// of its own ('self', the session's origin) would keep the session page's
+// toolbar, on the portal's origin, from showing it in subdomain mode.
+func TestPagesLeaveFramingToTheAppliance(t *testing.T) {
+	s, _ := newFiles(t, 1<<20, false)
+	r := httptest.NewRequest("GET", testBase, nil)
+	w := httptest.NewRecorder()
+	methods(s).ServeHTTP(w, r)
+	csp := w.Header().Get("Content-Security-Policy")
+	if csp == "" || strings.Contains(csp, "frame-ancestors") || w.Header().Get("X-Frame-Options") != "" {
+		t.Errorf("the files page's CSP %q (X-Frame-Options %q): want a policy without frame-ancestors", csp, w.Header().Get("X-Frame-Options"))
+	}
+}

@@ -71,7 +71,11 @@ func renderPage(w http.ResponseWriter, status int, data any) error {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Length", strconv.Itoa(buf.Len()))
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'self'")
+	// No frame-ancestors: the appliance sets it on every session answer
+	// that has none, to the session's origin and the portal's, so that the
+	// session page's toolbar can frame the app in subdomain mode too
+	// (where the portal is another origin than 'self').
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_, err := w.Write(buf.Bytes())
