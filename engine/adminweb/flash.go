@@ -7,8 +7,11 @@ import (
 )
 
 // flashCookie carries the message of an action to the page it redirects
-// to (POST/redirect/GET), once.
-const flashCookie = "simphony_admin_flash"
+// to (POST/redirect/GET), once. A __Host- cookie (host-only, Secure,
+// Path=/): no other host of the site, such as a session's origin, can set
+// one for the admin pages with Domain=, and the proxy keeps every
+// __Host-simphony cookie from the sessions.
+const flashCookie = "__Host-simphony-admin-flash"
 
 // setFlash keeps msg for the next page; kind is "n" (a notice) or "e" (an
 // error).
@@ -17,8 +20,8 @@ func setFlash(w http.ResponseWriter, r *http.Request, kind, msg string) {
 		return
 	}
 	http.SetCookie(w, &http.Cookie{
-		Name: flashCookie, Value: url.QueryEscape(kind + ":" + msg), Path: Prefix,
-		MaxAge: 60, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode,
+		Name: flashCookie, Value: url.QueryEscape(kind + ":" + msg), Path: "/",
+		MaxAge: 60, HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode,
 	})
 }
 
@@ -28,7 +31,7 @@ func takeFlash(w http.ResponseWriter, r *http.Request) (notice, errMsg string) {
 	if err != nil {
 		return "", ""
 	}
-	http.SetCookie(w, &http.Cookie{Name: flashCookie, Path: Prefix, MaxAge: -1, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Path: "/", MaxAge: -1, HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode})
 	v, err := url.QueryUnescape(c.Value)
 	if err != nil {
 		return "", ""

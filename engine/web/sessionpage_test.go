@@ -38,3 +38,29 @@ func TestSessionBack(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionFrameDelegatesNoClipboardRead: the frame holds whatever the
+// session serves (another user's, when shared), on another origin than the
+// portal. Delegating clipboard-read to it would let that page read the
+// user's clipboard under the permission the browser asks for (and keeps)
+// in the portal's name; noVNC has a clipboard panel of its own and needs
+// none.
+func TestSessionFrameDelegatesNoClipboardRead(t *testing.T) {
+	h, err := New(Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	id := strings.Repeat("ab", 16)
+	h.render(w, 200, "session", page{Session: &sessionView{URLID: id, Name: "Desktop", Owner: "mallory", Mode: "control",
+		Frame: "/user/mallory/containers/" + id + "/", Desktop: true}})
+	body := w.Body.String()
+	i := strings.Index(body, `<iframe id="session-frame"`)
+	if i < 0 {
+		t.Fatalf("no session frame in\n%s", body)
+	}
+	frame := body[i : i+strings.Index(body[i:], ">")]
+	if strings.Contains(frame, "clipboard-read") {
+		t.Errorf("the session's frame may read the clipboard: %s", frame)
+	}
+}
