@@ -89,24 +89,18 @@ func TestLegacyVNCImage(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Alice starts it from the portal, which opens its session page,
-	// whose frame opens the image's base URL.
+	// Alice starts it from the portal, which opens the image's base URL.
 	ctx := newChromium(t, s)
 	failures := watchFailures(ctx)
 	signIn(t, ctx, s.URL, "alice", "password-alice")
 	step(t, ctx, "starting the legacy desktop",
 		chromedp.Click(chromedp.CSS(`li[data-name="Legacy desktop"] form button[type="submit"]`)))
-	sessionPage := regexp.MustCompile(`^` + regexp.QuoteMeta(s.URL) + `/sessions/([0-9a-f]{32})$`)
-	var landed, path string
+	base := regexp.MustCompile(`^` + regexp.QuoteMeta(s.URL) + `(/user/alice/containers/[0-9a-f]{32}/)$`)
+	var path string
 	for deadline := time.Now().Add(90 * time.Second); path == ""; {
 		loc := get(t, ctx, chromedp.Location())
-		if m := sessionPage.FindStringSubmatch(loc); m != nil {
-			landed = loc
-			step(t, ctx, "waiting for the frame", chromedp.WaitReady(`#session-frame`))
-			path = get(t, ctx, chromedp.AttributeValue(chromedp.CSS(`#session-frame`), "src")).Value
-			if path != "/user/alice/containers/"+m[1]+"/" {
-				t.Fatalf("the session page frames %q, want the session's base URL", path)
-			}
+		if m := base.FindStringSubmatch(loc); m != nil {
+			path = m[1]
 			break
 		}
 		if time.Now().After(deadline) {
@@ -118,9 +112,6 @@ func TestLegacyVNCImage(t *testing.T) {
 		}
 		step(t, ctx, "waiting for the desktop", chromedp.Sleep(200*time.Millisecond))
 	}
-	// Opened by itself first, where a load a network change aborted can
-	// be retried; the session page's frame is checked below.
-	step(t, ctx, "opening the desktop by itself", chromedp.Navigate(s.URL+path))
 	ws := legacyConnected(t, ctx, failures, "alice")
 	if want := "//" + strings.TrimPrefix(s.URL, "https://") + "/" + path + "websockify"; !strings.HasSuffix(ws, want) {
 		t.Errorf("the page's WebSocket is %s; want one ending in %s (noVNC 0.4's doubled slash)", ws, want)
@@ -130,21 +121,6 @@ func TestLegacyVNCImage(t *testing.T) {
 	}
 	step(t, ctx, "letting the desktop draw", chromedp.Sleep(2*time.Second))
 	screenshot(t, ctx, "legacyvnc-owner")
-	// The session page the start landed on connects the same desktop in
-	// its frame, at the resolution chosen on the portal.
-	step(t, ctx, "opening the session page again", chromedp.Navigate(landed), chromedp.WaitReady(`#session-frame`))
-	inFrame := `(d => d && d.documentElement.dataset.state === "connected" ? (c => c ? c.width + "x" + c.height : "no canvas")(d.querySelector("#noVNC_screen canvas")) : "")(document.getElementById("session-frame").contentDocument)`
-	var size string
-	for deadline := time.Now().Add(60 * time.Second); size == ""; {
-		if size = get(t, ctx, chromedp.Evaluate[string](inFrame)); size == "" && time.Now().After(deadline) {
-			t.Fatalf("the legacy desktop in the session page's frame did not connect; failed loads: %s", failures())
-		}
-		step(t, ctx, "waiting for the desktop in the frame", chromedp.Sleep(200*time.Millisecond))
-	}
-	if size != "1366x768" {
-		t.Errorf("the desktop drawn in the frame is %s, want the 1366x768 chosen on the portal", size)
-	}
-	screenshot(t, ctx, "legacyvnc-owner-session-page")
 	// Like simphony-remote's images, it has no vnc.html.
 	owner := s.Login("alice", "password-alice")
 	if resp := owner.Do("GET", path+"vnc.html", nil, nil); resp.StatusCode != http.StatusNotFound {
