@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"image/color"
 	"image/png"
@@ -187,6 +188,47 @@ func onErrorPage(ctx context.Context) bool {
 	return err == nil && strings.HasPrefix(u, "chrome-error://")
 }
 
+// awaitPage waits for the page in ctx to make cond (a JavaScript
+// expression) true. Starting a container adds a network interface on this
+// machine, and Chromium then aborts the loads in flight, documents, scripts,
+// frames and WebSockets alike (net::ERR_NETWORK_CHANGED; a user's browser
+// elsewhere never sees it), which can leave a page half loaded for good. So
+// the page is loaded again, at most three times, as a user would: when one of
+// its loads failed that way since since (a value of failures taken before
+// the page was asked for), or when cond stays false for 20 s (a WebSocket's
+// failure is not among the failed loads). Each time is logged.
+func awaitPage(t *testing.T, ctx context.Context, failures func() string, since, what, cond string) {
+	t.Helper()
+	aborted := func() int { return strings.Count(strings.TrimPrefix(failures(), since), "ERR_NETWORK_CHANGED") }
+	handled := 0
+	for reloads := 0; ; reloads++ {
+		var err error
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && aborted() == handled; {
+			// A poll also ends in an error when the page navigates under
+			// it: poll the next page.
+			pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			var ok bool
+			ok, err = chromedp.Run(pctx, chromedp.Poll[bool](cond, chromedp.WithPollingTimeout(2*time.Second)))
+			cancel()
+			if err == nil && ok {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if err == nil {
+			err = errors.New("not yet")
+		}
+		handled = aborted()
+		failed := strings.TrimPrefix(strings.TrimPrefix(failures(), since), "; ")
+		if reloads == 3 {
+			state := get(t, ctx, chromedp.Evaluate[string](`location.href + " | " + document.documentElement.className + " | " + (document.body ? document.body.innerText.slice(0, 300) : "")`))
+			t.Fatalf("%s: %v; page: %s; failed loads: %s", what, err, state, failed)
+		}
+		t.Logf("%s: loading the page again after %v; failed loads: %s", what, err, failed)
+		step(t, ctx, what+" (loading the page again)", chromedp.Reload())
+	}
+}
+
 // get runs one browser action that returns a value.
 func get[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
 	t.Helper()
@@ -286,60 +328,18 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("the uploaded file in the home: %q, %v", data, err)
 	}
 
-	// Desktop: start it from the portal; noVNC connects through the proxy.
+	// Desktop: start it from the portal; the progress page opens it once
+	// it is ready, and noVNC connects through the proxy.
+	since := failures()
 	step(t, ctx, "starting Desktop",
 		chromedp.Navigate(s.URL+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`li[data-name="Desktop"] form button[type="submit"]`)),
 		chromedp.Click(chromedp.CSS(`li[data-name="Desktop"] form button[type="submit"]`)),
 	)
-	// The progress page opens the desktop once it is ready. Its script is
-	// one of the loads a network change can abort (see below); the page
-	// is then loaded again, at most twice, as a user would.
-	reloads := 0
-	for deadline := time.Now().Add(60 * time.Second); ; {
-		loc := get(t, ctx, chromedp.Location())
-		if strings.Contains(loc, "/vnc.html") {
-			break
-		}
-		if strings.Contains(loc, "/starting/") && reloads < 2 {
-			if failed := failures(); strings.Contains(failed, "ERR_NETWORK_CHANGED") {
-				reloads++
-				t.Logf("reloading the progress page after: %s", failed)
-				step(t, ctx, "reloading the progress page", chromedp.Reload())
-				continue
-			}
-		}
-		if time.Now().After(deadline) {
-			page := get(t, ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
-			t.Fatalf("the desktop did not open; at %s:\n%s\nfailed loads: %s", loc, page, failures())
-		}
-		step(t, ctx, "waiting for the desktop", chromedp.Sleep(200*time.Millisecond))
-	}
-	// Starting a container adds a network interface on this machine, and
-	// Chromium aborts the loads in flight when it notices (with
-	// net::ERR_NETWORK_CHANGED); a user's browser elsewhere never sees it.
-	// So a page caught by that is loaded again, at most twice.
-	var connected bool
-	for attempt := 0; ; attempt++ {
-		pctx, cancel := context.WithTimeout(ctx, 40*time.Second)
-		ok, err := chromedp.Run(pctx, chromedp.Poll[bool](`document.documentElement.classList.contains("noVNC_connected")`, chromedp.WithPollingTimeout(30*time.Second)))
-		cancel()
-		if err == nil && ok {
-			connected = true
-			break
-		}
-		failed := failures()
-		if attempt < 2 && strings.Contains(failed, "ERR_NETWORK_CHANGED") {
-			t.Logf("reloading the desktop after: %s", failed)
-			step(t, ctx, "reloading the desktop", chromedp.Reload())
-			continue
-		}
-		status := get(t, ctx, chromedp.Evaluate[string](`document.documentElement.className + " | " + (document.getElementById("noVNC_status") || {}).textContent`))
-		t.Fatalf("noVNC did not connect: %v; page state: %s; failed loads: %s", err, status, failed)
-	}
-	loc := get(t, ctx, chromedp.Location())
-	if !connected || !strings.Contains(loc, "/vnc.html?") || !strings.Contains(loc, "autoconnect=1") {
-		t.Fatalf("noVNC connected: %v, at %s", connected, loc)
+	awaitPage(t, ctx, failures, since, "opening Desktop",
+		`location.pathname.endsWith("/vnc.html") && document.documentElement.classList.contains("noVNC_connected")`)
+	if loc := get(t, ctx, chromedp.Location()); !strings.Contains(loc, "/vnc.html?") || !strings.Contains(loc, "autoconnect=1") {
+		t.Fatalf("noVNC connected at %s", loc)
 	}
 	desktopPanel(t, ctx)
 }

@@ -19,32 +19,10 @@ import (
 )
 
 // legacyConnected waits until the legacy noVNC page at the current location
-// is connected, loading it again (at most twice) when Chromium aborted its
-// loads because a container's network came up (see TestBrowser), and
-// returns the WebSocket address it used.
-func legacyConnected(t *testing.T, ctx context.Context, failures func() string, who string) string {
+// is connected (see awaitPage), and returns the WebSocket address it used.
+func legacyConnected(t *testing.T, ctx context.Context, failures func() string, since, who string) string {
 	t.Helper()
-	reloads, seen := 0, failures()
-	for deadline := time.Now().Add(60 * time.Second); ; {
-		// A poll also ends in an error when the page is (re)loaded under it.
-		pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		ok, err := chromedp.Run(pctx, chromedp.Poll[bool](`document.documentElement.dataset.state === "connected"`, chromedp.WithPollingTimeout(10*time.Second)))
-		cancel()
-		if err == nil && ok {
-			break
-		}
-		failed := failures()
-		if reloads < 2 && failed != seen && strings.Contains(strings.TrimPrefix(failed, seen), "ERR_NETWORK_CHANGED") {
-			reloads, seen = reloads+1, failed
-			t.Logf("reloading %s's desktop after: %s", who, failed)
-			step(t, ctx, "reloading the desktop", chromedp.Reload())
-			continue
-		}
-		if time.Now().After(deadline) {
-			status := get(t, ctx, chromedp.Evaluate[string](`location.href + " | " + (document.getElementById("noVNC_status") || document.body).textContent`))
-			t.Fatalf("%s's legacy noVNC did not connect: %v; page: %s; failed loads: %s", who, err, status, failed)
-		}
-	}
+	awaitPage(t, ctx, failures, since, who+"'s legacy noVNC connecting", `document.documentElement.dataset.state === "connected"`)
 	return get(t, ctx, chromedp.Evaluate[string](`document.documentElement.dataset.websocket`))
 }
 
@@ -93,26 +71,16 @@ func TestLegacyVNCImage(t *testing.T) {
 	ctx := newChromium(t, s)
 	failures := watchFailures(ctx)
 	signIn(t, ctx, s.URL, "alice", "password-alice")
+	since := failures()
 	step(t, ctx, "starting the legacy desktop",
 		chromedp.Click(chromedp.CSS(`li[data-name="Legacy desktop"] form button[type="submit"]`)))
+	ws := legacyConnected(t, ctx, failures, since, "alice")
 	base := regexp.MustCompile(`^` + regexp.QuoteMeta(s.URL) + `(/user/alice/containers/[0-9a-f]{32}/)$`)
-	var path string
-	for deadline := time.Now().Add(90 * time.Second); path == ""; {
-		loc := get(t, ctx, chromedp.Location())
-		if m := base.FindStringSubmatch(loc); m != nil {
-			path = m[1]
-			break
-		}
-		if time.Now().After(deadline) {
-			page := get(t, ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
-			t.Fatalf("the legacy desktop did not open; at %s:\n%s\nfailed loads: %s", loc, page, failures())
-		}
-		if strings.Contains(loc, "/starting/") && strings.Contains(failures(), "ERR_NETWORK_CHANGED") {
-			step(t, ctx, "reloading the progress page", chromedp.Reload())
-		}
-		step(t, ctx, "waiting for the desktop", chromedp.Sleep(200*time.Millisecond))
+	m := base.FindStringSubmatch(get(t, ctx, chromedp.Location()))
+	if m == nil {
+		t.Fatalf("the legacy desktop opened at %s, want its base URL", get(t, ctx, chromedp.Location()))
 	}
-	ws := legacyConnected(t, ctx, failures, "alice")
+	path := m[1]
 	if want := "//" + strings.TrimPrefix(s.URL, "https://") + "/" + path + "websockify"; !strings.HasSuffix(ws, want) {
 		t.Errorf("the page's WebSocket is %s; want one ending in %s (noVNC 0.4's doubled slash)", ws, want)
 	}
@@ -151,8 +119,9 @@ func TestLegacyVNCImage(t *testing.T) {
 	if frame := get(t, bctx, chromedp.AttributeValue(chromedp.CSS(`#session-frame`), "src")).Value; frame != path+"?view_only=1&resize=scale" {
 		t.Errorf("bob's toolbar page frames %q, want the owner's page, view only", frame)
 	}
+	since = bobFailures()
 	step(t, bctx, "opening the shared page itself", chromedp.Navigate(s.URL+path+"?view_only=1&resize=scale"))
-	ws = legacyConnected(t, bctx, bobFailures, "bob")
+	ws = legacyConnected(t, bctx, bobFailures, since, "bob")
 	if !strings.HasSuffix(ws, "/"+path+"websockify") {
 		t.Errorf("bob's WebSocket is %s", ws)
 	}
@@ -182,24 +151,9 @@ func TestLegacyVNCImage(t *testing.T) {
 		chromedp.WaitReady(`#session-frame`),
 	)
 	frame := get(t, bctx, chromedp.AttributeValue(chromedp.CSS(`#session-frame`), "src")).Value
+	since = bobFailures()
 	step(t, bctx, "opening the framed page itself", chromedp.Navigate(s.URL+frame))
-	reloads, seen := 0, bobFailures()
-	for deadline := time.Now().Add(60 * time.Second); ; {
-		pctx, cancel := context.WithTimeout(bctx, 15*time.Second)
-		ok, err := chromedp.Run(pctx, chromedp.Poll[bool](`document.documentElement.classList.contains("noVNC_connected")`, chromedp.WithPollingTimeout(10*time.Second)))
-		cancel()
-		if err == nil && ok {
-			break
-		}
-		if failed := bobFailures(); reloads < 2 && failed != seen && strings.Contains(strings.TrimPrefix(failed, seen), "ERR_NETWORK_CHANGED") {
-			reloads, seen = reloads+1, failed
-			step(t, bctx, "reloading the starter desktop", chromedp.Reload())
-			continue
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the starter desktop's share link did not connect: %v; at %s", err, get(t, bctx, chromedp.Location()))
-		}
-	}
+	awaitPage(t, bctx, bobFailures, since, "the starter desktop's share link connecting", `document.documentElement.classList.contains("noVNC_connected")`)
 	if loc := get(t, bctx, chromedp.Location()); !strings.Contains(loc, starter.URLPath+"vnc.html?") || !strings.Contains(loc, "view_only=1") {
 		t.Errorf("the starter desktop's share link opened %s", loc)
 	}

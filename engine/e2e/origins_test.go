@@ -343,34 +343,12 @@ func TestDesktopOnItsOwnOrigin(t *testing.T) {
 	failures := watchFailures(ctx)
 	signIn(t, ctx, portal, "admin", s.AdminPassword)
 	// (Without the toolbar page: the desktop itself, at the top.)
+	since := failures()
 	step(t, ctx, "opening the desktop",
 		chromedp.WaitVisible(chromedp.CSS(`li[data-name="Desktop"] p.plain a`)),
 		chromedp.Click(chromedp.CSS(`li[data-name="Desktop"] p.plain a`)),
 	)
-	// Starting a container changes this machine's network, which makes
-	// Chromium abort the loads in flight (see TestBrowser): reload, at
-	// most a few times, as a user would.
-	reloads := 0
-	for deadline := time.Now().Add(90 * time.Second); ; {
-		// A page between two loads has no document to ask: ask again.
-		ectx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		connected, err := chromedp.Run(ectx, chromedp.Evaluate[bool](`!!document.documentElement && document.documentElement.classList.contains("noVNC_connected")`))
-		cancel()
-		if err == nil && connected {
-			break
-		}
-		loc := get(t, ctx, chromedp.Location())
-		if failed := failures(); strings.Count(failed, "ERR_NETWORK_CHANGED") > reloads && reloads < 3 && time.Now().Before(deadline) {
-			reloads = strings.Count(failed, "ERR_NETWORK_CHANGED")
-			t.Logf("reloading %s after: %s", loc, failed)
-			step(t, ctx, "reloading", chromedp.Reload())
-			continue
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("noVNC did not connect; at %s; failed loads: %s", loc, failures())
-		}
-		step(t, ctx, "waiting for the desktop", chromedp.Sleep(200*time.Millisecond))
-	}
+	awaitPage(t, ctx, failures, since, "noVNC connecting", `document.documentElement.classList.contains("noVNC_connected")`)
 	loc := get(t, ctx, chromedp.Location())
 	if !strings.HasPrefix(loc, "https://"+session.URLID+".localhost:"+port+session.URLPath+"vnc.html") {
 		t.Fatalf("the desktop connected at %s, want on its own origin", loc)
