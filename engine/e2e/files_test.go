@@ -32,9 +32,15 @@ func TestFilesApp(t *testing.T) {
 	})
 	home := filepath.Join(s.Config.DataDir, "homes", "admin")
 	ctx := newChromium(t, s)
+	failures := watchFailures(ctx)
 	signIn(t, ctx, s.URL, "admin", s.AdminPassword)
-	follow(t, ctx, "starting Files", chromedp.Click(chromedp.CSS(`li[data-name="Files"] form button[type="submit"]`)), `input[type="file"]`)
-	files := get(t, ctx, chromedp.Location())
+	// A start opens the session page, whose frame shows Files; the test
+	// then works on Files' own address.
+	since := failures()
+	step(t, ctx, "starting Files", chromedp.Click(chromedp.CSS(`li[data-name="Files"] form button[type="submit"]`)))
+	awaitPage(t, ctx, failures, since, "opening Files", onSessionPage+" && "+inFrame(`d.querySelector('input[type="file"]')`))
+	files := s.URL + get(t, ctx, chromedp.AttributeValue(chromedp.CSS(`#session-frame`), "src")).Value
+	follow(t, ctx, "opening Files by itself", chromedp.Navigate(files), `input[type="file"]`)
 
 	upload := filepath.Join(t.TempDir(), "results.csv")
 	if err := os.WriteFile(upload, []byte("x,y\n1,2\n"), 0o644); err != nil {

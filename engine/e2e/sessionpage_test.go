@@ -243,6 +243,15 @@ func toolbarFlow(t *testing.T, s *appliancetest.Server, portal, first, second, m
 	alice.json("GET", "/api/v1/containers/"+two.URLID, nil, http.StatusNotFound, nil)
 }
 
+// onSessionPage (JavaScript) is true on a session page.
+const onSessionPage = `location.pathname.startsWith("/sessions/")`
+
+// inFrame makes JavaScript that is true when cond (an expression of d, the
+// document in the session page's frame, of the portal's own origin) is.
+func inFrame(cond string) string {
+	return `(d => !!(d && d.documentElement && (` + cond + `)))((document.getElementById("session-frame") || {}).contentDocument)`
+}
+
 // waitState waits for the toolbar's connection state.
 func waitState(t *testing.T, ctx context.Context, want string) {
 	t.Helper()
