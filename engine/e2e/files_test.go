@@ -2,10 +2,13 @@ package e2e
 
 import (
 	"context"
+	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -125,5 +128,94 @@ func TestFilesApp(t *testing.T) {
 	follow(t, ctx, "going back to the portal", chromedp.Click(chromedp.CSS(`header a.portal`)), `ul.apps`)
 	if loc := get(t, ctx, chromedp.Location()); loc != s.URL+"/" {
 		t.Errorf("the link back led to %s, want %s/", loc, s.URL)
+	}
+}
+
+// TestFilesFramedOnItsOwnOrigin: in subdomain mode (the default on
+// localhost) a start of Files opens its session page, which frames Files on
+// the session's own origin: Files shows there (the appliance's
+// frame-ancestors lets the portal frame it; the page's own policy leaves
+// framing to the appliance), and its link back to the portal replaces the
+// whole page, not the frame.
+func TestFilesFramedOnItsOwnOrigin(t *testing.T) {
+	requireStarters(t)
+	s := appliancetest.Start(t, appliancetest.WithConfig(func(c *config.Config) {
+		c.TLS.Hostnames = []string{"localhost", "127.0.0.1"}
+		c.DemoApplications = []string{images.Files}
+	}))
+	t.Cleanup(func() {
+		for _, r := range s.App.Sessions().Routes().List() {
+			_ = s.App.Sessions().StopAny(context.Background(), r.URLID, "test")
+		}
+	})
+	_, port, _ := net.SplitHostPort(s.Config.Listen)
+	portal := "https://localhost:" + port
+	ctx := newChromium(t, s)
+	failures := watchFailures(ctx)
+	signIn(t, ctx, portal, "admin", s.AdminPassword)
+	since := failures()
+	step(t, ctx, "starting Files", chromedp.Click(chromedp.CSS(`li[data-name="Files"] form button[type="submit"]`)))
+	awaitPage(t, ctx, failures, since, "opening Files' session page", onSessionPage+` && document.getElementById("state").dataset.state === "loaded"`)
+	loc := get(t, ctx, chromedp.Location())
+	m := regexp.MustCompile(`^` + regexp.QuoteMeta(portal) + `/sessions/([0-9a-f]{32})$`).FindStringSubmatch(loc)
+	if m == nil {
+		t.Fatalf("the start opened %s, want the session page", loc)
+	}
+	origin := "https://" + m[1] + ".localhost:" + port + "/"
+
+	// Files shows in the frame; a frame whose load Chromium aborted (see
+	// awaitPage) is loaded again with the toolbar's Reload, at most twice.
+	var frame context.Context
+	for reloads := 0; ; reloads++ {
+		frame = frameOf(t, ctx, origin)
+		fctx, cancel := context.WithTimeout(frame, 20*time.Second)
+		_, err := chromedp.Run(fctx, chromedp.Poll[bool](`!!document.querySelector('input[type="file"]')`))
+		cancel()
+		if err == nil {
+			break
+		}
+		if reloads == 2 {
+			screenshot(t, ctx, "files-framed-failed")
+			t.Fatalf("Files did not show in the frame: %v", err)
+		}
+		t.Logf("reloading the frame after: %v", err)
+		step(t, ctx, "reloading the frame", chromedp.Click(chromedp.CSS(`#reload`)))
+	}
+	if text := get(t, frame, chromedp.Text(chromedp.CSS(`body`))); !strings.Contains(text, "Back to your applications") {
+		t.Errorf("the frame shows:\n%s", text)
+	}
+	screenshot(t, ctx, "files-framed-subdomain")
+	axeCheck(t, ctx, "Files' session page (subdomain)")
+
+	// Its link back to the portal leaves the frame.
+	step(t, frame, "following Files' link to the portal", chromedp.Click(chromedp.CSS(`a.portal`)))
+	step(t, ctx, "waiting for the portal", chromedp.WaitVisible(chromedp.CSS(`ul.apps`)))
+	if loc := get(t, ctx, chromedp.Location()); loc != portal+"/" {
+		t.Errorf("Files' link led the page to %s, want the portal", loc)
+	}
+}
+
+// frameOf is a context on the page's frame of origin. Chromium runs a frame
+// of another site in a process of its own, which the page's context does not
+// reach: the test attaches to it as a target of its own.
+func frameOf(t *testing.T, ctx context.Context, origin string) context.Context {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		infos, err := chromedp.Targets(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, info := range infos {
+			if info.Type == "iframe" && strings.HasPrefix(info.URL, origin) {
+				fctx, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(info.TargetID), chromedp.WithDetachOnCancel())
+				t.Cleanup(cancel)
+				return fctx
+			}
+		}
+		if time.Now().After(deadline) {
+			screenshot(t, ctx, "frame-missing")
+			t.Fatalf("no frame of %s in the page", origin)
+		}
+		step(t, ctx, "waiting for the frame", chromedp.Sleep(200*time.Millisecond))
 	}
 }
