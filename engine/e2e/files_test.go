@@ -12,7 +12,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/simphony/simphony-remote/engine/api/wire"
 	"github.com/simphony/simphony-remote/engine/appliance/appliancetest"
 	"github.com/simphony/simphony-remote/engine/config"
 	"github.com/simphony/simphony-remote/engine/images"
@@ -138,29 +137,8 @@ func TestFilesApp(t *testing.T) {
 // it; the page's own policy leaves framing to the appliance), and its link
 // back to the portal replaces the whole page, not the frame.
 func TestFilesFramedOnItsOwnOrigin(t *testing.T) {
-	requireStarters(t)
-	s := appliancetest.Start(t, appliancetest.WithConfig(func(c *config.Config) {
-		c.TLS.Hostnames = []string{"localhost", "127.0.0.1"}
-		c.DemoApplications = []string{images.Files}
-	}))
-	t.Cleanup(func() {
-		for _, r := range s.App.Sessions().Routes().List() {
-			_ = s.App.Sessions().StopAny(context.Background(), r.URLID, "test")
-		}
-	})
+	s, portal, session := subdomainSession(t, images.Files, nil)
 	_, port, _ := net.SplitHostPort(s.Config.Listen)
-	portal := "https://localhost:" + port
-	// Started through the API, so that Chromium can be told to accept its
-	// origin's certificate, issued on demand (see leafSPKI).
-	admin := tokenFor(t, s, "admin", s.AdminPassword)
-	var apps []wire.UserApplication
-	admin.json("GET", "/api/v1/applications", nil, 200, &apps)
-	if len(apps) != 1 {
-		t.Fatalf("the administrator's applications: %+v", apps)
-	}
-	var session wire.Container
-	admin.json("POST", "/api/v1/containers", wire.StartRequest{MappingID: apps[0].MappingID}, 201, &session)
-	sessionCertificate(t, s, session.URLID)
 	origin := "https://" + session.URLID + ".localhost:" + port + "/"
 	ctx := newChromium(t, s)
 	failures := watchFailures(ctx)
