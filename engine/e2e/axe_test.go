@@ -62,7 +62,10 @@ type axeViolation struct {
 func axeCheck(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	if bad := axeViolations(t, ctx); len(bad) > 0 {
-		loc := get(t, ctx, chromedp.Location())
+		// (With what a rare failure needs to be understood: the scroll
+		// position and the style sheets.)
+		loc := get(t, ctx, chromedp.Location()) + "; scrollY " + get(t, ctx, chromedp.Evaluate[string](`String(window.scrollY) + "; style sheets " + [...document.styleSheets].map(s => s.href + " (" + s.cssRules.length + " rules)").join(", ")`))
+		screenshot(t, ctx, "axe-failed-"+strings.NewReplacer(" ", "-", "(", "", ")", "", "'", "").Replace(name))
 		t.Errorf("axe-core on the %s page (%s) found %d serious or critical violation(s):\n  %s", name, loc, len(bad), strings.Join(bad, "\n  "))
 	}
 }
@@ -74,6 +77,21 @@ func axeCheck(t *testing.T, ctx context.Context, name string) {
 func axeViolations(t *testing.T, ctx context.Context) []string {
 	t.Helper()
 	src := requireAxe(t)
+	// A style sheet whose load Chromium aborted (see awaitPage) leaves the
+	// page unstyled, which axe-core rightly faults (targets too small):
+	// such a sheet is loaded again first, in place.
+	if n := get(t, ctx, chromedp.Evaluate[int](`(async () => {
+		let again = 0;
+		for (const l of document.querySelectorAll('link[rel="stylesheet"]')) {
+			if (l.sheet) { continue; }
+			again++;
+			const n = l.cloneNode();
+			await new Promise(done => { n.onload = n.onerror = done; l.replaceWith(n); });
+		}
+		return again;
+	})()`, chromedp.EvalAwaitPromise)); n > 0 {
+		t.Logf("loaded %d style sheet(s) of %s again before axe-core", n, get(t, ctx, chromedp.Location()))
+	}
 	if !get(t, ctx, chromedp.Evaluate[bool](`typeof window.axe === "object"`)) {
 		get(t, ctx, chromedp.Evaluate[bool](src+"\n;true"))
 	}
