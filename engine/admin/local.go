@@ -308,7 +308,7 @@ func (l *Local) UpdateUser(ctx context.Context, name string, c UserChange) (_ Us
 func (l *Local) SignInLink(ctx context.Context, name string) (_ string, err error) {
 	defer func() { l.record(ctx, audit.UserLink, name, "", err) }()
 	if l.opts.SignInLink == nil {
-		return "", fmt.Errorf("making a sign-in link for %s: %w: the appliance must be running (simphony-remote serve) to make sign-in links", name, ErrUnavailable)
+		return "", fmt.Errorf("making a sign-in link for %s: %w: the appliance must be running (simphony-remote serve): it keeps the links in its memory, and makes them through its admin socket", name, ErrUnavailable)
 	}
 	u, err := l.store.User(ctx, name)
 	if err != nil {
