@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"testing"
@@ -54,7 +55,17 @@ func TestSignInLinkRefused(t *testing.T) {
 	ctx := t.Context()
 	links, users, c := newLinks(t)
 	expired := links.Make("alice")
-	c.add(auth.SignInLinkTTL + time.Second)
+	c.add(auth.SignInLinkTTL - time.Second)
+	if _, err := links.Check(ctx, expired); err != nil {
+		t.Fatalf("a link 1 s before it expires: %v", err)
+	}
+	c.add(2 * time.Second)
+	// Before any other link is made (which prunes the expired ones).
+	for _, f := range []func(context.Context, string) (accounting.User, error){links.Check, links.Redeem} {
+		if u, err := f(ctx, expired); !errors.Is(err, auth.ErrBadSignInLink) || u.Name != "" {
+			t.Errorf("an expired link = %+v, %v; want ErrBadSignInLink", u, err)
+		}
+	}
 	fresh := links.Make("alice")
 	removed, disabled := links.Make("carol"), links.Make("dave")
 	users.m["dave"] = accounting.User{Name: "dave", Disabled: true}
