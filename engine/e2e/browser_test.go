@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -312,13 +313,22 @@ func TestBrowser(t *testing.T) {
 	if err := os.WriteFile(upload, []byte("x,y\n1,2\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	step(t, ctx, "starting Files",
-		chromedp.Click(chromedp.CSS(`li[data-name="Files"] form button[type="submit"]`)),
+	// The start opens the session page, whose frame shows Files; the
+	// upload goes through the frame's own page, opened by itself.
+	since := failures()
+	step(t, ctx, "starting Files", chromedp.Click(chromedp.CSS(`li[data-name="Files"] form button[type="submit"]`)))
+	awaitPage(t, ctx, failures, since, "opening Files", onSessionPage+" && "+inFrame(`d.querySelector('input[type="file"]')`))
+	if loc := get(t, ctx, chromedp.Location()); !regexp.MustCompile(`^` + regexp.QuoteMeta(s.URL) + `/sessions/[0-9a-f]{32}$`).MatchString(loc) {
+		t.Errorf("Files opened at %s, want its session page", loc)
+	}
+	files := get(t, ctx, chromedp.AttributeValue(chromedp.CSS(`#session-frame`), "src")).Value
+	if !regexp.MustCompile(`^/user/admin/containers/[0-9a-f]{32}/$`).MatchString(files) {
+		t.Fatalf("the session page frames %q, want Files' own address", files)
+	}
+	step(t, ctx, "opening Files by itself",
+		chromedp.Navigate(s.URL+files),
 		chromedp.WaitVisible(chromedp.CSS(`input[type="file"]`)),
 	)
-	if loc := get(t, ctx, chromedp.Location()); !strings.HasPrefix(loc, s.URL+"/user/admin/containers/") {
-		t.Errorf("Files opened at %s", loc)
-	}
 	step(t, ctx, "uploading a file",
 		chromedp.SetUploadFiles(chromedp.CSS(`input[type="file"]`), []string{upload}),
 		chromedp.Click(chromedp.CSS(`form[enctype="multipart/form-data"] button`)),
@@ -328,19 +338,30 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("the uploaded file in the home: %q, %v", data, err)
 	}
 
-	// Desktop: start it from the portal; the progress page opens it once
-	// it is ready, and noVNC connects through the proxy.
-	since := failures()
+	// Desktop: start it from the portal; the progress page opens its
+	// session page once it is ready, whose frame opens the desktop's own
+	// address, which sends it on to noVNC with its settings; noVNC
+	// connects through the proxy.
+	since = failures()
 	step(t, ctx, "starting Desktop",
 		chromedp.Navigate(s.URL+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`li[data-name="Desktop"] form button[type="submit"]`)),
 		chromedp.Click(chromedp.CSS(`li[data-name="Desktop"] form button[type="submit"]`)),
 	)
-	awaitPage(t, ctx, failures, since, "opening Desktop",
-		`location.pathname.endsWith("/vnc.html") && document.documentElement.classList.contains("noVNC_connected")`)
-	if loc := get(t, ctx, chromedp.Location()); !strings.Contains(loc, "/vnc.html?") || !strings.Contains(loc, "autoconnect=1") {
+	awaitPage(t, ctx, failures, since, "opening Desktop", onSessionPage+" && "+inFrame(`d.documentElement.classList.contains("noVNC_connected")`))
+	if loc := get(t, ctx, chromedp.Evaluate[string](`document.getElementById("session-frame").contentWindow.location.href`)); !strings.Contains(loc, "/vnc.html?") || !strings.Contains(loc, "autoconnect=1") {
 		t.Fatalf("noVNC connected at %s", loc)
 	}
+	frameShowsDesktop(t, ctx, failures)
+	screenshot(t, ctx, "browser-desktop-session-page")
+	// Opened by itself (Open without the toolbar), the same.
+	desktop := get(t, ctx, chromedp.AttributeValue(chromedp.CSS(`#session-frame`), "src")).Value
+	if !regexp.MustCompile(`^/user/admin/containers/[0-9a-f]{32}/$`).MatchString(desktop) {
+		t.Fatalf("the session page frames %q, want the desktop's own address", desktop)
+	}
+	since = failures()
+	step(t, ctx, "opening the desktop by itself", chromedp.Navigate(s.URL+desktop))
+	awaitPage(t, ctx, failures, since, "opening the desktop by itself", `document.documentElement.classList.contains("noVNC_connected")`)
 	desktopPanel(t, ctx)
 }
 

@@ -70,7 +70,8 @@ func newSetup(t *testing.T, opts ...appliancetest.Option) *setup {
 }
 
 // start starts a session through the portal, follows the progress page
-// until the session is ready, and returns its URL path.
+// until it opens the session page, and returns the URL path its frame
+// opens: the session's own.
 func (s *setup) start(t *testing.T, b *appliancetest.Browser, mapping string) string {
 	t.Helper()
 	return startSession(t, b, mapping)
@@ -87,11 +88,19 @@ func startSession(t *testing.T, b *appliancetest.Browser, mapping string) string
 		resp := b.Do("GET", "/starting/"+mapping, nil, nil)
 		body := appliancetest.ReadBody(resp)
 		if resp.StatusCode == http.StatusSeeOther {
+			// It opens the session page, whose frame shows the session.
 			loc := resp.Header.Get("Location")
-			if !regexp.MustCompile(`^/user/[a-z]+/containers/[0-9a-f]{32}/$`).MatchString(loc) {
-				t.Fatalf("the progress page sent to %q", loc)
+			m := regexp.MustCompile(`^/sessions/([0-9a-f]{32})$`).FindStringSubmatch(loc)
+			if m == nil {
+				t.Fatalf("the progress page sent to %q, want the session page", loc)
 			}
-			return loc
+			resp := b.Do("GET", loc, nil, http.Header{"Accept": {"text/html"}})
+			page := appliancetest.ReadBody(resp)
+			frame := regexp.MustCompile(`<iframe id="session-frame"[^>]* src="(/user/[a-z]+/containers/` + m[1] + `/)"`).FindStringSubmatch(page)
+			if resp.StatusCode != http.StatusOK || frame == nil {
+				t.Fatalf("the session page %s: %d, without a frame of the session:\n%s", loc, resp.StatusCode, page)
+			}
+			return frame[1]
 		}
 		if strings.Contains(body, "flash error") || time.Now().After(deadline) {
 			t.Fatalf("the start did not finish: %d\n%s", resp.StatusCode, body)
@@ -610,7 +619,7 @@ func TestStartProgress(t *testing.T) {
 		}
 	}
 	ok := follow(s.aliceID)
-	if ok.State != "ready" || !strings.HasPrefix(ok.URL, "/user/alice/containers/") || !strings.Contains(ok.Name, "Test app") {
+	if ok.State != "ready" || !regexp.MustCompile(`^/sessions/[0-9a-f]{32}$`).MatchString(ok.URL) || !strings.Contains(ok.Name, "Test app") {
 		t.Errorf("a good start: %+v", ok)
 	}
 	if strings.Join(ok.Steps, ",") != "image inspected,container created,container started,waiting for HTTP,ready" {

@@ -67,20 +67,34 @@ func TestLegacyVNCImage(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Alice starts it from the portal, which opens the image's base URL.
+	// Alice starts it from the portal, which opens its session page, whose
+	// frame opens the image's base URL; it connects there at the
+	// resolution chosen on the portal.
 	ctx := newChromium(t, s)
 	failures := watchFailures(ctx)
 	signIn(t, ctx, s.URL, "alice", "password-alice")
 	since := failures()
 	step(t, ctx, "starting the legacy desktop",
 		chromedp.Click(chromedp.CSS(`li[data-name="Legacy desktop"] form button[type="submit"]`)))
-	ws := legacyConnected(t, ctx, failures, since, "alice")
-	base := regexp.MustCompile(`^` + regexp.QuoteMeta(s.URL) + `(/user/alice/containers/[0-9a-f]{32}/)$`)
-	m := base.FindStringSubmatch(get(t, ctx, chromedp.Location()))
+	awaitPage(t, ctx, failures, since, "the legacy desktop connecting in its session page",
+		onSessionPage+" && "+inFrame(`d.documentElement.dataset.state === "connected"`))
+	m := regexp.MustCompile(`^` + regexp.QuoteMeta(s.URL) + `/sessions/([0-9a-f]{32})$`).FindStringSubmatch(get(t, ctx, chromedp.Location()))
 	if m == nil {
-		t.Fatalf("the legacy desktop opened at %s, want its base URL", get(t, ctx, chromedp.Location()))
+		t.Fatalf("the start opened %s, want the session page", get(t, ctx, chromedp.Location()))
 	}
-	path := m[1]
+	path := get(t, ctx, chromedp.AttributeValue(chromedp.CSS(`#session-frame`), "src")).Value
+	if path != "/user/alice/containers/"+m[1]+"/" {
+		t.Fatalf("the session page frames %q, want the session's base URL", path)
+	}
+	if size := get(t, ctx, chromedp.Evaluate[string](`(c => c ? c.width + "x" + c.height : "no canvas")(document.getElementById("session-frame").contentDocument.querySelector("#noVNC_screen canvas"))`)); size != "1366x768" {
+		t.Errorf("the desktop drawn in the frame is %s, want the 1366x768 chosen on the portal", size)
+	}
+	step(t, ctx, "letting the desktop draw", chromedp.Sleep(2*time.Second))
+	screenshot(t, ctx, "legacyvnc-owner-session-page")
+	// Opened by itself (Open without the toolbar), the same.
+	since = failures()
+	step(t, ctx, "opening the desktop by itself", chromedp.Navigate(s.URL+path))
+	ws := legacyConnected(t, ctx, failures, since, "alice")
 	if want := "//" + strings.TrimPrefix(s.URL, "https://") + "/" + path + "websockify"; !strings.HasSuffix(ws, want) {
 		t.Errorf("the page's WebSocket is %s; want one ending in %s (noVNC 0.4's doubled slash)", ws, want)
 	}

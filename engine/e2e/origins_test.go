@@ -311,15 +311,17 @@ func TestPathOriginsWarning(t *testing.T) {
 	}
 }
 
-// TestDesktopOnItsOwnOrigin opens the starter desktop from the portal in
-// subdomain mode, in Chromium: the portal hands the browser over to the
-// session's origin, where noVNC connects its WebSocket (whose Origin the
-// appliance checks).
-func TestDesktopOnItsOwnOrigin(t *testing.T) {
+// subdomainSession starts an appliance in subdomain mode (the default on
+// localhost) with image as the administrator's one application, and a
+// session of it through the API (with configurables), so that Chromium
+// can be told to accept its origin's certificate, issued on demand (see
+// leafSPKI). It returns the appliance, the portal's URL and the session.
+func subdomainSession(t *testing.T, image string, configurables map[string]string) (*appliancetest.Server, string, wire.Container) {
+	t.Helper()
 	requireStarters(t)
 	s := appliancetest.Start(t, appliancetest.WithConfig(func(c *config.Config) {
 		c.TLS.Hostnames = []string{"localhost", "127.0.0.1"}
-		c.DemoApplications = []string{images.Desktop}
+		c.DemoApplications = []string{image}
 	}))
 	t.Cleanup(func() {
 		for _, r := range s.App.Sessions().Routes().List() {
@@ -327,9 +329,6 @@ func TestDesktopOnItsOwnOrigin(t *testing.T) {
 		}
 	})
 	_, port, _ := net.SplitHostPort(s.Config.Listen)
-	portal := "https://localhost:" + port
-	// Started through the API, so that Chromium can be told to accept its
-	// origin's certificate, issued on demand.
 	admin := tokenFor(t, s, "admin", s.AdminPassword)
 	var apps []wire.UserApplication
 	admin.json("GET", "/api/v1/applications", nil, 200, &apps)
@@ -337,8 +336,18 @@ func TestDesktopOnItsOwnOrigin(t *testing.T) {
 		t.Fatalf("the administrator's applications: %+v", apps)
 	}
 	var session wire.Container
-	admin.json("POST", "/api/v1/containers", wire.StartRequest{MappingID: apps[0].MappingID, Configurables: map[string]string{"resolution": "1280x800"}}, 201, &session)
+	admin.json("POST", "/api/v1/containers", wire.StartRequest{MappingID: apps[0].MappingID, Configurables: configurables}, 201, &session)
 	sessionCertificate(t, s, session.URLID)
+	return s, "https://localhost:" + port, session
+}
+
+// TestDesktopOnItsOwnOrigin opens the starter desktop from the portal in
+// subdomain mode, in Chromium: the portal hands the browser over to the
+// session's origin, where noVNC connects its WebSocket (whose Origin the
+// appliance checks).
+func TestDesktopOnItsOwnOrigin(t *testing.T) {
+	s, portal, session := subdomainSession(t, images.Desktop, map[string]string{"resolution": "1280x800"})
+	_, port, _ := net.SplitHostPort(s.Config.Listen)
 	ctx := newChromium(t, s)
 	failures := watchFailures(ctx)
 	signIn(t, ctx, portal, "admin", s.AdminPassword)
@@ -356,7 +365,7 @@ func TestDesktopOnItsOwnOrigin(t *testing.T) {
 
 	// Stopped, the session's certificate goes with it: one per session
 	// would otherwise pile up in the data dir.
-	admin.json("DELETE", "/api/v1/containers/"+session.URLID, nil, 204, nil)
+	tokenFor(t, s, "admin", s.AdminPassword).json("DELETE", "/api/v1/containers/"+session.URLID, nil, 204, nil)
 	name := session.URLID + ".localhost"
 	cert := filepath.Join(s.Config.DataDir, "caddy", "certificates", "local", name)
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {

@@ -108,9 +108,10 @@ func toolbarFlow(t *testing.T, s *appliancetest.Server, portal, first, second, m
 	if loc := get(t, actx, chromedp.Location()); loc != portal+"/sessions/"+one.URLID {
 		t.Errorf("Open led to %s", loc)
 	}
-	waitState(t, actx, "loaded")
 	if first == images.Desktop {
+		// The desktop's page tells the toolbar noVNC's state.
 		frameShowsDesktop(t, actx, failures)
+		waitState(t, actx, "connected", "Connected")
 		if src := get(t, actx, chromedp.AttributeValue(chromedp.CSS(`#session-frame`), "src")).Value; src != one.URLPath {
 			t.Errorf("the desktop's frame opens %q", src)
 		}
@@ -120,8 +121,8 @@ func toolbarFlow(t *testing.T, s *appliancetest.Server, portal, first, second, m
 		if src := get(t, actx, chromedp.AttributeValue(chromedp.CSS(`#session-frame`), "src")).Value; src != one.URLPath+"?resize=scale" {
 			t.Errorf("scaled, the desktop's frame opens %q", src)
 		}
-		waitState(t, actx, "loaded")
 		frameShowsDesktop(t, actx, failures)
+		waitState(t, actx, "connected", "Connected")
 		step(t, actx, "opening the clipboard's help", chromedp.Click(chromedp.CSS(`#toolbar [commandfor=clipboard]`)), chromedp.WaitVisible(`dialog#clipboard`))
 		screenshot(t, actx, "toolbar-clipboard")
 		// (Focused in the dialog first: the desktop's frame may have taken
@@ -132,6 +133,17 @@ func toolbarFlow(t *testing.T, s *appliancetest.Server, portal, first, second, m
 		if !strings.Contains(body, `"X-Remote-User":["alice"]`) {
 			t.Errorf("the frame shows:\n%s", body)
 		}
+		// Of the portal's own origin (path mode), the frame can be looked
+		// into: the toolbar says it loaded, and says so when it did not.
+		waitState(t, actx, "loaded", "Loaded")
+		get(t, actx, chromedp.Evaluate[bool](`document.getElementById("session-frame").contentDocument.body.dataset.old = "1", true`))
+		step(t, actx, "reloading the frame", chromedp.Click(chromedp.CSS(`#reload`)))
+		get(t, actx, chromedp.Poll[bool](inFrame(`d.body && !d.body.dataset.old`)+` && document.getElementById("state").dataset.state === "loaded"`))
+		get(t, actx, chromedp.Evaluate[bool](`document.getElementById("session-frame").src = "`+one.URLPath+`?respond-header=X-Frame-Options:DENY", true`))
+		waitState(t, actx, "failed", "Did not load: reload it")
+		screenshot(t, actx, "toolbar-frame-refused")
+		get(t, actx, chromedp.Evaluate[bool](`document.getElementById("session-frame").src = "`+one.URLPath+`", true`))
+		waitState(t, actx, "loaded", "Loaded")
 	}
 	for _, want := range []string{"Applications", "Share", "Stop"} {
 		if bar := get(t, actx, chromedp.Text(chromedp.CSS(`#toolbar`))); !strings.Contains(bar, want) {
@@ -186,9 +198,11 @@ func toolbarFlow(t *testing.T, s *appliancetest.Server, portal, first, second, m
 	if stop := get(t, bctx, chromedp.Evaluate[bool](`!!document.querySelector("#toolbar [commandfor=stop]")`)); stop {
 		t.Error("a viewer is offered to stop the session")
 	}
-	waitState(t, bctx, "loaded")
 	if first == images.Desktop {
 		frameShowsDesktop(t, bctx, failures)
+		waitState(t, bctx, "connected", "Connected")
+	} else {
+		waitState(t, bctx, "loaded", "Loaded")
 	}
 	screenshot(t, bctx, "toolbar-viewer-"+mode)
 	axeCheck(t, bctx, "viewer's session ("+mode+")")
@@ -207,7 +221,9 @@ func toolbarFlow(t *testing.T, s *appliancetest.Server, portal, first, second, m
 
 	// The toolbar's Stop asks first; Cancel keeps the session.
 	step(t, actx, "opening the second session", chromedp.Navigate(portal+"/sessions/"+two.URLID), chromedp.WaitVisible(`#session-frame`))
-	waitState(t, actx, "loaded")
+	// On its own origin (subdomain mode), the browser only says it opened.
+	opened := map[string]string{"path": "Loaded", "subdomain": "Opened"}[mode]
+	waitState(t, actx, "loaded", opened)
 	step(t, actx, "asking to stop", chromedp.Click(chromedp.CSS(`#toolbar [commandfor=stop]`)), chromedp.WaitVisible(`dialog#stop`))
 	screenshot(t, actx, "toolbar-stop-confirm-"+mode)
 	axeCheck(t, actx, "session's stop confirmation ("+mode+")")
@@ -243,10 +259,23 @@ func toolbarFlow(t *testing.T, s *appliancetest.Server, portal, first, second, m
 	alice.json("GET", "/api/v1/containers/"+two.URLID, nil, http.StatusNotFound, nil)
 }
 
-// waitState waits for the toolbar's connection state.
-func waitState(t *testing.T, ctx context.Context, want string) {
+// onSessionPage (JavaScript) is true on a session page.
+const onSessionPage = `location.pathname.startsWith("/sessions/")`
+
+// inFrame makes JavaScript that is true when cond (an expression of d, the
+// document in the session page's frame, of the portal's own origin) is.
+func inFrame(cond string) string {
+	return `(d => !!(d && d.documentElement && (` + cond + `)))((document.getElementById("session-frame") || {}).contentDocument)`
+}
+
+// waitState waits for the toolbar's connection state, and checks what it
+// says.
+func waitState(t *testing.T, ctx context.Context, want, text string) {
 	t.Helper()
 	step(t, ctx, "waiting for the state "+want, chromedp.WaitVisible(`#state[data-state="`+want+`"]`))
+	if got := get(t, ctx, chromedp.Text(chromedp.CSS(`#state`))); got != text {
+		t.Errorf("the toolbar's state %s says %q, want %q", want, got, text)
+	}
 }
 
 // waitFrameText waits for the frame (of the portal's own origin) to show

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"html/template"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -44,10 +45,36 @@ type app struct {
 // signed-in caller.
 func (h *Handler) requireUser(w http.ResponseWriter, r *http.Request) (auth.Identity, bool) {
 	id, ok := h.d.Resolver.Identify(r)
-	if !ok {
+	switch {
+	case ok:
+	case crossSiteNavigation(r):
+		openSameSite(w)
+	default:
 		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 	}
 	return id, ok
+}
+
+// crossSiteNavigation says whether r is a page a link on another site
+// opened: a mail, or a session's own origin in subdomain mode, which is
+// another site on localhost (a name under no public suffix). The browser
+// does not send the SameSite=Strict login cookie with it.
+func crossSiteNavigation(r *http.Request) bool {
+	return r.Method == http.MethodGet && r.Header.Get("Sec-Fetch-Site") == "cross-site" && r.Header.Get("Sec-Fetch-Mode") == "navigate"
+}
+
+// openSameSite answers a cross-site navigation without the login cookie
+// with a page that loads the same address again, now from the portal's own
+// origin, with the cookie when the browser has one: a signed-in user who
+// follows a link to the portal gets the page, not the sign-in form. Only a
+// GET is loaded again, and what it shows reaches the browser's user only.
+func openSameSite(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", pageCSP)
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, `<!doctype html><html lang="en"><meta charset="utf-8"><meta http-equiv="refresh" content="0"><title>SimPhoNy Remote</title><p>Opening SimPhoNy Remote…</p></html>`)
 }
 
 func (h *Handler) portal(w http.ResponseWriter, r *http.Request) {

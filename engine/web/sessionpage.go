@@ -38,6 +38,9 @@ type sessionView struct {
 	// Poll is the JSON API address that says whether it still runs.
 	Poll    string
 	Started string
+	// SameOrigin: the frame's page is of the portal's origin (path mode),
+	// where the toolbar can tell whether it loaded.
+	SameOrigin bool
 }
 
 // sessionPage shows a running session in a frame under the toolbar, to
@@ -54,6 +57,7 @@ func (h *Handler) sessionPage(w http.ResponseWriter, r *http.Request) {
 		h.Refuse(w, r, http.StatusNotFound, "no session you may use is at this address: it has ended, or it is not yours")
 		return
 	}
+	v.SameOrigin = h.d.SessionHost == ""
 	p := h.pageFor(id, v.Name)
 	p.Session = v
 	w.Header().Set("Content-Security-Policy", sessionPageCSP(h.d.SessionHost, r.Host))

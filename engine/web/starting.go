@@ -13,7 +13,8 @@ import (
 )
 
 // Starts run in the background: the portal's Start answers at once with a
-// page that follows the progress and opens the session when it is ready.
+// page that follows the progress and opens the session's page (the
+// toolbar around it) when it is ready.
 // A browser never waits seconds on one request, which a network hiccup (or
 // a browser on the appliance's own machine noticing the container's new
 // network interface) would abort.
@@ -23,7 +24,7 @@ type startState struct {
 	Name    string   `json:"name"`
 	State   string   `json:"state"` // starting, ready, failed
 	Steps   []string `json:"steps"`
-	URL     string   `json:"url,omitempty"`
+	URL     string   `json:"url,omitempty"` // the session page, once ready
 	Message string   `json:"message,omitempty"`
 	ended   time.Time
 }
@@ -101,7 +102,8 @@ func (h *Handler) startBackground(ctx context.Context, user, mappingID string, c
 				st.State = "failed"
 				return
 			}
-			st.State, st.URL = "ready", r.URLPath
+			// The session page, whose frame opens the session itself.
+			st.State, st.URL = "ready", SessionPath(r.URLID)
 			// The ready event may still be on its way to Observe.
 			if n := len(st.Steps); n == 0 || st.Steps[n-1] != session.StepReady {
 				st.Steps = append(st.Steps, session.StepReady)

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	_ "embed"
 	"errors"
 	"flag"
 	"fmt"
@@ -48,16 +50,25 @@ func runVNCFront(ctx context.Context, args []string, getenv func(string) string,
 	return serve(ctx, *listen, requireSessionKey(getenv(envSessionKey), newVNCFront(base, *vnc, *novnc)))
 }
 
+// stateScript tells the page that frames noVNC its connection state; it is
+// added to noVNC's vnc.html, at stateScriptName beside it.
+//
+//go:embed novnc-state.js
+var stateScript []byte
+
+const stateScriptName = "simphony-remote-state.js"
+
 // vncFront serves noVNC and bridges its WebSocket to the VNC server.
 type vncFront struct {
 	base   string // /user/{name}/containers/{url_id}/
 	vnc    string // host:port of the VNC server
+	novnc  string // noVNC's directory
 	static http.Handler
 	ready  atomic.Bool // the VNC server has answered once
 }
 
 func newVNCFront(base, vnc, novnc string) *vncFront {
-	return &vncFront{base: base, vnc: vnc, static: http.FileServer(http.Dir(novnc))}
+	return &vncFront{base: base, vnc: vnc, novnc: novnc, static: http.FileServer(http.Dir(novnc))}
 }
 
 func (f *vncFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -74,6 +85,11 @@ func (f *vncFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.index(w, r)
 	case rel == "websockify":
 		f.websockify(w, r)
+	case rel == "vnc.html":
+		f.vncHTML(w, r)
+	case rel == stateScriptName:
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		http.ServeContent(w, r, stateScriptName, time.Time{}, bytes.NewReader(stateScript))
 	case strings.HasSuffix(rel, "/"):
 		http.NotFound(w, r) // no directory listings
 	default:
@@ -95,6 +111,22 @@ func (f *vncFront) index(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, f.noVNCURL(r.URL.Query(), r.URL.RawQuery), http.StatusFound)
+}
+
+// vncHTML is noVNC's vnc.html with stateScript added to its head.
+func (f *vncFront) vncHTML(w http.ResponseWriter, r *http.Request) {
+	page, err := os.ReadFile(f.novnc + "/vnc.html")
+	if err != nil {
+		log.Printf("reading noVNC's page: %v", err)
+		http.Error(w, "noVNC's page cannot be read", http.StatusInternalServerError)
+		return
+	}
+	if i := bytes.Index(page, []byte("</head>")); i >= 0 {
+		page = append(page[:i:i], append([]byte(`<script src="`+stateScriptName+`"></script>`), page[i:]...)...)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	http.ServeContent(w, r, "vnc.html", time.Time{}, bytes.NewReader(page))
 }
 
 // noVNCURL is vnc.html with our settings, followed by the request's own
