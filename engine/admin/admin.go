@@ -44,6 +44,11 @@ type Service interface {
 	// disabled, the password ("" removes it). Disabling a user or changing
 	// their password signs them out everywhere.
 	UpdateUser(ctx context.Context, name string, c UserChange) (User, error)
+	// SignInLink makes a one-time link (the full URL) that signs the user
+	// in, within auth.SignInLinkTTL: the way in of a user without a
+	// password (CSV users, an administrator who lost theirs). The user
+	// must exist and not be disabled; it needs the running appliance.
+	SignInLink(ctx context.Context, name string) (string, error)
 
 	// Applications lists every application, sorted by image.
 	Applications(ctx context.Context) ([]accounting.Application, error)

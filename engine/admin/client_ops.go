@@ -103,6 +103,19 @@ func (c *Client) UpdateUser(ctx context.Context, name string, ch UserChange) (Us
 	return userOfWire(w), nil
 }
 
+// SignInLink implements Service.
+func (c *Client) SignInLink(ctx context.Context, name string) (string, error) {
+	p := userPath(name)
+	if p == "" || p == "/users/" {
+		return "", fmt.Errorf("making a sign-in link: user %s: %w", name, accounting.ErrNotFound)
+	}
+	var w wire.SignInLink
+	if err := c.do(ctx, http.MethodPost, p+"/sign-in-link", nil, nil, &w, http.StatusCreated); err != nil {
+		return "", err
+	}
+	return w.URL, nil
+}
+
 // Applications implements Service.
 func (c *Client) Applications(ctx context.Context) ([]accounting.Application, error) {
 	var ws []wire.Application

@@ -64,6 +64,10 @@ type Options struct {
 	// History is the last 24 hours of sessions (engine/history); nil:
 	// Stats shows none.
 	History History
+	// SignInLink makes a one-time sign-in link (the full URL) for a user
+	// that may sign in; nil (no running appliance): SignInLink fails with
+	// ErrUnavailable.
+	SignInLink func(ctx context.Context, user string) (string, error)
 	// SignedIn counts the signed-in users; nil: none.
 	SignedIn func() int
 	// Realm, Backend ("bbolt" or "csv") and Warnings are what Info says;
@@ -298,6 +302,27 @@ func (l *Local) UpdateUser(ctx context.Context, name string, c UserChange) (_ Us
 		}
 	}
 	return u, nil
+}
+
+// SignInLink implements Service.
+func (l *Local) SignInLink(ctx context.Context, name string) (_ string, err error) {
+	defer func() { l.record(ctx, audit.UserLink, name, "", err) }()
+	if l.opts.SignInLink == nil {
+		return "", fmt.Errorf("making a sign-in link for %s: %w: the appliance must be running (simphony-remote serve): it keeps the links in its memory, and makes them through its admin socket", name, ErrUnavailable)
+	}
+	u, err := l.store.User(ctx, name)
+	if err != nil {
+		return "", fmt.Errorf("making a sign-in link: %w", err)
+	}
+	if u.Disabled {
+		return "", fmt.Errorf("making a sign-in link for %s: %w", name, &accounting.InvalidError{
+			What: "user", Value: name, Rule: "the user is disabled; enable them first (db user enable " + name + ")"})
+	}
+	link, err := l.opts.SignInLink(ctx, name)
+	if err != nil {
+		return "", fmt.Errorf("making a sign-in link for %s: %w", name, err)
+	}
+	return link, nil
 }
 
 var _ Service = (*Local)(nil)

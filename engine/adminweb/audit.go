@@ -25,7 +25,7 @@ type auditData struct {
 }
 
 // actions are the audit log's actions, for the filter's choice.
-var actions = []string{audit.SignIn, audit.SignOut, audit.UserCreate, audit.UserRemove, audit.UserUpdate,
+var actions = []string{audit.SignIn, audit.SignOut, audit.UserCreate, audit.UserRemove, audit.UserUpdate, audit.UserLink,
 	audit.ApplicationCreate, audit.ApplicationRemove, audit.ApplicationLimits, audit.ApplicationRoot,
 	audit.GrantCreate, audit.GrantRevoke, audit.SessionStart, audit.SessionStop, audit.ShareCreate, audit.ShareRemove,
 	audit.TokenCreate, audit.TokenRemove, audit.ImageImport, audit.ImageBuild, audit.Backup}

@@ -29,6 +29,7 @@ type adminAPI struct {
 //	GET    /users/{name}[?grants=1]     user
 //	PATCH  /users/{name}                {"admin"?,"disabled"?,"password"?} → user
 //	DELETE /users/{name}                → 204
+//	POST   /users/{name}/sign-in-link   → 201 {"url"}: a one-time sign-in link
 //	GET    /applications                [{"image","limits":{"memory_bytes","cpus","pids"}}]
 //	POST   /applications                {"image","verify"(default true),"limits"} → 201 application
 //	GET    /applications/{image}        application
@@ -55,6 +56,7 @@ func AdminHandler(svc admin.Service, log zerolog.Logger) http.Handler {
 		{"GET /users/{name...}", a.getUser},
 		{"PATCH /users/{name...}", a.updateUser},
 		{"DELETE /users/{name...}", a.removeUser},
+		{"POST /users/{name}/sign-in-link", a.signInLink},
 		{"GET /applications", a.listApplications},
 		{"POST /applications", a.createApplication},
 		{"GET /applications/{image...}", a.getApplication},
@@ -209,6 +211,15 @@ func (a *adminAPI) updateUser(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, userOut(u, false))
+	return nil
+}
+
+func (a *adminAPI) signInLink(w http.ResponseWriter, r *http.Request) error {
+	link, err := a.svc.SignInLink(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, wire.SignInLink{URL: link})
 	return nil
 }
 

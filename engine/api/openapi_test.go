@@ -261,6 +261,7 @@ func TestOpenAPIMatchesWire(t *testing.T) {
 		{"RevokeGrants", wire.RevokeGrants{}, false},
 		{"MappingID", wire.MappingID{}, true},
 		{"Revoked", wire.Revoked{}, true},
+		{"SignInLink", wire.SignInLink{}, true},
 		{"AdminStats", wire.AdminStats{}, true},
 		{"ImageInfo", wire.ImageInfo{}, true},
 		{"ImportedImage", wire.ImportedImage{}, true},

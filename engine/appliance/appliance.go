@@ -73,6 +73,7 @@ type Appliance struct {
 	authn    *auth.Authenticator
 	resolver *auth.Resolver
 	origins  *auth.Origins
+	links    *auth.SignInLinks
 	web      *web.Handler
 	api      http.Handler
 	pages    http.Handler // the API and the pages: all but sessions
@@ -198,6 +199,7 @@ func open(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Optio
 	}
 	a.resolver = &auth.Resolver{Logins: a.logins, Tokens: a.tokens, Users: a.accounts, IsAdmin: isAdmin}
 	a.origins = auth.NewOrigins(a.resolver, nil)
+	a.links = auth.NewSignInLinks(a.accounts, nil)
 	a.metrics = newMetrics(a.manager.Routes(), a.logins, a.sockets)
 	a.history = history.New(nil)
 	a.admin = a.newAdmin(cfg, data)
@@ -222,7 +224,7 @@ func open(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Optio
 		Tokens: a.tokens, Logins: a.logins, Audit: a.audit, Authenticator: a.authn,
 	})
 	a.web, err = web.New(web.Deps{
-		Authenticator: a.authn, Logins: a.logins, Resolver: a.resolver, Portal: a.portal,
+		Authenticator: a.authn, Logins: a.logins, Resolver: a.resolver, SignInLinks: a.links, Portal: a.portal,
 		Health: a, Metrics: a.metrics.handler(), MetricsToken: cfg.Metrics.Token, CARoot: caRoot, Open: open, Audit: a.audit,
 		OriginsWarning: originsWarning(cfg), SessionHost: a.caddy.SessionHost,
 		Log: log.With().Str("component", "web").Logger(),
@@ -581,6 +583,9 @@ func (a *Appliance) newAdmin(cfg config.Config, data string) *admin.Local {
 	return admin.NewLocal(a.accounts, admin.Options{
 		Images: a.docker, Revoker: revoker{a}, Sessions: a.manager, Audit: a.state, Log: a.audit, Volumes: a.volumes,
 		Running: a.manager, Shares: a.shares, Docker: a.docker, History: a.history, SignedIn: a.logins.Users,
+		SignInLink: func(_ context.Context, user string) (string, error) {
+			return a.URL() + "login/link?token=" + a.links.Make(user), nil
+		},
 		Realm: cfg.Realm, Backend: cfg.Accounting.Backend, Warnings: warnings,
 		DataDir: data, HomesDir: filepath.Join(data, HomesDir),
 		Starters: func(ctx context.Context, progress io.Writer) error {

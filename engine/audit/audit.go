@@ -70,6 +70,10 @@ const (
 	Backup      = "backup"       // "database"; detail: size
 )
 
+// UserLink is the action of making a one-time sign-in link; target: the
+// user name (never the link).
+const UserLink = "user.sign-in-link"
+
 // Paging limits of List.
 const (
 	DefaultLimit = 50   // entries a page when no limit is given

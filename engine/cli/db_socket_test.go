@@ -57,6 +57,7 @@ func (s *signOuts) take() []string {
 type appliance struct {
 	store    *boltdb.Store
 	signOuts *signOuts
+	links    *auth.SignInLinks
 	srv      *http.Server
 	done     chan struct{}
 }
@@ -67,16 +68,19 @@ func startAppliance(t *testing.T, dataDir string, volumeRoots ...string) *applia
 	if err != nil {
 		t.Fatal(err)
 	}
-	so := &signOuts{}
+	so, links := &signOuts{}, auth.NewSignInLinks(s, nil)
 	svc := admin.NewLocal(s, admin.Options{Images: noImages{}, Revoker: so,
-		Volumes: volumes.New(volumes.Options{AllowedRoots: volumeRoots, DataDir: dataDir})})
+		Volumes: volumes.New(volumes.Options{AllowedRoots: volumeRoots, DataDir: dataDir}),
+		SignInLink: func(_ context.Context, user string) (string, error) {
+			return "https://lab.example:8443/login/link?token=" + links.Make(user), nil
+		}})
 	ln, err := net.Listen("unix", filepath.Join(dataDir, "admin.sock"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Leave the socket file behind on close, as a crashed appliance would.
 	ln.(*net.UnixListener).SetUnlinkOnClose(false)
-	a := &appliance{store: s, signOuts: so, srv: &http.Server{Handler: api.AdminHandler(svc, zerolog.Nop())}, done: make(chan struct{})}
+	a := &appliance{store: s, signOuts: so, links: links, srv: &http.Server{Handler: api.AdminHandler(svc, zerolog.Nop())}, done: make(chan struct{})}
 	go func() {
 		defer close(a.done)
 		_ = a.srv.Serve(ln)
@@ -106,6 +110,34 @@ func shortDir(t *testing.T) string {
 	}
 	t.Cleanup(func() { _ = os.RemoveAll(dir) })
 	return dir
+}
+
+// TestSignInLinkCommand: the running appliance makes the link the command
+// prints; without it, the command says to start it.
+func TestSignInLinkCommand(t *testing.T) {
+	c := newCLI(t)
+	data := shortDir(t)
+	c.env = []string{"SIMPHONY_REMOTE_DATA_DIR=" + data}
+	c.ok("db", "init")
+	c.ok("db", "user", "create", "alice")
+	c.ok("db", "user", "create", "bob")
+	c.ok("db", "user", "disable", "bob")
+	c.fails(1, []string{"making a sign-in link for alice", "the appliance must be running (simphony-remote serve)"},
+		"db", "user", "sign-in-link", "alice")
+
+	a := startAppliance(t, data)
+	out := c.ok("db", "user", "sign-in-link", "alice")
+	link, rest, _ := strings.Cut(out, "\n")
+	token, ok := strings.CutPrefix(link, "https://lab.example:8443/login/link?token=")
+	if !ok || rest != "This link signs alice in once, within 5 minutes.\n" {
+		t.Fatalf("sign-in-link printed %q", out)
+	}
+	if u, err := a.links.Check(t.Context(), token); err != nil || u.Name != "alice" {
+		t.Errorf("the printed link: %+v, %v; want one that signs alice in", u, err)
+	}
+	c.fails(1, []string{`making a sign-in link for bob: invalid user "bob": the user is disabled`}, "db", "user", "sign-in-link", "bob")
+	c.fails(1, []string{"making a sign-in link: user nobody: not found"}, "db", "user", "sign-in-link", "nobody")
+	c.fails(2, []string{"NAME"}, "db", "user", "sign-in-link")
 }
 
 func TestThroughAdminSocket(t *testing.T) {

@@ -23,7 +23,7 @@ func (d *dbCmd) userCmd() *cobra.Command {
 		Long:  "Create, remove, list and change users. " + strings.ToUpper(accounting.UserNameRule[:1]) + accounting.UserNameRule[1:] + ".",
 	}
 	cmd.AddCommand(d.userCreateCmd(), d.userRemoveCmd(), d.userListCmd(),
-		d.userSetPasswordCmd(), d.userDisableCmd(true), d.userDisableCmd(false), d.userSetAdminCmd())
+		d.userSetPasswordCmd(), d.userDisableCmd(true), d.userDisableCmd(false), d.userSetAdminCmd(), d.userSignInLinkCmd())
 	return cmd
 }
 
@@ -235,6 +235,31 @@ func (d *dbCmd) userSetAdminCmd() *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&isAdmin, "admin", true, "whether the user is an administrator")
 	return cmd
+}
+
+func (d *dbCmd) userSignInLinkCmd() *cobra.Command {
+	minutes := int(auth.SignInLinkTTL.Minutes())
+	return &cobra.Command{
+		Use:   "sign-in-link NAME",
+		Short: "Print a one-time link that signs a user in (needs the running appliance)",
+		Long: fmt.Sprintf(`Print a link that signs the user in once, within %d minutes: the way in
+for a user without a password, such as the users of the CSV backend, or an
+administrator who lost theirs. The running appliance (simphony-remote serve)
+makes it and keeps it in its memory; the audit log records who made one for
+whom. Give it only to that user: whoever opens it first signs in as them.`, minutes),
+		Example: "  simphony-remote db user sign-in-link admin",
+		Args:    args("NAME"),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			return d.withService(cmd, func(svc admin.Service, _ location) error {
+				link, err := svc.SignInLink(cmd.Context(), a[0])
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintf(cmd.OutOrStdout(), "%s\nThis link signs %s in once, within %d minutes.\n", link, a[0], minutes)
+				return err
+			})
+		},
+	}
 }
 
 // userListing is the JSON form of `db user list`; Applications is present

@@ -13,6 +13,8 @@ import (
 	"github.com/docker/docker/api/types/image"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
+	"github.com/simphony/simphony-remote/engine/admin"
+	"github.com/simphony/simphony-remote/engine/appliance"
 	"github.com/simphony/simphony-remote/engine/appliance/appliancetest"
 	"github.com/simphony/simphony-remote/engine/audit"
 	"github.com/simphony/simphony-remote/engine/auth"
@@ -183,11 +185,14 @@ func TestAdminReadOnly(t *testing.T) {
 		c.Accounting = config.Accounting{Backend: "csv", Path: csv}
 		c.Auth.Admins = []string{"erin"}
 	}))
-	// A CSV file holds no passwords: the administrator's browser gets a
-	// login session made here.
-	secret, _, err := s.App.Logins().Create(t.Context(), "erin", "127.0.0.1")
-	if err != nil {
-		t.Fatal(err)
+	// A CSV file holds no passwords: the administrator signs in with a
+	// one-time link, made on the host through the admin socket, as
+	// `db user sign-in-link erin` makes it.
+	sock := admin.DialSocket(filepath.Join(s.Config.DataDir, appliance.SocketName))
+	t.Cleanup(sock.CloseIdleConnections)
+	link, err := sock.SignInLink(t.Context(), "erin")
+	if err != nil || !strings.HasPrefix(link, s.URL+"/login/link?token=") {
+		t.Fatalf("the sign-in link: %q, %v", link, err)
 	}
 	ctx := newChromium(t, s)
 	t.Cleanup(func() {
@@ -195,8 +200,32 @@ func TestAdminReadOnly(t *testing.T) {
 			screenshot(t, ctx, "admin-readonly-failed")
 		}
 	})
-	step(t, ctx, "opening the sign-in page", chromedp.Navigate(s.URL+"/login"))
-	get(t, ctx, chromedp.Evaluate[string](`document.cookie = "`+auth.CookieName+`=`+secret+`; Secure; Path=/; SameSite=Lax"`))
+	button := `form[method="post"][action="/login/link"] button[type="submit"]`
+	follow(t, ctx, "opening the sign-in link", chromedp.Navigate(link), button)
+	if got := get(t, ctx, chromedp.Text(chromedp.CSS(button))); got != "Sign in as erin" {
+		t.Errorf("the link's button says %q", got)
+	}
+	screenshot(t, ctx, "admin-sign-in-link")
+	follow(t, ctx, "signing in by the link", chromedp.Click(chromedp.CSS(button)), `nav.admin-nav`)
+	if u := get(t, ctx, chromedp.Evaluate[string](`location.pathname`)); u != "/admin/" {
+		t.Errorf("the link led to %s, want /admin/", u)
+	}
+	// The link worked once: opened again, it says so.
+	follow(t, ctx, "opening the used link", chromedp.Navigate(link), `main h1`)
+	if txt := text(t, ctx); !strings.Contains(txt, "was used already") || strings.Contains(txt, "Sign in as") {
+		t.Errorf("the used link's page: %q", txt)
+	}
+	entries, _, err := s.App.Admin().Audit(t.Context(), audit.Query{User: "erin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range entries {
+		got = append(got, e.Action+" "+e.Target+" "+e.Result+" by "+strings.Fields(e.Actor)[0]+": "+e.Detail)
+	}
+	if want := "signin erin ok by erin: by a one-time sign-in link|user.sign-in-link erin ok by socket: "; strings.Join(got, "|") != want {
+		t.Errorf("erin's audit entries:\n%s\nwant\n%s", strings.Join(got, "|"), want)
+	}
 	for _, page := range []string{"/admin/users", "/admin/users/erin", "/admin/applications", "/admin/applications/view?image=" + images.Files, "/admin/grants"} {
 		adminPage(t, ctx, s.URL+page)
 		if !strings.Contains(text(t, ctx), "Read-only") {

@@ -58,13 +58,19 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, auth.Identity{}, http.StatusInternalServerError, "Sign-in failed", "Signing in failed on the server.", err)
 		return
 	}
-	secret, _, err := h.d.Logins.Create(r.Context(), u.Name, clientIP(r))
+	h.signIn(w, r, u.Name, "password", next)
+}
+
+// signIn gives the browser a login session of user, who was let in by
+// via ("password", "link"), and sends it to next.
+func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, user, via, next string) {
+	secret, _, err := h.d.Logins.Create(r.Context(), user, clientIP(r))
 	if err != nil {
 		h.fail(w, auth.Identity{}, http.StatusInternalServerError, "Sign-in failed", "Signing in failed on the server.", err)
 		return
 	}
 	http.SetCookie(w, h.d.Logins.Cookie(secret))
-	h.d.Log.Info().Str("user", u.Name).Str("address", clientIP(r)).Msg("signed in")
+	h.d.Log.Info().Str("user", user).Str("address", clientIP(r)).Str("by", via).Msg("signed in")
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 

@@ -35,6 +35,7 @@ type page struct {
 	Next          string
 	Username      string
 	CAFingerprint string
+	Token         string // a sign-in link's
 	// portal
 	Apps   []app
 	Shared []sharedView

@@ -30,6 +30,9 @@ type Deps struct {
 	Authenticator *auth.Authenticator
 	Logins        *auth.Logins
 	Resolver      *auth.Resolver
+	// SignInLinks are the one-time sign-in links made on the host; nil:
+	// none works.
+	SignInLinks *auth.SignInLinks
 	// Portal is the user's operations.
 	Portal  *portal.Service
 	Health  Health
@@ -73,7 +76,7 @@ func New(d Deps) (*Handler, error) {
 		d.Now = time.Now
 	}
 	h := &Handler{d: d, mux: http.NewServeMux(), pages: map[string]*template.Template{}, starts: starts{m: map[string]*startState{}}}
-	for _, name := range []string{"login", "logout", "portal", "error", "starting", "account", "session"} {
+	for _, name := range []string{"login", "loginlink", "logout", "portal", "error", "starting", "account", "session"} {
 		files := []string{"templates/layout.html", "templates/sharedialog.html", "templates/" + name + ".html"}
 		if name == "session" {
 			files = files[1:] // a page of its own: the toolbar over the frame
@@ -91,6 +94,8 @@ func New(d Deps) (*Handler, error) {
 	h.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
 	h.mux.HandleFunc("GET /login", h.loginPage)
 	h.mux.HandleFunc("POST /login", h.login)
+	h.mux.HandleFunc("GET /login/link", h.linkPage)
+	h.mux.HandleFunc("POST /login/link", h.linkLogin)
 	h.mux.HandleFunc("GET /logout", h.logoutPage)
 	h.mux.HandleFunc("POST /logout", h.logout)
 	h.mux.HandleFunc("GET /{$}", h.portal)

@@ -69,6 +69,12 @@ type MappingID struct {
 	MappingID string `json:"mapping_id"`
 }
 
+// SignInLink answers POST /api/v1/admin/users/{name}/sign-in-link: the
+// one-time link that signs the user in.
+type SignInLink struct {
+	URL string `json:"url"`
+}
+
 // Revoked answers POST /api/v1/admin/grants/revoke.
 type Revoked struct {
 	Revoked int `json:"revoked"`
