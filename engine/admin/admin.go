@@ -25,6 +25,10 @@ import (
 // Docker Engine to verify an image, does not answer.
 var ErrUnavailable = errors.New("unavailable")
 
+// ErrHostOnly refuses, over HTTPS, what only the appliance's own machine
+// may ask for, through the admin socket (the command line, the console).
+var ErrHostOnly = errors.New("only on the appliance's machine")
+
 // Service is what administrators can do. Every method validates its input
 // before anything changes; a rejection wraps accounting.ErrInvalid and names
 // the value and the rule.

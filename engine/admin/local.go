@@ -310,6 +310,12 @@ func (l *Local) SignInLink(ctx context.Context, name string) (_ string, err erro
 	if l.opts.SignInLink == nil {
 		return "", fmt.Errorf("making a sign-in link for %s: %w: the appliance must be running (simphony-remote serve): it keeps the links in its memory, and makes them through its admin socket", name, ErrUnavailable)
 	}
+	// A link signs in as anybody, administrators included, without their
+	// password: it is for whoever runs the appliance's machine, not for an
+	// administrator's browser or token.
+	if a, ok := audit.ActorFrom(ctx); !ok || a.Address != audit.SocketAddress {
+		return "", fmt.Errorf("making a sign-in link for %s: %w: run simphony-remote db user sign-in-link %s there", name, ErrHostOnly, name)
+	}
 	u, err := l.store.User(ctx, name)
 	if err != nil {
 		return "", fmt.Errorf("making a sign-in link: %w", err)

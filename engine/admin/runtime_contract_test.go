@@ -108,7 +108,10 @@ func serveAdmin(t *testing.T, svc admin.Service) *admin.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: api.NewAdminHandler(api.AdminDeps{Service: svc, Log: zerolog.Nop()})}
+	h := api.NewAdminHandler(api.AdminDeps{Service: svc, Log: zerolog.Nop()})
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(audit.WithActor(r.Context(), socketActor)))
+	})}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -138,10 +141,15 @@ type routcome struct {
 	Problem string
 }
 
+// socketActor is who calls in the contract tests: the admin socket's
+// peer, as on the appliance's machine.
+var socketActor = audit.Actor{Name: "socket uid 0 (root)", Address: audit.SocketAddress}
+
 func runRuntime(t *testing.T, svc admin.Service, e *runtimeEnv, steps []rstep) []routcome {
 	var out []routcome
+	ctx := audit.WithActor(t.Context(), socketActor)
 	for _, s := range steps {
-		res, err := s.do(t.Context(), svc, e)
+		res, err := s.do(ctx, svc, e)
 		b, jerr := json.Marshal(res)
 		if jerr != nil {
 			t.Fatalf("step %s: %v", s.name, jerr)

@@ -104,3 +104,27 @@ func TestSignInLinkNeedsTheAppliance(t *testing.T) {
 		t.Errorf("SignInLink without the appliance = %q, %v; want ErrUnavailable saying to run serve", link, err)
 	}
 }
+
+// TestSignInLinkOnlyOnTheHost: a link signs in as anybody, administrators
+// included, without a password; an administrator's browser or API token
+// (any caller but the admin socket's) is refused, and the refusal audited.
+func TestSignInLinkOnlyOnTheHost(t *testing.T) {
+	s := newStore(t)
+	if err := s.CreateUser(t.Context(), accounting.User{Name: "alice", Admin: true}); err != nil {
+		t.Fatal(err)
+	}
+	local := admin.NewLocal(s, admin.Options{Audit: s, Log: audit.NewLog(s, zerolog.Nop()), SignInLink: fakeLink})
+	for _, ctx := range []context.Context{
+		audit.WithActor(t.Context(), audit.Actor{Name: "bob", Address: "192.0.2.7"}),
+		t.Context(),
+	} {
+		got, err := local.SignInLink(ctx, "alice")
+		if !errors.Is(err, admin.ErrHostOnly) || got != "" || !strings.Contains(err.Error(), "simphony-remote db user sign-in-link alice") {
+			t.Errorf("SignInLink(alice) off the host = %q, %v; want ErrHostOnly naming the command", got, err)
+		}
+	}
+	entries, _, err := local.Audit(t.Context(), audit.Query{Action: audit.UserLink})
+	if err != nil || len(entries) != 2 || entries[0].Result != "failed" {
+		t.Errorf("the refusals in the audit log: %+v, %v", entries, err)
+	}
+}

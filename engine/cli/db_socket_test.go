@@ -18,6 +18,7 @@ import (
 	"github.com/simphony/simphony-remote/engine/accounting/boltdb"
 	"github.com/simphony/simphony-remote/engine/admin"
 	"github.com/simphony/simphony-remote/engine/api"
+	"github.com/simphony/simphony-remote/engine/audit"
 	"github.com/simphony/simphony-remote/engine/auth"
 	"github.com/simphony/simphony-remote/engine/docker"
 	"github.com/simphony/simphony-remote/engine/volumes"
@@ -80,7 +81,7 @@ func startAppliance(t *testing.T, dataDir string, volumeRoots ...string) *applia
 	}
 	// Leave the socket file behind on close, as a crashed appliance would.
 	ln.(*net.UnixListener).SetUnlinkOnClose(false)
-	a := &appliance{store: s, signOuts: so, links: links, srv: &http.Server{Handler: api.AdminHandler(svc, zerolog.Nop())}, done: make(chan struct{})}
+	a := &appliance{store: s, signOuts: so, links: links, srv: &http.Server{Handler: audit.SocketActor(api.AdminHandler(svc, zerolog.Nop())), ConnContext: audit.ConnContext}, done: make(chan struct{})}
 	go func() {
 		defer close(a.done)
 		_ = a.srv.Serve(ln)

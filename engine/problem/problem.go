@@ -54,6 +54,7 @@ var kinds = []struct {
 	// not with the client's message and the engine's address.
 	{docker.ErrUnreachable, with(unavailable, "The container engine does not answer. Try again later.")},
 	{admin.ErrUnavailable, unavailable},
+	{admin.ErrHostOnly, Problem{Status: http.StatusForbidden, Type: wire.TypeForbidden}},
 	{session.ErrNotFound, with(notFound, "That application or session does not exist (any more).")},
 	{shares.ErrNotFound, notFound},
 	{auth.ErrTokenNotFound, notFound},
