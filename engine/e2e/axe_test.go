@@ -77,21 +77,8 @@ func axeCheck(t *testing.T, ctx context.Context, name string) {
 func axeViolations(t *testing.T, ctx context.Context) []string {
 	t.Helper()
 	src := requireAxe(t)
-	// A style sheet whose load Chromium aborted (see awaitPage) leaves the
-	// page unstyled, which axe-core rightly faults (targets too small):
-	// such a sheet is loaded again first, in place.
-	if n := get(t, ctx, chromedp.Evaluate[int](`(async () => {
-		let again = 0;
-		for (const l of document.querySelectorAll('link[rel="stylesheet"]')) {
-			if (l.sheet) { continue; }
-			again++;
-			const n = l.cloneNode();
-			await new Promise(done => { n.onload = n.onerror = done; l.replaceWith(n); });
-		}
-		return again;
-	})()`, chromedp.EvalAwaitPromise)); n > 0 {
-		t.Logf("loaded %d style sheet(s) of %s again before axe-core", n, get(t, ctx, chromedp.Location()))
-	}
+	// (Unstyled, a page has targets too small: see restyle.)
+	restyle(t, ctx)
 	if !get(t, ctx, chromedp.Evaluate[bool](`typeof window.axe === "object"`)) {
 		get(t, ctx, chromedp.Evaluate[bool](src+"\n;true"))
 	}
