@@ -251,7 +251,13 @@ func awaitPage(t *testing.T, ctx context.Context, failures func() string, since,
 			t.Fatalf("%s: %v; page: %s; failed loads: %s", what, err, state, failed)
 		}
 		t.Logf("%s: loading the page again after %v; failed loads: %s", what, err, failed)
-		step(t, ctx, what+" (loading the page again)", chromedp.Reload())
+		// The page may navigate by itself meanwhile (a progress page that
+		// opens the session), which aborts the reload: the next poll tells.
+		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		if err := chromedp.Do(rctx, chromedp.Reload()); err != nil {
+			t.Logf("%s: loading the page again: %v", what, err)
+		}
+		cancel()
 	}
 }
 

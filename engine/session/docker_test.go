@@ -365,7 +365,7 @@ func TestFailedStartsLeaveNothing(t *testing.T) {
 	if err := os.Chmod(group, 0o775); err != nil {
 		t.Fatal(err)
 	}
-	h := newHarness(t, func(o *session.Options) { o.StartTimeout = 4 * time.Second }, allowVolumes(allowed))
+	h := newHarness(t, func(o *session.Options) { o.StartTimeout = 8 * time.Second }, allowVolumes(allowed))
 	ready := dockertest.TestAppImage(t, h.dc, "ok-"+h.realm, nil)
 	never := dockertest.TestAppImage(t, h.dc, "never-"+h.realm, map[string]string{"TESTAPP_MODE": "never-ready"})
 	exits := dockertest.TestAppImage(t, h.dc, "exit-"+h.realm, map[string]string{"TESTAPP_MODE": "exit"})
