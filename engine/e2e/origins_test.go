@@ -104,15 +104,10 @@ func TestHostileSessionCannotActAsViewer(t *testing.T) {
 	if len(before) != 1 || before[0].Name != auth.CookieName {
 		t.Fatalf("carol's cookies on the portal after signing in: %s", cookieList(before))
 	}
+	failures := watchFailures(bctx)
+	since := failures()
 	step(t, bctx, "opening the shared session", chromedp.Navigate(portal+session.URLPath))
-	var out string
-	for deadline := time.Now().Add(30 * time.Second); !strings.HasPrefix(out, "reported"); {
-		if time.Now().After(deadline) {
-			t.Fatalf("the hostile page did not report (the test would prove nothing); it shows %q", out)
-		}
-		step(t, bctx, "waiting for the hostile page", chromedp.Sleep(100*time.Millisecond))
-		out = get(t, bctx, chromedp.Evaluate[string](`(document.getElementById("out") || {}).textContent || ""`))
-	}
+	awaitPage(t, bctx, failures, since, "the hostile page reporting", `((document.getElementById("out") || {}).textContent || "").startsWith("reported")`)
 	if loc := get(t, bctx, chromedp.Location()); !strings.HasPrefix(loc, origin+session.URLPath) {
 		t.Errorf("the session page is at %s, want on its own origin %s", loc, origin)
 	}

@@ -7,6 +7,7 @@ import (
 	"image/png"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -103,6 +104,7 @@ func toolbarFlow(t *testing.T, s *appliancetest.Server, portal, first, second, m
 	actx := newChromium(t, s)
 	failures := watchFailures(actx)
 	signIn(t, actx, portal, "alice", "password-alice")
+	since := failures()
 	follow(t, actx, "opening the session from the portal",
 		chromedp.Click(chromedp.CSS(`a.button[href="/sessions/`+one.URLID+`"]`)), `#session-frame`)
 	if loc := get(t, actx, chromedp.Location()); loc != portal+"/sessions/"+one.URLID {
@@ -129,7 +131,7 @@ func toolbarFlow(t *testing.T, s *appliancetest.Server, portal, first, second, m
 		// the keyboard when noVNC connected.)
 		step(t, actx, "closing it", chromedp.Focus(chromedp.CSS(`dialog#clipboard button`)), chromedp.KeyEvent("\x1b"), chromedp.WaitNotVisible(`dialog#clipboard`))
 	} else {
-		body := waitFrameText(t, actx, `"path":"`+one.URLPath+`"`)
+		body := waitFrameText(t, actx, failures, since, `"path":"`+one.URLPath+`"`)
 		if !strings.Contains(body, `"X-Remote-User":["alice"]`) {
 			t.Errorf("the frame shows:\n%s", body)
 		}
@@ -279,18 +281,12 @@ func waitState(t *testing.T, ctx context.Context, want, text string) {
 }
 
 // waitFrameText waits for the frame (of the portal's own origin) to show
-// want, and returns its text.
-func waitFrameText(t *testing.T, ctx context.Context, want string) string {
+// want, loading the session page again when Chromium aborted its loads (see
+// awaitPage), and returns the frame's text.
+func waitFrameText(t *testing.T, ctx context.Context, failures func() string, since, want string) string {
 	t.Helper()
-	var text string
-	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(text, want); {
-		if time.Now().After(deadline) {
-			t.Fatalf("the frame does not show %s:\n%s", want, text)
-		}
-		step(t, ctx, "reading the frame", chromedp.Sleep(100*time.Millisecond))
-		text = get(t, ctx, chromedp.Evaluate[string](`(d => d && d.body ? d.body.innerText : "")(document.getElementById("session-frame").contentDocument)`))
-	}
-	return text
+	awaitPage(t, ctx, failures, since, "the frame showing "+want, onSessionPage+" && "+inFrame(`d.body && d.body.innerText.includes(`+strconv.Quote(want)+`)`))
+	return get(t, ctx, chromedp.Evaluate[string](`document.getElementById("session-frame").contentDocument.body.innerText`))
 }
 
 // frameShowsDesktop waits for the starter desktop's panel inside the
