@@ -23,8 +23,9 @@ func init() {
 
 // New returns a logger writing to w at level ("trace" … "error") in format
 // "console" (human-readable), "json", or "auto": console when w is a
-// terminal, JSON otherwise.
-func New(w io.Writer, level, format string) (zerolog.Logger, error) {
+// terminal, JSON otherwise. Each of also gets every record too, in JSON
+// whatever the format (a Ring, for the desktop console).
+func New(w io.Writer, level, format string, also ...io.Writer) (zerolog.Logger, error) {
 	lvl, err := zerolog.ParseLevel(level)
 	if err != nil || level == "" {
 		return zerolog.Nop(), fmt.Errorf("log level %q: want trace, debug, info, warn or error", level)
@@ -39,6 +40,9 @@ func New(w io.Writer, level, format string) (zerolog.Logger, error) {
 	case "json":
 	default:
 		return zerolog.Nop(), fmt.Errorf("log format %q: want auto, console or json", format)
+	}
+	if len(also) > 0 {
+		w = zerolog.MultiLevelWriter(append([]io.Writer{w}, also...)...)
 	}
 	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
 }
