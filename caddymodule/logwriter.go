@@ -20,8 +20,23 @@ func init() {
 
 var logger atomic.Pointer[zerolog.Logger]
 
-// SetLogger sets where Caddy's logs go; call it before caddy.Run.
-func SetLogger(l zerolog.Logger) { logger.Store(&l) }
+// SetLogger sets where Caddy's logs go from now on. Caddy opens its log
+// writer once per process and keeps it across caddy.Run and caddy.Stop:
+// the writer looks the logger up at each line, so that the logs of an
+// appliance started after another in the same process (tests, Restart)
+// go to its own log, not to the first one's.
+func SetLogger(l zerolog.Logger) {
+	l = l.With().Str("component", "caddy").Logger()
+	logger.Store(&l)
+}
+
+// caddyLogger is the logger SetLogger set last.
+func caddyLogger() zerolog.Logger {
+	if p := logger.Load(); p != nil {
+		return *p
+	}
+	return zerolog.Nop()
+}
 
 // LogWriter is a Caddy log writer module that hands Caddy's JSON log
 // entries to zerolog, so that the appliance has one log.
@@ -37,17 +52,13 @@ func (LogWriter) WriterKey() string { return "simphony-remote-zerolog" }
 
 // OpenWriter implements caddy.WriterOpener.
 func (LogWriter) OpenWriter() (io.WriteCloser, error) {
-	l := zerolog.Nop()
-	if p := logger.Load(); p != nil {
-		l = *p
-	}
-	return &zerologWriter{log: l.With().Str("component", "caddy").Logger()}, nil
+	return &zerologWriter{}, nil
 }
 
-// zerologWriter re-emits zap's JSON lines as zerolog events.
+// zerologWriter re-emits zap's JSON lines as zerolog events, to the
+// logger SetLogger set last.
 type zerologWriter struct {
 	mu  sync.Mutex
-	log zerolog.Logger
 	buf []byte
 }
 
@@ -67,9 +78,10 @@ func (z *zerologWriter) Write(p []byte) (int, error) {
 }
 
 func (z *zerologWriter) emit(line []byte) {
+	log := caddyLogger()
 	var entry map[string]any
 	if err := json.Unmarshal(line, &entry); err != nil {
-		z.log.Info().Msg(string(line))
+		log.Info().Msg(string(line))
 		return
 	}
 	lvl, err := zerolog.ParseLevel(stringOf(entry["level"]))
@@ -80,7 +92,7 @@ func (z *zerologWriter) emit(line []byte) {
 	if expected(name, msg) {
 		lvl = zerolog.DebugLevel
 	}
-	ev := z.log.WithLevel(lvl).Str("logger", name)
+	ev := log.WithLevel(lvl).Str("logger", name)
 	for _, k := range []string{"level", "msg", "logger", "ts"} {
 		delete(entry, k)
 	}
