@@ -113,6 +113,12 @@ type Service interface {
 	Stats(ctx context.Context) (Stats, error)
 	// Info is what every admin page shows; it is cheap.
 	Info(ctx context.Context) (Info, error)
+	// Log returns the running appliance's recent log lines after the
+	// line numbered after (0: from the oldest it keeps), oldest first, at
+	// most limit of them (below 1: LogDefault; above LogMax: LogMax). It
+	// is only for the appliance's machine: other callers get ErrHostOnly.
+	// Without the running appliance it fails with ErrUnavailable.
+	Log(ctx context.Context, after uint64, limit int) (LogPage, error)
 
 	// Images lists every local image, sorted by name.
 	Images(ctx context.Context) ([]Image, error)

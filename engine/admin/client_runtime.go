@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
@@ -62,6 +63,19 @@ func (c *Client) Info(ctx context.Context) (Info, error) {
 		return Info{}, err
 	}
 	return infoOfWire(w), nil
+}
+
+// Log implements Service.
+func (c *Client) Log(ctx context.Context, after uint64, limit int) (LogPage, error) {
+	q := url.Values{"after": {strconv.FormatUint(after, 10)}}
+	if limit > 0 {
+		q.Set("max", strconv.Itoa(limit))
+	}
+	var w wire.LogPage
+	if err := c.do(ctx, http.MethodGet, "/log", q, nil, &w, http.StatusOK); err != nil {
+		return LogPage{}, err
+	}
+	return logOfWire(w), nil
 }
 
 // Images implements Service.

@@ -70,6 +70,9 @@ type Options struct {
 	SignInLink func(ctx context.Context, user string) (string, error)
 	// SignedIn counts the signed-in users; nil: none.
 	SignedIn func() int
+	// LogRing is the running appliance's recent log, for Log; nil (no
+	// running appliance): Log fails with ErrUnavailable.
+	LogRing LogRing
 	// Realm, Backend ("bbolt" or "csv") and Warnings are what Info says;
 	// a csv Backend is read-only.
 	Realm    string

@@ -98,6 +98,23 @@ func infoOfWire(w wire.AdminInfo) Info {
 	return i
 }
 
+// WireLog is p as GET /log shows it.
+func WireLog(p LogPage) wire.LogPage {
+	w := wire.LogPage{Lines: make([]wire.LogLine, len(p.Lines)), Next: p.Next, Dropped: p.Dropped}
+	for i, l := range p.Lines {
+		w.Lines[i] = wire.LogLine{Seq: l.Seq, Line: l.Line}
+	}
+	return w
+}
+
+func logOfWire(w wire.LogPage) LogPage {
+	p := LogPage{Lines: make([]LogLine, len(w.Lines)), Next: w.Next, Dropped: w.Dropped}
+	for i, l := range w.Lines {
+		p.Lines[i] = LogLine{Seq: l.Seq, Line: l.Line}
+	}
+	return p
+}
+
 // WireImage is img as GET /images shows it.
 func WireImage(img Image) wire.ImageInfo {
 	w := wire.ImageInfo{Name: img.Name, ID: img.ID, UIName: img.UIName, Type: img.Type, Description: img.Description,

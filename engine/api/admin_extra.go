@@ -3,6 +3,7 @@ package api
 import (
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/rs/zerolog"
@@ -32,7 +33,8 @@ const (
 //	DELETE /containers/{url_id}     → 204: stops any user's session
 //	GET    /shares?user=NAME        the shares of NAME's sessions and those with NAME
 //	GET    /stats                   the activity of the last 24 hours
-//	GET    /info                    {"realm","backend","read_only","warnings"}
+//	GET    /info                    {"realm","backend","read_only","warnings","version",…}
+//	GET    /log?after=N&max=M       the appliance's recent log lines after N (admin socket only)
 //	GET    /images                  every local image
 //	POST   /images/import           a `docker save` tarball → 201 {"images","warnings"}
 //	POST   /images/build?tag=T      a build context tarball → 201 {"name","id","has_protocol","log"}
@@ -52,6 +54,7 @@ func NewAdminHandler(d AdminDeps) http.Handler {
 		{"GET /shares", x.shares},
 		{"GET /stats", x.stats},
 		{"GET /info", x.info},
+		{"GET /log", x.log},
 		{"GET /images", x.images},
 		{"POST /images/import", x.importImages},
 		{"POST /images/build", x.buildImage},
@@ -112,6 +115,36 @@ func (x *adminExtra) info(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, admin.WireInfo(i))
+	return nil
+}
+
+// log answers GET /log?after=N&max=M with wire.LogPage: after is a line
+// number (absent: 0, from the oldest line kept), max from 1 on (absent:
+// admin.LogDefault; more than admin.LogMax is cut down). It logs nothing:
+// its lines would feed the log it reads.
+func (x *adminExtra) log(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	var after uint64
+	if v := q.Get("after"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return badRequest("query parameter after=" + strconv.Quote(v) + ": want a line number (the next of the previous page), 0 for the oldest")
+		}
+		after = n
+	}
+	limit := admin.LogDefault
+	if v := q.Get("max"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return badRequest("query parameter max=" + strconv.Quote(v) + ": want a whole number from 1 to " + strconv.Itoa(admin.LogMax))
+		}
+		limit = min(n, admin.LogMax)
+	}
+	page, err := x.svc.Log(r.Context(), after, limit)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, admin.WireLog(page))
 	return nil
 }
 

@@ -273,6 +273,8 @@ func TestOpenAPIMatchesWire(t *testing.T) {
 		{"RunningSample", wire.RunningSample{}, true},
 		{"StartTimes", wire.StartTimes{}, true},
 		{"AdminInfo", wire.AdminInfo{}, true},
+		{"LogPage", wire.LogPage{}, true},
+		{"LogLine", wire.LogLine{}, true},
 		{"StartersBuild", wire.StartersBuild{}, true},
 		{"AuditEntry", audit.Entry{}, true},
 		{"AuditPage", wire.AuditPage{}, true},

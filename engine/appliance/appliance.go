@@ -32,6 +32,7 @@ import (
 	"github.com/simphony/simphony-remote/engine/docker"
 	"github.com/simphony/simphony-remote/engine/history"
 	"github.com/simphony/simphony-remote/engine/images"
+	"github.com/simphony/simphony-remote/engine/logging"
 	"github.com/simphony/simphony-remote/engine/portal"
 	"github.com/simphony/simphony-remote/engine/routes"
 	"github.com/simphony/simphony-remote/engine/session"
@@ -93,6 +94,10 @@ type Options struct {
 	AdminPassword string
 	// OnReady, when set, is called once the appliance serves.
 	OnReady func(*Appliance)
+	// LogRing, when set, holds the recent lines of the log Run is given,
+	// as JSON: the admin socket serves them (admin.Service.Log) to the
+	// desktop console. The caller tees the log into it (logging.New).
+	LogRing *logging.Ring
 
 	// PlainListen is for make bench only (see caddymodule.Options); the
 	// configuration cannot set it.
@@ -202,7 +207,7 @@ func open(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Optio
 	a.links = auth.NewSignInLinks(a.accounts, nil)
 	a.metrics = newMetrics(a.manager.Routes(), a.logins, a.sockets)
 	a.history = history.New(nil)
-	a.admin = a.newAdmin(cfg, data)
+	a.admin = a.newAdmin(cfg, data, opts.LogRing)
 
 	a.caddy = caddymodule.Options{
 		Listen: cfg.Listen, StorageDir: filepath.Join(data, CaddyDir),
@@ -575,10 +580,14 @@ func (a *Appliance) Ready() bool { return a.manager.Ready() }
 // out and stopping sessions whose access went.
 func (a *Appliance) Admin() admin.Service { return a.admin }
 
-func (a *Appliance) newAdmin(cfg config.Config, data string) *admin.Local {
+func (a *Appliance) newAdmin(cfg config.Config, data string, ring *logging.Ring) *admin.Local {
 	var warnings []string
 	if w := originsWarning(cfg); w != "" {
 		warnings = append(warnings, w)
+	}
+	var logRing admin.LogRing
+	if ring != nil {
+		logRing = ring // not a typed nil: without a ring, Log says so
 	}
 	return admin.NewLocal(a.accounts, admin.Options{
 		Images: a.docker, Revoker: revoker{a}, Sessions: a.manager, Audit: a.state, Log: a.audit, Volumes: a.volumes,
@@ -587,7 +596,7 @@ func (a *Appliance) newAdmin(cfg config.Config, data string) *admin.Local {
 			return a.URL() + "login/link?token=" + a.links.Make(user), nil
 		},
 		Realm: cfg.Realm, Backend: cfg.Accounting.Backend, Warnings: warnings,
-		DataDir: data, HomesDir: filepath.Join(data, HomesDir),
+		DataDir: data, HomesDir: filepath.Join(data, HomesDir), LogRing: logRing,
 		Starters: func(ctx context.Context, progress io.Writer) error {
 			exe, err := os.Executable()
 			if err != nil {

@@ -48,13 +48,17 @@ defaults: data in ./data, HTTPS on localhost:8443.`,
 				_, err = cmd.OutOrStdout().Write(out)
 				return err
 			}
-			log, err := logging.New(cmd.ErrOrStderr(), cfg.Log.Level, cfg.Log.Format)
+			// The recent lines, as JSON whatever the format on stderr,
+			// for the desktop console (through the admin socket).
+			ring := logging.NewRing(logging.RingSize)
+			log, err := logging.New(cmd.ErrOrStderr(), cfg.Log.Level, cfg.Log.Format, ring)
 			if err != nil {
 				return err
 			}
 			return appliance.Run(cmd.Context(), cfg.Config, log, appliance.Options{
 				Out:           cmd.OutOrStdout(),
 				AdminPassword: lookupEnv(e.environ, config.EnvAdminPassword),
+				LogRing:       ring,
 			})
 		},
 	}

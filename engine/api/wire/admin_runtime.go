@@ -1,6 +1,9 @@
 package wire
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // AdminContainer is a running session as GET /api/v1/admin/containers
 // shows it: Container's fields and the session's viewers.
@@ -56,6 +59,21 @@ type AdminInfo struct {
 	Backend  string   `json:"backend"` // bbolt or csv
 	ReadOnly bool     `json:"read_only"`
 	Warnings []string `json:"warnings"`
+}
+
+// LogPage answers GET /api/v1/admin/log?after=N&max=M: the appliance's
+// recent log lines after the one numbered N, oldest first; Next is the
+// after of the next page, Dropped the lines after N no longer kept.
+type LogPage struct {
+	Lines   []LogLine `json:"lines"`
+	Next    uint64    `json:"next"`
+	Dropped uint64    `json:"dropped"`
+}
+
+// LogLine is a log line: its number and the JSON record.
+type LogLine struct {
+	Seq  uint64          `json:"seq"`
+	Line json.RawMessage `json:"line"`
 }
 
 // StartersBuild answers GET and POST /api/v1/admin/starters: the current

@@ -27,6 +27,7 @@ import (
 
 	"github.com/simphony/simphony-remote/engine/appliance"
 	"github.com/simphony/simphony-remote/engine/config"
+	"github.com/simphony/simphony-remote/engine/logging"
 )
 
 // Server is a running appliance.
@@ -130,7 +131,11 @@ func (s *Server) start() {
 	}
 	ready := make(chan *appliance.Appliance, 1)
 	aopts.OnReady = func(a *appliance.Appliance) { ready <- a }
-	log := zerolog.New(zerolog.NewTestWriter(tb)).Level(zerolog.DebugLevel).With().Timestamp().Logger()
+	// As serve does: the recent lines in a ring, for admin.Service.Log.
+	if aopts.LogRing == nil {
+		aopts.LogRing = logging.NewRing(logging.RingSize)
+	}
+	log := zerolog.New(zerolog.MultiLevelWriter(zerolog.NewTestWriter(tb), aopts.LogRing)).Level(zerolog.DebugLevel).With().Timestamp().Logger()
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel, s.done = cancel, make(chan error, 1)
 	go func() { s.done <- appliance.Run(ctx, s.Config, log, aopts) }()
