@@ -111,7 +111,8 @@ type Service interface {
 	// Stats is the appliance's activity: counts, Docker's state, disk use
 	// and the last 24 hours of sessions.
 	Stats(ctx context.Context) (Stats, error)
-	// Info is what every admin page shows; it is cheap.
+	// Info is what every admin page shows, and what the desktop console
+	// shows about the appliance's process; it is cheap.
 	Info(ctx context.Context) (Info, error)
 	// Log returns the running appliance's recent log lines after the
 	// line numbered after (0: from the oldest it keeps), oldest first, at

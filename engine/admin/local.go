@@ -73,6 +73,9 @@ type Options struct {
 	// LogRing is the running appliance's recent log, for Log; nil (no
 	// running appliance): Log fails with ErrUnavailable.
 	LogRing LogRing
+	// Process is what Info says about the running appliance; its zero
+	// value: none runs.
+	Process Process
 	// Realm, Backend ("bbolt" or "csv") and Warnings are what Info says;
 	// a csv Backend is read-only.
 	Realm    string

@@ -16,6 +16,7 @@ import (
 	"github.com/simphony/simphony-remote/engine/routes"
 	"github.com/simphony/simphony-remote/engine/session"
 	"github.com/simphony/simphony-remote/engine/shares"
+	"github.com/simphony/simphony-remote/engine/version"
 )
 
 // Running are the running sessions; *session.Manager is one.
@@ -180,6 +181,10 @@ func (l *Local) dockerState(ctx context.Context) string {
 	return "ok"
 }
 
+// build is this program's version, read once: Info is asked for on every
+// admin page.
+var build = sync.OnceValue(version.Get)
+
 // Info implements Service.
 func (l *Local) Info(context.Context) (Info, error) {
 	backend := l.opts.Backend
@@ -187,7 +192,17 @@ func (l *Local) Info(context.Context) (Info, error) {
 		backend = "bbolt"
 	}
 	w := append([]string{}, l.opts.Warnings...)
-	return Info{Realm: l.opts.Realm, Backend: backend, ReadOnly: backend == "csv", Warnings: w}, nil
+	v := build()
+	p := l.opts.Process
+	i := Info{Realm: l.opts.Realm, Backend: backend, ReadOnly: backend == "csv", Warnings: w,
+		Version: v.Version, Commit: v.Commit, URL: p.URL, PID: p.PID}
+	if !p.Started.IsZero() {
+		i.Started = p.Started.UTC()
+	}
+	if p.CAFingerprint != nil {
+		i.CAFingerprint = p.CAFingerprint()
+	}
+	return i, nil
 }
 
 // diskTTL is how long a measured disk use is shown before it is measured

@@ -73,7 +73,8 @@ type StartTimes struct {
 	P50, P95 time.Duration
 }
 
-// Info is what every admin page shows about the appliance.
+// Info is what every admin page shows about the appliance, and what the
+// desktop console shows about its process.
 type Info struct {
 	Realm    string
 	Backend  string // "bbolt" or "csv"
@@ -81,6 +82,28 @@ type Info struct {
 	// Warnings are what administrators should know on every page, such
 	// as sessions sharing the portal's origin.
 	Warnings []string
+	// Version and Commit are those of the program that answers (see
+	// engine/version).
+	Version, Commit string
+	// Started, URL, CAFingerprint and PID are those of the running
+	// appliance (see Process); zero when none runs.
+	Started       time.Time
+	URL           string
+	CAFingerprint string
+	PID           int
+}
+
+// Process is what Info says about the running appliance.
+type Process struct {
+	// Started is when it started.
+	Started time.Time
+	// URL is the portal's address, such as https://localhost:8443/.
+	URL string
+	// CAFingerprint is the SHA-256 of the local CA's root certificate, as
+	// the sign-in page shows it; nil or "": the local CA is not in use.
+	CAFingerprint func() string
+	// PID is its process id.
+	PID int
 }
 
 // Image is a local Docker image.

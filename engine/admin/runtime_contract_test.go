@@ -24,6 +24,7 @@ import (
 	"github.com/simphony/simphony-remote/engine/problem"
 	"github.com/simphony/simphony-remote/engine/routes"
 	"github.com/simphony/simphony-remote/engine/shares"
+	"github.com/simphony/simphony-remote/engine/version"
 )
 
 // now is the clock of the runtime's contract tests.
@@ -90,6 +91,8 @@ func newRuntimeEnv(t *testing.T, opts ...envOption) *runtimeEnv {
 			Hours:   []history.Hour{{Hour: now.Add(-time.Hour), Starts: 3, P50: 1500 * time.Millisecond, P95: 2500 * time.Millisecond}}},
 		SignedIn: func() int { return 3 }, Realm: "lab", Backend: "bbolt", Warnings: []string{"sessions share the portal's origin"},
 		DataDir: data, HomesDir: filepath.Join(data, "homes"), Now: func() time.Time { return now },
+		Process: admin.Process{Started: now.Add(-3 * time.Hour).In(time.FixedZone("CET", 3600)), URL: "https://lab.example:8443/",
+			CAFingerprint: func() string { return "AB:CD:EF" }, PID: 4242},
 	}
 	for _, opt := range opts {
 		opt(&o, e)
@@ -268,7 +271,8 @@ func TestRuntimeClientMatchesLocal(t *testing.T) {
 		}},
 	}
 	compareRuntime(t, nil, steps, func(t *testing.T, o []routcome) {
-		expect(t, o[0], "info", "", "", `"Realm":"lab","Backend":"bbolt","ReadOnly":false,"Warnings":["sessions share the portal's origin"]`)
+		expect(t, o[0], "info", "", "", `"Realm":"lab","Backend":"bbolt","ReadOnly":false,"Warnings":["sessions share the portal's origin"]`,
+			`"Version":"`+version.Get().Version+`","Commit":"`+version.Get().Commit+`","Started":"2026-12-06T23:00:00Z","URL":"https://lab.example:8443/","CAFingerprint":"AB:CD:EF","PID":4242}`)
 		expect(t, o[1], "sessions", "", "", `[{"URLID":"`+aliceURL, `"Viewers":[{"User":"carol","Mode":"view","Expires":"2026-12-07T03:00:00Z"},{"User":"dave","Mode":"control","Expires":null}]`, `{"URLID":"`+bobURL)
 		expect(t, o[2], "stats", "", "", `"Users":3,"ActiveUsers":2,"Applications":1,"RunningSessions":2,"SignedInUsers":3,"Starts24h":5,"Failures24h":1`,
 			`"PerApplication":{"lab/desk:1":1,"lab/tool:2.1":1},"Docker":"ok","DataBytes":1300,"HomesBytes":300`,
@@ -356,6 +360,7 @@ func TestRuntimeClientMatchesLocalWithoutDocker(t *testing.T) {
 
 	bare := func(o *admin.Options, e *runtimeEnv) {
 		o.Docker, o.Starters, o.DataDir, o.HomesDir, o.Backend, o.Warnings = nil, nil, "", "", "csv", nil
+		o.Process = admin.Process{} // as db on a stopped appliance's database
 	}
 	steps = []rstep{
 		{"info", func(ctx context.Context, s admin.Service, _ *runtimeEnv) (any, error) { return s.Info(ctx) }},
@@ -369,7 +374,8 @@ func TestRuntimeClientMatchesLocalWithoutDocker(t *testing.T) {
 		}},
 	}
 	compareRuntime(t, []envOption{bare}, steps, func(t *testing.T, o []routcome) {
-		expect(t, o[0], "info", "", "", `{"Realm":"lab","Backend":"csv","ReadOnly":true,"Warnings":[]}`)
+		expect(t, o[0], "info", "", "", `{"Realm":"lab","Backend":"csv","ReadOnly":true,"Warnings":[],"Version":"`+version.Get().Version+`","Commit":"`+version.Get().Commit+`",`+
+			`"Started":"0001-01-01T00:00:00Z","URL":"","CAFingerprint":"","PID":0}`)
 		expect(t, o[1], "images", "images: unavailable: no Docker Engine is configured", "503 unavailable")
 		expect(t, o[2], "build the starters", "building the starter images: unavailable: this appliance cannot build them", "503 unavailable")
 		expect(t, o[3], "stats", "", "", `["no Docker Engine is configured",-1,-1]`)

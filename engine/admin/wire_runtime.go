@@ -83,17 +83,26 @@ func statsOfWire(w wire.AdminStats) Stats {
 
 // WireInfo is i as GET /info shows it.
 func WireInfo(i Info) wire.AdminInfo {
-	w := wire.AdminInfo{Realm: i.Realm, Backend: i.Backend, ReadOnly: i.ReadOnly, Warnings: i.Warnings}
+	w := wire.AdminInfo{Realm: i.Realm, Backend: i.Backend, ReadOnly: i.ReadOnly, Warnings: i.Warnings,
+		Version: i.Version, Commit: i.Commit, URL: i.URL, CAFingerprint: i.CAFingerprint, PID: i.PID}
 	if w.Warnings == nil {
 		w.Warnings = []string{}
+	}
+	if !i.Started.IsZero() {
+		t := i.Started.UTC()
+		w.Started = &t
 	}
 	return w
 }
 
 func infoOfWire(w wire.AdminInfo) Info {
-	i := Info{Realm: w.Realm, Backend: w.Backend, ReadOnly: w.ReadOnly, Warnings: w.Warnings}
+	i := Info{Realm: w.Realm, Backend: w.Backend, ReadOnly: w.ReadOnly, Warnings: w.Warnings,
+		Version: w.Version, Commit: w.Commit, URL: w.URL, CAFingerprint: w.CAFingerprint, PID: w.PID}
 	if i.Warnings == nil {
 		i.Warnings = []string{}
+	}
+	if w.Started != nil {
+		i.Started = *w.Started
 	}
 	return i
 }

@@ -58,6 +58,11 @@ type Appliance struct {
 	log  zerolog.Logger
 	out  io.Writer
 	data string // absolute data dir
+	// started is when Run was called.
+	started time.Time
+	// caRoot reads the local CA's root certificate; nil when the local CA
+	// is not in use.
+	caRoot func() ([]byte, error)
 
 	state    *boltdb.Store    // login sessions, and the accounting when bbolt
 	accounts accounting.Store // bbolt (= state) or CSV
@@ -125,7 +130,7 @@ func open(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Optio
 	if err := os.MkdirAll(data, 0o750); err != nil {
 		return nil, fmt.Errorf("creating the data directory: %w", err)
 	}
-	a := &Appliance{cfg: cfg, log: log, out: opts.Out, data: data}
+	a := &Appliance{cfg: cfg, log: log, out: opts.Out, data: data, started: time.Now()}
 	ok := false
 	defer func() {
 		if !ok {
@@ -220,9 +225,8 @@ func open(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Optio
 	} else {
 		log.Warn().Str("host", cfg.PublicHost()).Msg(web.PathOriginsWarning)
 	}
-	var caRoot func() ([]byte, error)
 	if a.caddy.UsesLocalCA() {
-		caRoot = func() ([]byte, error) { return os.ReadFile(a.caddy.CARootFile()) }
+		a.caRoot = func() ([]byte, error) { return os.ReadFile(a.caddy.CARootFile()) }
 	}
 	a.portal = portal.New(portal.Deps{
 		Accounts: a.accounts, Sessions: a.manager, Image: a.runtime.Image, Shares: a.shares,
@@ -230,7 +234,7 @@ func open(ctx context.Context, cfg config.Config, log zerolog.Logger, opts Optio
 	})
 	a.web, err = web.New(web.Deps{
 		Authenticator: a.authn, Logins: a.logins, Resolver: a.resolver, SignInLinks: a.links, Portal: a.portal,
-		Health: a, Metrics: a.metrics.handler(), MetricsToken: cfg.Metrics.Token, CARoot: caRoot, Open: open, Audit: a.audit,
+		Health: a, Metrics: a.metrics.handler(), MetricsToken: cfg.Metrics.Token, CARoot: a.caRoot, Open: open, Audit: a.audit,
 		OriginsWarning: originsWarning(cfg), SessionHost: a.caddy.SessionHost,
 		Log: log.With().Str("component", "web").Logger(),
 	})
@@ -597,6 +601,8 @@ func (a *Appliance) newAdmin(cfg config.Config, data string, ring *logging.Ring)
 		},
 		Realm: cfg.Realm, Backend: cfg.Accounting.Backend, Warnings: warnings,
 		DataDir: data, HomesDir: filepath.Join(data, HomesDir), LogRing: logRing,
+		Process: admin.Process{Started: a.started, URL: a.URL(), PID: os.Getpid(),
+			CAFingerprint: func() string { return web.CAFingerprint(a.caRoot) }},
 		Starters: func(ctx context.Context, progress io.Writer) error {
 			exe, err := os.Executable()
 			if err != nil {

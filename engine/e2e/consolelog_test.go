@@ -2,7 +2,10 @@ package e2e
 
 import (
 	"bufio"
+	"context"
+	"crypto/sha256"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,7 +22,65 @@ import (
 	"github.com/simphony/simphony-remote/engine/appliance"
 	"github.com/simphony/simphony-remote/engine/appliance/appliancetest"
 	"github.com/simphony/simphony-remote/engine/docker/dockertest"
+	"github.com/simphony/simphony-remote/engine/version"
 )
+
+// caFingerprint is the SHA-256 of the local CA's root in dataDir, as the
+// sign-in page shows it.
+func caFingerprint(t *testing.T, dataDir string) string {
+	t.Helper()
+	caPEM, err := os.ReadFile(filepath.Join(dataDir, "caddy", "pki", "authorities", "local", "root.crt"))
+	if err != nil {
+		t.Fatalf("reading the local CA: %v", err)
+	}
+	block, _ := pem.Decode(caPEM)
+	if block == nil {
+		t.Fatal("the local CA's root is not PEM")
+	}
+	sum := sha256.Sum256(block.Bytes)
+	return strings.ReplaceAll(strings.ToUpper(fmt.Sprintf("% x", sum[:])), " ", ":")
+}
+
+// TestConsoleFactsOfTheAppliance: what the desktop console shows on its
+// "This machine" page, through the admin socket, is the running
+// appliance's own: its version, process, start, address and CA. An
+// administrator over HTTPS gets the same.
+func TestConsoleFactsOfTheAppliance(t *testing.T) {
+	dockertest.Require(t)
+	before := time.Now()
+	s := appliancetest.Start(t)
+	c := admin.DialSocket(filepath.Join(s.Config.DataDir, appliance.SocketName))
+	defer c.CloseIdleConnections()
+
+	info, err := c.Info(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := version.Get()
+	if info.Version != version.Version || info.Commit != v.Commit || info.PID != os.Getpid() || info.URL != s.URL+"/" {
+		t.Errorf("info: version %q commit %q pid %d url %q; want %q %q %d %q", info.Version, info.Commit, info.PID, info.URL, version.Version, v.Commit, os.Getpid(), s.URL+"/")
+	}
+	if fp := caFingerprint(t, s.Config.DataDir); info.CAFingerprint != fp {
+		t.Errorf("info: CA fingerprint %q, want %q", info.CAFingerprint, fp)
+	}
+	if info.Started.Before(before.Truncate(time.Second)) || info.Started.After(time.Now()) {
+		t.Errorf("info: started %v, want between %v and now", info.Started, before)
+	}
+
+	b := s.Login("admin", s.AdminPassword)
+	resp := b.Do("GET", "/api/v1/admin/info", nil, http.Header{"Accept": {"application/json"}})
+	var wi struct {
+		Version       string    `json:"version"`
+		Started       time.Time `json:"started"`
+		URL           string    `json:"url"`
+		PID           int       `json:"pid"`
+		CAFingerprint string    `json:"ca_fingerprint"`
+	}
+	if body := appliancetest.ReadBody(resp); resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(body), &wi) != nil ||
+		wi.Version != info.Version || !wi.Started.Equal(info.Started) || wi.URL != info.URL || wi.PID != info.PID || wi.CAFingerprint != info.CAFingerprint {
+		t.Errorf("GET /api/v1/admin/info over HTTPS: %d %s; want %+v", resp.StatusCode, body, info)
+	}
+}
 
 // logRecord is a log line's JSON record, as far as these tests look.
 type logRecord struct {
@@ -113,7 +174,7 @@ func tail(t *testing.T, c *admin.Client) uint64 {
 
 // TestServeKeepsItsLogForTheConsole runs `simphony-remote serve` with its
 // log for people on stderr: the admin socket still serves every line as
-// JSON, Caddy's included.
+// JSON, Caddy's included, and tells the serving process's facts.
 func TestServeKeepsItsLogForTheConsole(t *testing.T) {
 	dockertest.Require(t)
 	data := t.TempDir()
@@ -155,6 +216,16 @@ func TestServeKeepsItsLogForTheConsole(t *testing.T) {
 
 	c := admin.DialSocket(filepath.Join(data, appliance.SocketName))
 	defer c.CloseIdleConnections()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	info, err := c.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantURL := fmt.Sprintf("https://127.0.0.1:%d/", port)
+	if info.PID != cmd.Process.Pid || info.URL != wantURL || info.Version != version.Version || info.CAFingerprint != caFingerprint(t, data) || info.Started.IsZero() {
+		t.Errorf("info %+v; want pid %d, url %s, version %s and the CA's fingerprint", info, cmd.Process.Pid, wantURL, version.Version)
+	}
 	_, recs := readLog(t, c, 0, `saying "serving"`, func(r logRecord) bool { return r.Message == "serving" })
 	caddy := 0
 	for _, r := range recs {

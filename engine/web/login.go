@@ -25,7 +25,7 @@ func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) renderLogin(w http.ResponseWriter, status int, next, username, msg string) {
 	p := page{Title: "Sign in", Open: h.d.Open, Next: next, Username: username, Error: msg}
-	p.CAFingerprint = h.caFingerprint()
+	p.CAFingerprint = CAFingerprint(h.d.CARoot)
 	h.render(w, status, "login", p)
 }
 
@@ -104,13 +104,14 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
-// caFingerprint is the SHA-256 of the local CA's root certificate, as
-// colon-separated hex, or "" without a local CA.
-func (h *Handler) caFingerprint() string {
-	if h.d.CARoot == nil {
+// CAFingerprint is the SHA-256 of the local CA's root certificate that
+// caRoot reads (Deps.CARoot), as colon-separated hex, or "" without a
+// local CA (caRoot nil, or failing).
+func CAFingerprint(caRoot func() ([]byte, error)) string {
+	if caRoot == nil {
 		return ""
 	}
-	pemBytes, err := h.d.CARoot()
+	pemBytes, err := caRoot()
 	if err != nil || pemBytes == nil {
 		return ""
 	}

@@ -53,12 +53,19 @@ type StartTimes struct {
 	P95MS  int64     `json:"p95_ms"`
 }
 
-// AdminInfo answers GET /api/v1/admin/info.
+// AdminInfo answers GET /api/v1/admin/info. Started, URL, CAFingerprint
+// and PID are those of the running appliance: null, "" and 0 when none runs.
 type AdminInfo struct {
-	Realm    string   `json:"realm"`
-	Backend  string   `json:"backend"` // bbolt or csv
-	ReadOnly bool     `json:"read_only"`
-	Warnings []string `json:"warnings"`
+	Realm         string     `json:"realm"`
+	Backend       string     `json:"backend"` // bbolt or csv
+	ReadOnly      bool       `json:"read_only"`
+	Warnings      []string   `json:"warnings"`
+	Version       string     `json:"version"`
+	Commit        string     `json:"commit"`
+	Started       *time.Time `json:"started"`
+	URL           string     `json:"url"`
+	CAFingerprint string     `json:"ca_fingerprint"` // "" without the local CA
+	PID           int        `json:"pid"`
 }
 
 // LogPage answers GET /api/v1/admin/log?after=N&max=M: the appliance's
