@@ -36,8 +36,13 @@ type Deps struct {
 	// ("" when the caller cannot be forged, as in the desktop console).
 	// Everybody else gets Refuse's 404: the pages do not exist for them.
 	Authorize func(r *http.Request) (actor audit.Actor, csrf string, ok bool)
-	// Refuse answers a refused request with the appliance's error page.
+	// Refuse answers a refused request with the appliance's error page;
+	// nil: the admin pages' own error page.
 	Refuse func(w http.ResponseWriter, r *http.Request, status int, msg string)
+	// Console: the pages are in the desktop console's window, which has
+	// no account and no sign-out, and a "This machine" page at
+	// /machine/ (served by the console).
+	Console bool
 	// Headers sets the security headers of every page (web.SecurityHeaders).
 	Headers func(w http.ResponseWriter)
 	// Warning is shown on every page (web.PathOriginsWarning in path mode).
@@ -66,8 +71,11 @@ func New(d Deps) (*Handler, error) {
 		d.Headers = func(http.ResponseWriter) {}
 	}
 	h := &Handler{d: d, mux: http.NewServeMux(), pages: map[string]*template.Template{}}
+	if h.d.Refuse == nil {
+		h.d.Refuse = h.refuse
+	}
 	for _, name := range pageNames {
-		t, err := template.New(name).Funcs(funcs).ParseFS(frontend.FS, "templates/layout.html", "templates/admin/base.html", "templates/admin/"+name+".html")
+		t, err := ParsePage("admin/" + name + ".html")
 		if err != nil {
 			return nil, err
 		}
@@ -75,6 +83,13 @@ func New(d Deps) (*Handler, error) {
 	}
 	h.routes()
 	return h, nil
+}
+
+// ParsePage parses a page with the admin pages' layout and navigation from
+// frontend's templates/file: theirs, and those another front end adds (the
+// desktop console's "This machine").
+func ParsePage(file string) (*template.Template, error) {
+	return template.New(file).Funcs(funcs).ParseFS(frontend.FS, "templates/layout.html", "templates/admin/base.html", "templates/"+file)
 }
 
 // ServeHTTP implements http.Handler: it refuses whoever is not an
@@ -116,6 +131,11 @@ type page struct {
 	Warning     string
 	// Nav is the section the page belongs to, for the navigation.
 	Nav string
+	// Console: the page is in the desktop console (see Deps.Console);
+	// Location is then its address, which the console's window may not
+	// show (see app's followRedirects).
+	Console  bool
+	Location string
 	// ReadOnly: the accounting backend cannot change; write controls are
 	// disabled.
 	ReadOnly bool
@@ -135,7 +155,11 @@ type page struct {
 // newPage starts the page of r, with its flash message.
 func (h *Handler) newPage(w http.ResponseWriter, r *http.Request, nav, title string) page {
 	c := callerOf(r)
-	p := page{Title: title, User: c.actor.Name, Admin: true, CSRF: c.csrf, Warning: h.d.Warning, Nav: nav}
+	p := page{Title: title, User: c.actor.Name, Admin: true, CSRF: c.csrf, Warning: h.d.Warning, Nav: nav, Console: h.d.Console}
+	if h.d.Console {
+		p.User = "" // no account, no sign-out in the console's header
+		p.Location = r.URL.RequestURI()
+	}
 	p.Notice, p.Error = takeFlash(w, r)
 	h.info(r.Context(), &p)
 	return p
@@ -156,6 +180,13 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, heading string, e
 		p.Ref = logging.Issue(&h.d.Log, err, heading)
 	}
 	h.render(w, pr.Status, "error", p)
+}
+
+// refuse is the admin pages' own Refuse: their error page.
+func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	p := h.newPage(w, r, "", http.StatusText(status))
+	p.Heading, p.Message = http.StatusText(status), msg
+	h.render(w, status, "error", p)
 }
 
 // done ends an action: back to the page at to, with a notice, or with the

@@ -72,6 +72,10 @@ type Options struct {
 // the caller's deadline or cancellation.
 var errStartTimeout = errors.New("start timeout")
 
+// StartFailedMessage is the message of the log line of a failed start
+// (fields user, mapping_id, error), which the desktop console watches for.
+const StartFailedMessage = "session start failed"
+
 // cleanupTimeout bounds removing a container after a failed start, which
 // runs even when the start's own context was cancelled.
 const cleanupTimeout = 30 * time.Second
@@ -279,7 +283,7 @@ func (m *Manager) Start(ctx context.Context, user, mappingID string, conf map[st
 			err = fmt.Errorf("%w within %s: %w", ErrNotReady, human.Duration(m.opts.StartTimeout), err)
 		}
 		m.publish(Event{Kind: EventFailed, User: user, MappingID: mappingID, Message: err.Error(), Took: m.opts.Now().Sub(began)})
-		m.opts.Log.Warn().Err(err).Str("user", user).Str("mapping_id", mappingID).Msg("session start failed")
+		m.opts.Log.Warn().Err(err).Str("user", user).Str("mapping_id", mappingID).Msg(StartFailedMessage)
 		return Started{}, fmt.Errorf("starting %s: %w", mappingID, err)
 	}
 	took := m.opts.Now().Sub(began)

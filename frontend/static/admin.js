@@ -3,6 +3,13 @@
 // scripts are off), and the image upload form shows its progress.
 const REFRESH_MS = 5000;
 
+// In the desktop console, the page after a form is served as the form's
+// answer (its window follows no redirect): the page says its own address.
+const own = document.querySelector('meta[name="simphony-location"]');
+if (own && own.content && own.content !== window.location.pathname + window.location.search) {
+  window.history.replaceState(null, "", own.content);
+}
+
 function refresh(box) {
   const tick = async () => {
     try {
