@@ -4,6 +4,11 @@ SHELL       := /bin/bash
 GO          ?= go
 BIN         := bin/simphony-remote
 STARTER     := bin/simphony-remote-starter
+# The desktop admin console: the same program with the console, built with
+# Wails' tags against GTK 3 and WebKitGTK 4.1 (the server build links none).
+CONSOLE     := bin/simphony-remote-console
+CONSOLE_TAGS := desktop,production,webkit2_41
+CONSOLE_DEBS := gcc pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev
 PKG         := github.com/simphony/simphony-remote
 VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT      ?= $(shell git rev-parse --short HEAD 2>/dev/null)
@@ -18,7 +23,7 @@ CHP         := engine/bench/chp/node_modules/.bin/configurable-http-proxy
 AXE         := engine/e2e/axe/node_modules/axe-core/axe.min.js
 
 .DEFAULT_GOAL := help
-.PHONY: help build run test testdeps bench check fuzz docker images clean
+.PHONY: help build desktop run test testdeps bench check fuzz docker images clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-zA-Z_-]*:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -41,6 +46,10 @@ build: ## build bin/simphony-remote and bin/simphony-remote-starter
 	@$(call timed,$(BIN),$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .)
 	@$(call timed,$(STARTER),CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=false -ldflags '-s -w' -o $(STARTER) ./installer/images/starter)
 
+desktop: ## build bin/simphony-remote-console, the desktop admin console (installs the GTK and WebKitGTK development packages when missing)
+	@installer/ensure-debs $(CONSOLE_DEBS)
+	@$(call timed,$(CONSOLE),$(GO) build -trimpath -tags $(CONSOLE_TAGS) -ldflags '$(LDFLAGS)' -o $(CONSOLE) .)
+
 # The first start creates the administrator "admin" (its password is printed
 # once) and grants it the two starter images.
 DEMO_APPS := simphony-remote/desktop:latest,simphony-remote/files:latest
@@ -48,15 +57,17 @@ DEMO_APPS := simphony-remote/desktop:latest,simphony-remote/files:latest
 run: build docker images ## build, make sure Docker runs, build the starter images, and serve https://localhost:8443 (data in ./data)
 	SIMPHONY_REMOTE_DEMO_APPLICATIONS=$(DEMO_APPS) ./$(BIN) serve
 
-# What the browser tests need, installed when missing.
-TEST_DEBS := chromium
+# What the browser tests and the console's window test (which builds the
+# console, and runs it under Xvfb driven by xdotool) need, installed when
+# missing.
+TEST_DEBS := chromium xvfb xdotool $(CONSOLE_DEBS)
 
 # The browser suite (engine/e2e) alone takes about 10 minutes on two
 # cores, over go test's default limit per package.
 test: docker images testdeps ## run every test suite, against a real Docker Engine and a real Chromium
 	$(GO) test -race -count=1 -timeout 30m ./...
 
-testdeps: $(CHP) $(AXE) ## install what the tests need besides Docker (Chromium, configurable-http-proxy, axe-core) when missing
+testdeps: $(CHP) $(AXE) ## install what the tests need besides Docker (Chromium, Xvfb, xdotool, GTK/WebKitGTK, configurable-http-proxy, axe-core) when missing
 	@installer/ensure-debs $(TEST_DEBS)
 
 $(CHP): engine/bench/chp/package-lock.json
