@@ -62,6 +62,7 @@ type rig struct {
 
 	sessions *sessionUsers // made by the first sessions measurement
 	browser  *browser      // started by the first first-pixel measurement
+	console  *deskConsole  // built by the first console measurement
 }
 
 // applianceChild is a running appliance child with the bench user's API
@@ -290,6 +291,7 @@ func (r *rig) close() {
 	if r.browser != nil {
 		r.browser.close()
 	}
+	r.console.close()
 	if r.chp != nil {
 		r.chp.proc.Stop()
 	}

@@ -24,7 +24,7 @@ type Options struct {
 	// ProfileDir, when set, receives the appliance's pprof profiles.
 	ProfileDir string
 	// Only, when set, limits the run to these parts (http, websocket,
-	// memory, sessions, pixel, routes).
+	// memory, sessions, pixel, console, routes).
 	Only []string
 	// Stdout receives the table; Log the progress.
 	Stdout, Log io.Writer
@@ -135,6 +135,7 @@ func (r *rig) measure(ctx context.Context, res *Results) error {
 		{"memory", r.measureMemory},
 		{"sessions", r.measureSessions},
 		{"pixel", r.measurePixel},
+		{"console", r.measureConsole},
 	}
 	for round := range r.opts.Rounds {
 		for _, p := range phases {
@@ -167,7 +168,7 @@ func (o Options) runs(part string) bool {
 }
 
 // parts are the names -only accepts.
-var parts = []string{"http", "websocket", "memory", "sessions", "pixel", "routes"}
+var parts = []string{"http", "websocket", "memory", "sessions", "pixel", "console", "routes"}
 
 // rotate returns items starting at round's offset, so that each round
 // measures the targets in another order.
