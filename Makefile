@@ -85,11 +85,15 @@ $(AXE): engine/e2e/axe/package-lock.json
 bench: docker images testdeps ## measure the appliance against direct access and configurable-http-proxy (about 12 minutes; raw results in bench-results.json)
 	$(GO) run ./engine/bench -out bench-results.json
 
-check: ## gofmt, go vet, staticcheck, then every test
+# The desktop build's files (build tag desktop) are checked too, which needs
+# the GTK and WebKitGTK development packages (testdeps installs them).
+check: testdeps ## gofmt, go vet, staticcheck (the server and the desktop build), then every test
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags $(CONSOLE_TAGS) ./app/... ./engine/cli/
 	$(GO) run $(STATICCHECK) ./...
+	$(GO) run $(STATICCHECK) -tags $(CONSOLE_TAGS) ./app/... ./engine/cli/
 	$(MAKE) test
 
 fuzz: ## run each fuzz target for FUZZTIME (default 30s)
