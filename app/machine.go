@@ -80,7 +80,7 @@ type Status struct {
 	Unit UnitState `json:"unit"`
 }
 
-// ServeCommand is the command that runs the appliance by hand.
+// serveCommand is the command that runs the appliance by hand.
 func (m *Machine) serveCommand() string {
 	return "simphony-remote serve --data " + m.DataDir
 }
