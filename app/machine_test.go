@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -431,5 +432,82 @@ func TestNotifiesFailedStarts(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatal("no notification of the failed starts within 30 s")
 		}
+	}
+}
+
+// fakeAppliance answers Info with info, and Log with log.
+type fakeAppliance struct {
+	info admin.Info
+	log  func(after uint64) admin.LogPage
+}
+
+func (f *fakeAppliance) Info(context.Context) (admin.Info, error) { return f.info, nil }
+func (f *fakeAppliance) Stats(context.Context) (admin.Stats, error) {
+	return admin.Stats{Docker: "ok"}, nil
+}
+func (f *fakeAppliance) Log(_ context.Context, after uint64, _ int) (admin.LogPage, error) {
+	return f.log(after), nil
+}
+
+// TestVersionMismatch: an appliance of another version than the console
+// is said so, with what to do.
+func TestVersionMismatch(t *testing.T) {
+	m := &app.Machine{Socket: "x", Appliance: &fakeAppliance{info: admin.Info{Version: "v0.0.1-old"}}, Log: zerolog.Nop()}
+	st, err := m.Status()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.Running || !strings.Contains(st.VersionWarning, "The appliance runs version v0.0.1-old and this console is version "+version.Version) ||
+		!strings.Contains(st.VersionWarning, "Install the same version of both") {
+		t.Errorf("another version: %+v", st)
+	}
+}
+
+// failedLine is the log line of a failed start.
+func failedLine(seq uint64, user string) admin.LogLine {
+	b, _ := json.Marshal(map[string]any{"level": "warn", "component": "sessions", "user": user, "mapping_id": "m", "error": "no such image", "message": "session start failed"})
+	return admin.LogLine{Seq: seq, Line: b}
+}
+
+// TestWatchFailuresAcrossRestart: failures already in the log when the
+// console opens are not notified; after the appliance restarts (its line
+// numbers start again), the new ones are.
+func TestWatchFailuresAcrossRestart(t *testing.T) {
+	// The old appliance's log has lines 1–5, a failure at 5; the new one
+	// (after the first answer) a failure at 1 and then nothing.
+	var calls atomic.Int32
+	f := &fakeAppliance{log: func(after uint64) admin.LogPage {
+		if calls.Add(1) == 1 {
+			return admin.LogPage{Lines: []admin.LogLine{failedLine(5, "old")}, Next: 5}
+		}
+		if after == 0 {
+			return admin.LogPage{Lines: []admin.LogLine{failedLine(1, "new")}, Next: 1}
+		}
+		if after > 1 {
+			return admin.LogPage{Next: 1} // below after: it restarted
+		}
+		return admin.LogPage{Next: after}
+	}}
+	m := &app.Machine{Socket: "x", Appliance: f, Log: zerolog.Nop()}
+	got := make(chan string, 10)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		m.WatchFailures(ctx, func(_, body string) error { got <- body; return nil }, 10*time.Millisecond)
+		close(done)
+	}()
+	select {
+	case n := <-got:
+		if !strings.HasPrefix(n, "new could not start an application") {
+			t.Errorf("notified %q", n)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the failure after the restart was not notified")
+	}
+	cancel()
+	<-done
+	close(got)
+	for n := range got {
+		t.Errorf("notified again: %q", n)
 	}
 }
