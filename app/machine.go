@@ -3,7 +3,8 @@
 // through the window's asset server, over the admin socket) and a "This
 // machine" page of what only the host can do. This file and the others
 // without a build tag hold everything but the window, so that the plain
-// build and its tests need no GTK; console.go (build tag desktop) opens it.
+// build and its tests need no GTK; console.go (build tag desktop, or dev
+// under wails dev) opens it.
 package app
 
 import (
@@ -221,13 +222,16 @@ type LogPage struct {
 	Dropped uint64 `json:"dropped"`
 }
 
+// logPage is the most lines LogAfter returns.
+const logPage = 500
+
 // LogAfter returns the appliance's log lines after the one numbered after
-// (0: the oldest it keeps), at most 500.
+// (0: the oldest it keeps), at most logPage.
 func (m *Machine) LogAfter(after uint64) (p LogPage, err error) {
 	defer m.recovered("LogAfter", &err)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	page, err := m.Appliance.Log(ctx, after, 500)
+	page, err := m.Appliance.Log(ctx, after, logPage)
 	if err != nil {
 		problem, _ := m.diagnose(err, UnitState{})
 		return LogPage{Next: after}, errors.New(problem)

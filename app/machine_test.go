@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -437,11 +438,22 @@ func TestNotifiesFailedStarts(t *testing.T) {
 
 // fakeAppliance answers Info with info, and Log with log.
 type fakeAppliance struct {
+	mu   sync.Mutex
 	info admin.Info
 	log  func(after uint64) admin.LogPage
 }
 
-func (f *fakeAppliance) Info(context.Context) (admin.Info, error) { return f.info, nil }
+func (f *fakeAppliance) setStarted(t time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.info.Started = t
+}
+
+func (f *fakeAppliance) Info(context.Context) (admin.Info, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.info, nil
+}
 func (f *fakeAppliance) Stats(context.Context) (admin.Stats, error) {
 	return admin.Stats{Docker: "ok"}, nil
 }
@@ -470,24 +482,24 @@ func failedLine(seq uint64, user string) admin.LogLine {
 }
 
 // TestWatchFailuresAcrossRestart: failures already in the log when the
-// console opens are not notified; after the appliance restarts (its line
-// numbers start again), the new ones are.
+// console opens are not notified; after the appliance starts again (its
+// line numbers start again too, here at as many lines as before), the new
+// ones are.
 func TestWatchFailuresAcrossRestart(t *testing.T) {
-	// The old appliance's log has lines 1–5, a failure at 5; the new one
-	// (after the first answer) a failure at 1 and then nothing.
+	first := time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)
 	var calls atomic.Int32
-	f := &fakeAppliance{log: func(after uint64) admin.LogPage {
+	f := &fakeAppliance{info: admin.Info{Started: first}}
+	f.log = func(after uint64) admin.LogPage {
 		if calls.Add(1) == 1 {
-			return admin.LogPage{Lines: []admin.LogLine{failedLine(5, "old")}, Next: 5}
+			// The first appliance's log: a failure at 1; then it restarts.
+			f.setStarted(first.Add(time.Minute))
+			return admin.LogPage{Lines: []admin.LogLine{failedLine(1, "old")}, Next: 1}
 		}
 		if after == 0 {
 			return admin.LogPage{Lines: []admin.LogLine{failedLine(1, "new")}, Next: 1}
 		}
-		if after > 1 {
-			return admin.LogPage{Next: 1} // below after: it restarted
-		}
 		return admin.LogPage{Next: after}
-	}}
+	}
 	m := &app.Machine{Socket: "x", Appliance: f, Log: zerolog.Nop()}
 	got := make(chan string, 10)
 	ctx, cancel := context.WithCancel(t.Context())

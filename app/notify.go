@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"runtime/debug"
 	"time"
 
 	"github.com/godbus/dbus/v5"
@@ -54,45 +55,66 @@ func failedStartOf(line string) (failedStart, bool) {
 
 // WatchFailures follows the appliance's log and shows a notification for
 // every session that fails to start, until ctx ends. It starts at the end
-// of the log (what failed before the console opened is on its pages), and
-// waits for the appliance when it does not run.
+// of the log (what failed before the console opened is on its pages),
+// waits for the appliance when it does not run, and reads the log of an
+// appliance that started again from its beginning.
 func (m *Machine) WatchFailures(ctx context.Context, notify Notifier, every time.Duration) {
-	var next uint64
-	started := false
+	var w watch
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
-		page, err := m.LogAfter(next)
-		switch {
-		case err != nil:
-			started = false // it may come back with a new ring
-		case !started:
-			// Skip to the end: only what happens from now on.
-			next, started = page.Next, true
-			if len(page.Lines) == 500 {
-				continue
-			}
-		default:
-			if page.Next < next {
-				next = 0 // the appliance restarted: a new ring
-				continue
-			}
-			next = page.Next
-			for _, l := range page.Lines {
-				f, ok := failedStartOf(l)
-				if !ok {
-					continue
-				}
+		m.follow(ctx, &w, notify)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// watch is where WatchFailures is: the start of the appliance whose log it
+// follows (zero: none yet), and the number of the last line it read.
+type watch struct {
+	started time.Time
+	next    uint64
+}
+
+// follow reads the log's new lines, and notifies their failed starts.
+func (m *Machine) follow(ctx context.Context, w *watch, notify Notifier) {
+	defer func() {
+		if r := recover(); r != nil {
+			m.Log.Error().Str("panic", fmt.Sprint(r)).Bytes("stack", debug.Stack()).Msg("watching for failed starts panicked")
+		}
+	}()
+	ictx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	info, err := m.Appliance.Info(ictx)
+	if err != nil {
+		return // not running: later
+	}
+	skip := false
+	if !info.Started.Equal(w.started) {
+		// The first appliance seen: only what happens from now on. One
+		// that started again: its whole log is new.
+		skip = w.started.IsZero()
+		w.started, w.next = info.Started, 0
+	}
+	for {
+		page, err := m.LogAfter(w.next)
+		if err != nil {
+			return
+		}
+		w.next = page.Next
+		for _, l := range page.Lines {
+			if f, ok := failedStartOf(l); ok && !skip {
 				body := fmt.Sprintf("%s could not start an application (mapping %s): %s", f.User, f.MappingID, f.Error)
 				if err := notify("A session failed to start", body); err != nil {
 					m.Log.Warn().Err(err).Msg("a session failed to start; the desktop notification failed")
 				}
 			}
 		}
-		select {
-		case <-ctx.Done():
+		if len(page.Lines) < logPage {
 			return
-		case <-tick.C:
 		}
 	}
 }

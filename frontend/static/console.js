@@ -26,6 +26,10 @@ async function status() {
     fail(err);
     return;
   }
+  if (s.started) {
+    restarted = restarted || (started !== null && s.started !== started);
+    started = s.started;
+  }
   $("running").textContent = s.running ? "running" : "not running";
   $("running").classList.toggle("off", !s.running);
   $("trouble").hidden = !s.problem;
@@ -69,10 +73,20 @@ function line(raw) {
 }
 
 let next = 0;
+// started is when the appliance whose log is shown started; restarted says
+// that one started since (the status tells).
+let started = null;
+let restarted = false;
 async function tail() {
   try {
-    const page = await machine.LogAfter(next);
     const log = $("log");
+    if (restarted) {
+      // Its line numbers start again: its whole log is new.
+      restarted = false;
+      log.append("— the appliance started again —\n");
+      next = 0;
+    }
+    const page = await machine.LogAfter(next);
     const atEnd = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
     if (page.dropped) {
       log.append(`… ${page.dropped} older lines are gone\n`);
