@@ -50,7 +50,7 @@ As with the original remoteappdb, the database may come first:
 "db PATH user list" is "db --db PATH user list".`,
 	}
 	cmd.PersistentFlags().StringVar(&d.dbFlag, "db", "", "accounting database file (a .csv file opens the read-only CSV backend)")
-	cmd.AddCommand(d.initCmd(), d.userCmd(), d.appCmd(), d.backupCmd(), d.restoreCmd(), d.auditCmd())
+	cmd.AddCommand(d.initCmd(), d.userCmd(), d.appCmd(), d.backupCmd(), d.restoreCmd(), d.importLegacyCmd(), d.auditCmd())
 	return cmd
 }
 
