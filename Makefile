@@ -23,7 +23,7 @@ CHP         := engine/bench/chp/node_modules/.bin/configurable-http-proxy
 AXE         := engine/e2e/axe/node_modules/axe-core/axe.min.js
 
 .DEFAULT_GOAL := help
-.PHONY: help build desktop run test testdeps bench check fuzz docker images clean
+.PHONY: help build desktop package run test testdeps bench check fuzz docker images clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-zA-Z_-]*:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -49,6 +49,11 @@ build: ## build bin/simphony-remote and bin/simphony-remote-starter
 desktop: ## build bin/simphony-remote-console, the desktop admin console (installs the GTK and WebKitGTK development packages when missing)
 	@installer/ensure-debs $(CONSOLE_DEBS)
 	@$(call timed,$(CONSOLE),$(GO) build -trimpath -tags $(CONSOLE_TAGS) -ldflags '$(LDFLAGS)' -o $(CONSOLE) .)
+
+# The packages' version is VERSION made a Debian one (0.0~gitN.HASH before
+# the first tag); their architecture is Go's.
+package: build desktop ## build dist/simphony-remote_VERSION_ARCH.deb (the appliance) and dist/simphony-remote-console_VERSION_ARCH.deb (the console) with nfpm
+	@$(call timed,the packages in dist/,$(GO) run ./installer/package -version '$(VERSION)' -out dist)
 
 # The first start creates the administrator "admin" (its password is printed
 # once) and grants it the two starter images.
@@ -111,4 +116,4 @@ images: build docker ## build the starter images (idempotent; needs root for the
 	./$(BIN) image build-starters
 
 clean: ## remove build outputs
-	rm -rf bin
+	rm -rf bin dist
