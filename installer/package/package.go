@@ -51,10 +51,16 @@ func build(o options) ([]string, error) {
 	}
 	defer os.RemoveAll(tmp)
 	conf := filepath.Join(tmp, "simphony-remote.toml")
-	if err := writePackagedConfig(filepath.Join(o.src, "installer", "simphony-remote.toml"), conf); err != nil {
+	if err := rewrite(filepath.Join(o.src, "installer", "simphony-remote.toml"), conf,
+		`data_dir = "./data"`, `data_dir = "`+DataDir+`"`); err != nil {
 		return nil, err
 	}
-	infos := []*nfpm.Info{serverInfo(o, conf), consoleInfo(o, version)}
+	desktop := filepath.Join(tmp, "simphony-remote-console.desktop")
+	if err := rewrite(filepath.Join(o.src, "build", "linux", "simphony-remote-console.desktop"), desktop,
+		"Exec=simphony-remote-console console", "Exec=simphony-remote-console console --config "+ConfigFile); err != nil {
+		return nil, err
+	}
+	infos := []*nfpm.Info{serverInfo(o, conf), consoleInfo(o, version, desktop)}
 	for _, info := range infos {
 		info.Version = version
 		info.VersionSchema = "none"
@@ -148,7 +154,7 @@ func serverInfo(o options, conf string) *nfpm.Info {
 	}
 }
 
-func consoleInfo(o options, version string) *nfpm.Info {
+func consoleInfo(o options, version, desktop string) *nfpm.Info {
 	return &nfpm.Info{
 		Name: Console,
 		Description: "desktop admin console of SimPhoNy Remote\n" +
@@ -158,7 +164,7 @@ func consoleInfo(o options, version string) *nfpm.Info {
 			Depends: []string{Server + " (= " + version + ")", "libwebkit2gtk-4.1-0", "libgtk-3-0"},
 			Contents: files.Contents{
 				file(filepath.Join(o.bin, "simphony-remote-console"), "/usr/bin/simphony-remote-console", 0o755),
-				file("build/linux/simphony-remote-console.desktop", "/usr/share/applications/simphony-remote-console.desktop", 0o644),
+				file(desktop, "/usr/share/applications/simphony-remote-console.desktop", 0o644),
 				file("build/appicon.png", "/usr/share/icons/hicolor/256x256/apps/simphony-remote-console.png", 0o644),
 				file("installer/deb/copyright", "/usr/share/doc/simphony-remote-console/copyright", 0o644),
 			},
@@ -166,18 +172,18 @@ func consoleInfo(o options, version string) *nfpm.Info {
 	}
 }
 
-// writePackagedConfig writes the documented configuration (every option
-// with its default) with the package's data directory.
-func writePackagedConfig(src, dst string) error {
+// rewrite copies src to dst with the line old replaced by new: the
+// packaged configuration has the package's data directory, and the
+// console's menu entry opens the appliance of the packaged configuration.
+func rewrite(src, dst, old, new string) error {
 	data, err := os.ReadFile(src)
 	if err != nil {
-		return fmt.Errorf("reading the documented configuration: %w", err)
+		return fmt.Errorf("reading %s: %w", src, err)
 	}
-	const def = "\ndata_dir = \"./data\"\n"
-	if bytes.Count(data, []byte(def)) != 1 {
-		return fmt.Errorf("the documented configuration %s has no line %q to set the package's data directory in", src, strings.TrimSpace(def))
+	if bytes.Count(data, []byte("\n"+old+"\n")) != 1 {
+		return fmt.Errorf("%s has no line %q to make %q of", src, old, new)
 	}
-	data = bytes.Replace(data, []byte(def), []byte("\ndata_dir = \""+DataDir+"\"\n"), 1)
+	data = bytes.Replace(data, []byte("\n"+old+"\n"), []byte("\n"+new+"\n"), 1)
 	return os.WriteFile(dst, data, 0o644)
 }
 

@@ -269,8 +269,9 @@ func TestPackages(t *testing.T) {
 			t.Errorf("the packaged configuration is not installer/simphony-remote.toml with the package's data_dir:\n%s", packaged)
 		}
 		desktop, _ := os.ReadFile(filepath.Join(tree, "usr", "share", "applications", "simphony-remote-console.desktop"))
-		if !strings.Contains(string(desktop), "\nExec=simphony-remote-console console\n") || !strings.Contains(string(desktop), "\nIcon=simphony-remote-console\n") {
-			t.Errorf("the desktop entry does not run the packaged console with its icon:\n%s", desktop)
+		if !strings.Contains(string(desktop), "\nExec=simphony-remote-console console --config /etc/simphony-remote/simphony-remote.toml\n") ||
+			!strings.Contains(string(desktop), "\nIcon=simphony-remote-console\n") {
+			t.Errorf("the menu entry does not open the packaged appliance in the packaged console with its icon:\n%s", desktop)
 		}
 	})
 
