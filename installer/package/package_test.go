@@ -1,12 +1,17 @@
 package main
 
 import (
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestDebVersion(t *testing.T) {
@@ -275,6 +280,8 @@ func TestPackages(t *testing.T) {
 		}
 	})
 
+	t.Run("service", func(t *testing.T) { serviceStarts(t, tree) })
+
 	// systemd-analyze verify checks the unit's syntax, keys and values, and
 	// that ExecStart's program exists: the packaged one, in the extracted
 	// tree. It exits 0 on unknown keys, so any output is a failure too.
@@ -312,6 +319,73 @@ func TestPackages(t *testing.T) {
 			t.Errorf("systemd-analyze verify passed a unit with a misspelt key:\n%s", got)
 		}
 	})
+}
+
+// The packaged binary serves, as root, within the unit's capability
+// bounding set, with no new privileges and the unit's umask: what the unit
+// confines it to is enough to start, and the admin socket is for the
+// group. (systemd itself does not run here.)
+func serviceStarts(t *testing.T, tree string) {
+	if os.Geteuid() != 0 {
+		msg := "the service's start within the unit's capabilities needs root"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip("SKIPPED: " + msg)
+	}
+	need(t, "setpriv", "sh")
+	unit, err := os.ReadFile(filepath.Join(tree, "lib", "systemd", "system", "simphony-remote.service"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^CapabilityBoundingSet=(.+)$`).FindSubmatch(unit)
+	if m == nil {
+		t.Fatal("the unit has no CapabilityBoundingSet")
+	}
+	caps := "-all"
+	for _, c := range strings.Fields(string(m[1])) {
+		caps += ",+" + strings.ToLower(strings.TrimPrefix(c, "CAP_"))
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	data := filepath.Join(t.TempDir(), "data")
+	cmd := exec.Command("sh", "-c", `umask 0007 && exec setpriv --bounding-set "$0" --inh-caps -all --no-new-privs "$@"`, caps,
+		filepath.Join(tree, "usr", "bin", "simphony-remote"), "serve",
+		"--config", filepath.Join(tree, "etc", "simphony-remote", "simphony-remote.toml"), "--data", data, "--listen", addr)
+	cmd.Dir = t.TempDir()
+	var log strings.Builder
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+	})
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		resp, err := client.Get("https://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+			err = fmt.Errorf("status %s", resp.Status)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the packaged service within %s does not answer /healthz: %v\n%s", caps, err, log.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	fi, err := os.Stat(filepath.Join(data, "admin.sock"))
+	if err != nil || fi.Mode().Perm() != 0o660 {
+		t.Errorf("the admin socket: %v, %v; want mode 0660", fi, err)
+	}
 }
 
 // TestMissingBinary fails naming the missing binary and what writes it,
