@@ -110,9 +110,17 @@ func (r root) must(args ...string) string {
 // then uninstalls (data kept) and purges (data gone).
 func TestInstallInIsolatedRoot(t *testing.T) {
 	requireTools(t, "docker", "dpkg-deb")
-	old, newer, bin := t.TempDir(), t.TempDir(), packageBinaries(t)
-	buildPackages(t, bin, "v0.0.1", old)
-	buildPackages(t, bin, "v0.0.2", newer)
+	// The packages of the previous commit (its binaries, configuration,
+	// unit and scripts), and of this one.
+	src, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev := t.TempDir()
+	sh(t, "sh", "-c", `git -C "$1" archive --format=tar HEAD~1 | tar -x -C "$2"`, "sh", src, prev)
+	old, newer := t.TempDir(), t.TempDir()
+	buildPackages(t, prev, packageBinaries(t, prev), "v0.0.1", old)
+	buildPackages(t, src, packageBinaries(t, src), "v0.0.2", newer)
 	img := installRoot(t)
 
 	script, err := filepath.Abs("install.sh")
@@ -366,20 +374,22 @@ func sessionInstallation(t *testing.T, urlID string) string {
 	return strings.TrimSpace(sh(t, "docker", "inspect", "-f", `{{index .Config.Labels "eu.simphony-project.docker.runinfo.installation"}}`, id))
 }
 
-// packageBinaries builds the server and the starter as make build does,
-// into a temporary directory, with a stand-in for the desktop console
-// (the console's own tests build the real one; no desktop here installs it).
-func packageBinaries(t *testing.T) string {
+// packageBinaries builds the server and the starter of the source tree src
+// as make build does, into a temporary directory, with a stand-in for the
+// desktop console (the console's own tests build the real one; no desktop
+// here installs it).
+func packageBinaries(t *testing.T, src string) string {
 	t.Helper()
 	bin := t.TempDir()
 	for _, b := range []struct{ out, pkg, cgo string }{
-		{"simphony-remote", "..", "1"},
-		{"simphony-remote-starter", "../installer/images/starter", "0"},
+		{"simphony-remote", ".", "1"},
+		{"simphony-remote-starter", "./installer/images/starter", "0"},
 	} {
 		cmd := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(bin, b.out), b.pkg)
+		cmd.Dir = src
 		cmd.Env = append(os.Environ(), "CGO_ENABLED="+b.cgo)
 		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("building %s: %v\n%s", b.out, err, out)
+			t.Fatalf("building %s of %s: %v\n%s", b.out, src, err, out)
 		}
 	}
 	if err := os.WriteFile(filepath.Join(bin, "simphony-remote-console"), []byte("#!/bin/sh\necho 'a stand-in'\n"), 0o755); err != nil {
@@ -389,16 +399,13 @@ func packageBinaries(t *testing.T) string {
 }
 
 // buildPackages builds the packages of the git-describe version describe
-// from the binaries in bin into dir, as make package does.
-func buildPackages(t *testing.T, bin, describe, dir string) {
+// of the source tree src (its configuration, unit and scripts) from the
+// binaries in bin into dir, with this tree's make package.
+func buildPackages(t *testing.T, src, bin, describe, dir string) {
 	t.Helper()
-	src, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
 	cmd := exec.Command("go", "run", "./installer/package", "-version", describe, "-out", dir, "-src", src, "-bin", bin)
-	cmd.Dir = src
+	cmd.Dir = ".."
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("make package (%s): %v\n%s", describe, err, out)
+		t.Fatalf("make package (%s of %s): %v\n%s", describe, src, err, out)
 	}
 }
