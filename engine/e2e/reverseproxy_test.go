@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -12,6 +13,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"math/big"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/url"
@@ -27,8 +29,10 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/coder/websocket"
 
+	"github.com/simphony/simphony-remote/engine/accounting"
 	"github.com/simphony/simphony-remote/engine/appliance/appliancetest"
 	"github.com/simphony/simphony-remote/engine/config"
+	"github.com/simphony/simphony-remote/engine/images"
 )
 
 // The snippets of README's "Put it behind another reverse proxy", with
@@ -82,11 +86,12 @@ func runCaddyfile(path string) error {
 
 // TestBehindNginx and TestBehindCaddy run README's snippets for real,
 // with the appliance in subdomain mode behind them: /healthz, a sign-in
-// with the form whose cookies survive, a session opened on its own origin
-// and a WebSocket to it that echoes.
+// with the form whose cookies survive, a session opened on its own origin,
+// a WebSocket to it that echoes, and an upload larger than nginx's
+// default limit.
 func TestBehindNginx(t *testing.T) {
 	nginx := requireNginx(t)
-	s := proxiedSetup(t)
+	s, files := proxiedSetup(t)
 	cert, key, pool := outerCertificate(t)
 	port := appliancetest.FreePort(t)
 	dir := t.TempDir()
@@ -112,11 +117,11 @@ http {
 `, dir, siteFile)
 	writeProxyFile(t, filepath.Join(dir, "nginx.conf"), conf)
 	startProxy(t, exec.Command(nginx, "-p", dir, "-e", filepath.Join(dir, "error.log"), "-c", filepath.Join(dir, "nginx.conf")), filepath.Join(dir, "error.log"))
-	throughProxy(t, s, port, pool)
+	throughProxy(t, s, files, port, pool)
 }
 
 func TestBehindCaddy(t *testing.T) {
-	s := proxiedSetup(t)
+	s, files := proxiedSetup(t)
 	cert, key, pool := outerCertificate(t)
 	port := appliancetest.FreePort(t)
 	dir := t.TempDir()
@@ -142,7 +147,7 @@ func TestBehindCaddy(t *testing.T) {
 	cmd := exec.Command(exe)
 	cmd.Env = append(os.Environ(), caddyChildEnv+"="+caddyfile, "HOME="+dir, "XDG_CONFIG_HOME="+dir, "XDG_DATA_HOME="+dir)
 	startProxy(t, cmd, filepath.Join(dir, "caddy.log"))
-	throughProxy(t, s, port, pool)
+	throughProxy(t, s, files, port, pool)
 }
 
 // requireNginx finds Debian's nginx; without it the test fails under
@@ -163,9 +168,11 @@ func requireNginx(t *testing.T) string {
 }
 
 // proxiedSetup is the appliance behind the other proxy: named proxyHost
-// (so in subdomain mode), with alice and the test application.
-func proxiedSetup(t *testing.T) *setup {
+// (so in subdomain mode), with alice, the test application and the files
+// starter image (whose mapping it returns), for uploads.
+func proxiedSetup(t *testing.T) (*setup, string) {
 	t.Helper()
+	requireStarters(t)
 	s := newSetup(t, appliancetest.WithConfig(func(c *config.Config) {
 		// 127.0.0.1 too, for clients that send no name (the harness).
 		c.TLS.Hostnames = []string{proxyHost, "127.0.0.1"}
@@ -173,7 +180,15 @@ func proxiedSetup(t *testing.T) *setup {
 	if got := s.Config.Origins(); got != config.OriginsSubdomain {
 		t.Fatalf("origins with the name %s: %s, want subdomain", proxyHost, got)
 	}
-	return s
+	store := s.App.Store()
+	if err := store.CreateApplication(t.Context(), accounting.Application{Image: images.Files}); err != nil {
+		t.Fatal(err)
+	}
+	files, err := store.Grant(t.Context(), "alice", images.Files, accounting.Policy{AllowHome: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, files
 }
 
 // templateSnippet reads a snippet of docs/reverse-proxy and fills in its
@@ -290,7 +305,7 @@ func startProxy(t *testing.T, cmd *exec.Cmd, logFile string) {
 
 // throughProxy drives the appliance through the other proxy on port, as
 // a browser reaching https://proxyHost:port would.
-func throughProxy(t *testing.T, s *setup, port int, pool *x509.CertPool) {
+func throughProxy(t *testing.T, s *setup, files string, port int, pool *x509.CertPool) {
 	t.Helper()
 	portal := fmt.Sprintf("https://%s:%d", proxyHost, port)
 	d := &net.Dialer{Timeout: 10 * time.Second}
@@ -349,37 +364,7 @@ func throughProxy(t *testing.T, s *setup, port int, pool *x509.CertPool) {
 	// A session, handed over to its own origin through the proxy: the
 	// appliance's links carry the name and port the browser used.
 	path := startSession(t, alice, s.aliceID)
-	m := regexp.MustCompile(`/containers/([0-9a-f]{32})/$`).FindStringSubmatch(path)
-	if m == nil {
-		t.Fatalf("the session's path: %q", path)
-	}
-	origin := fmt.Sprintf("https://%s.%s:%d", m[1], proxyHost, port)
-	u, opened := portal+path, false
-	for range 4 {
-		req, _ := http.NewRequest("GET", u, nil)
-		req.Header.Set("Accept", "text/html")
-		resp, err := alice.Client.Do(req)
-		if err != nil {
-			t.Fatalf("GET %s: %v", u, err)
-		}
-		body := appliancetest.ReadBody(resp)
-		if resp.StatusCode == http.StatusOK {
-			opened = true
-			break
-		}
-		loc := resp.Header.Get("Location")
-		if resp.StatusCode/100 != 3 || loc == "" {
-			t.Fatalf("GET %s: %d %s", u, resp.StatusCode, body)
-		}
-		next, err := url.Parse(u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		u = next.ResolveReference(mustURL(t, loc)).String()
-	}
-	if !opened || !strings.HasPrefix(u, origin+"/") {
-		t.Fatalf("the session was not opened on its origin %s through the proxy, but at %s", origin, u)
-	}
+	origin := openOnOrigin(t, alice, portal, port, path)
 
 	// A WebSocket on the session's origin, through the proxy, echoes.
 	hc := &http.Client{Transport: transport, Jar: alice.Jar}
@@ -402,6 +387,68 @@ func throughProxy(t *testing.T, s *setup, port int, pool *x509.CertPool) {
 		}
 	}
 	c.Close(websocket.StatusNormalClosure, "")
+
+	// An upload of 3 MiB to the files application (nginx's default limit
+	// is 1 MiB) arrives whole.
+	path = startSession(t, alice, files)
+	origin = openOnOrigin(t, alice, portal, port, path)
+	var body bytes.Buffer
+	form := multipart.NewWriter(&body)
+	part, err := form.CreateFormFile("files", "big.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := bytes.Repeat([]byte("0123456789abcdef"), 3<<16)
+	_, _ = part.Write(data)
+	_ = form.Close()
+	req, _ := http.NewRequest("POST", origin+path+"?op=upload", &body)
+	req.Header.Set("Content-Type", form.FormDataContentType())
+	req.Header.Set("Origin", origin)
+	resp, err = alice.Client.Do(req)
+	if err != nil {
+		t.Fatalf("uploading through the proxy: %v", err)
+	}
+	if page := appliancetest.ReadBody(resp); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("uploading 3 MiB through the proxy: %d %s", resp.StatusCode, page)
+	}
+	got, err := os.ReadFile(filepath.Join(s.Config.DataDir, "homes", "alice", "big.bin"))
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("the upload through the proxy: %d of %d bytes, %v", len(got), len(data), err)
+	}
+}
+
+// openOnOrigin opens session path from the portal, as a browser does:
+// handed over to the session's own origin, whose URL it returns.
+func openOnOrigin(t *testing.T, b *appliancetest.Browser, portal string, port int, path string) string {
+	t.Helper()
+	m := regexp.MustCompile(`/containers/([0-9a-f]{32})/$`).FindStringSubmatch(path)
+	if m == nil {
+		t.Fatalf("the session's path: %q", path)
+	}
+	origin := fmt.Sprintf("https://%s.%s:%d", m[1], proxyHost, port)
+	u, opened := portal+path, false
+	for range 4 {
+		req, _ := http.NewRequest("GET", u, nil)
+		req.Header.Set("Accept", "text/html")
+		resp, err := b.Client.Do(req)
+		if err != nil {
+			t.Fatalf("GET %s: %v", u, err)
+		}
+		body := appliancetest.ReadBody(resp)
+		if resp.StatusCode == http.StatusOK {
+			opened = true
+			break
+		}
+		loc := resp.Header.Get("Location")
+		if resp.StatusCode/100 != 3 || loc == "" {
+			t.Fatalf("GET %s: %d %s", u, resp.StatusCode, body)
+		}
+		u = mustURL(t, u).ResolveReference(mustURL(t, loc)).String()
+	}
+	if !opened || !strings.HasPrefix(u, origin+"/") {
+		t.Fatalf("the session was not opened on its origin %s through the proxy, but at %s", origin, u)
+	}
+	return origin
 }
 
 // TestReverseProxySnippetsInREADME: README shows the snippets the tests
