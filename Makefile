@@ -23,7 +23,7 @@ CHP         := engine/bench/chp/node_modules/.bin/configurable-http-proxy
 AXE         := engine/e2e/axe/node_modules/axe-core/axe.min.js
 
 .DEFAULT_GOAL := help
-.PHONY: help build desktop run test testdeps bench check fuzz docker images clean
+.PHONY: help build desktop package run test testdeps bench check fuzz docker images clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-zA-Z_-]*:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -50,6 +50,11 @@ desktop: ## build bin/simphony-remote-console, the desktop admin console (instal
 	@installer/ensure-debs $(CONSOLE_DEBS)
 	@$(call timed,$(CONSOLE),$(GO) build -trimpath -tags $(CONSOLE_TAGS) -ldflags '$(LDFLAGS)' -o $(CONSOLE) .)
 
+# The packages' version is VERSION made a Debian one (0.0~gitN.HASH before
+# the first tag); their architecture is Go's.
+package: build desktop ## build dist/simphony-remote_VERSION_ARCH.deb (the appliance) and dist/simphony-remote-console_VERSION_ARCH.deb (the console) with nfpm
+	@$(call timed,the packages in dist/,$(GO) run ./installer/package -version '$(VERSION)' -out dist)
+
 # The first start creates the administrator "admin" (its password is printed
 # once) and grants it the two starter images.
 DEMO_APPS := simphony-remote/desktop:latest,simphony-remote/files:latest
@@ -60,7 +65,7 @@ run: build docker images ## build, make sure Docker runs, build the starter imag
 # What the browser tests and the console's window test (which builds the
 # console, and runs it under Xvfb driven by xdotool) need, installed when
 # missing.
-TEST_DEBS := chromium xvfb xdotool nginx $(CONSOLE_DEBS)
+TEST_DEBS := chromium xvfb xdotool shellcheck nginx $(CONSOLE_DEBS)
 
 # The browser suite (engine/e2e) alone takes about 10 minutes on two
 # cores, over go test's default limit per package.
@@ -111,4 +116,4 @@ images: build docker ## build the starter images (idempotent; needs root for the
 	./$(BIN) image build-starters
 
 clean: ## remove build outputs
-	rm -rf bin
+	rm -rf bin dist

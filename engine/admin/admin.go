@@ -85,6 +85,17 @@ type Service interface {
 	// Grants lists the grants of user, sorted by image then mapping id.
 	Grants(ctx context.Context, user string) ([]accounting.Grant, error)
 
+	// Import adds another installation's users, applications and grants
+	// (simphony-remote's, read by engine/legacy), keeping the grants'
+	// mapping ids. What is there already with the same data is left as it
+	// is; what conflicts with the store (a mapping id another grant has,
+	// the same grant under another mapping id, a volume the host refuses)
+	// is reported in ImportReport.Conflicts and not imported; the rest is
+	// added in one transaction, or, on error, nothing. With dryRun nothing
+	// changes and the report says what would. Invalid records refuse the
+	// whole batch (accounting.ErrInvalid).
+	Import(ctx context.Context, b accounting.Batch, dryRun bool) (ImportReport, error)
+
 	// Backup writes a consistent copy of the bbolt database to w. A
 	// read-only (CSV) backend answers accounting.ErrReadOnly.
 	Backup(ctx context.Context, w io.Writer) error

@@ -260,4 +260,21 @@ func (c *Client) Backup(ctx context.Context, w io.Writer) error {
 	return nil
 }
 
+// Import implements Service.
+func (c *Client) Import(ctx context.Context, b accounting.Batch, dryRun bool) (ImportReport, error) {
+	in := wire.Import{Users: nonNil(b.Users), Applications: nonNil(b.Applications), Grants: []wire.Grant{}, DryRun: dryRun}
+	for _, g := range b.Grants {
+		in.Grants = append(in.Grants, wire.Grant{MappingID: g.MappingID, User: g.User, Image: g.Image, Policy: wire.PolicyOf(g.Policy)})
+	}
+	var out struct {
+		wire.ImportReport
+		Grants []wire.Grant `json:"grants"`
+	}
+	if err := c.do(ctx, http.MethodPost, "/import", nil, in, &out, http.StatusOK); err != nil {
+		return ImportReport{}, err
+	}
+	return ImportReport{DryRun: out.DryRun, Users: nonNil(out.Users), Applications: nonNil(out.Applications),
+		Grants: grantsOfWire(out.Grants), Unchanged: out.Unchanged, Conflicts: nonNil(out.Conflicts)}, nil
+}
+
 var _ Service = (*Client)(nil)

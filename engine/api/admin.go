@@ -39,6 +39,7 @@ type adminAPI struct {
 //	POST   /grants                      {"user","image","policy"} → 201 {"mapping_id"}
 //	POST   /grants/revoke               {"user","image","policy"} or {"user","image","all":true} → {"revoked"}
 //	DELETE /grants/{mapping_id}         → 204
+//	POST   /import                      {"users","applications","grants","dry_run"} → {"dry_run","users","applications","grants","unchanged","conflicts"}
 //	GET    /backup                      application/octet-stream: the bbolt database
 //	GET    /audit?limit=N&before=ID[&user=&action=&from=&to=]  {"entries":[{"id","time","actor","address","action","target","detail","result"}],"next":ID|null}
 //
@@ -66,6 +67,7 @@ func AdminHandler(svc admin.Service, log zerolog.Logger) http.Handler {
 		{"POST /grants", a.grant},
 		{"POST /grants/revoke", a.revoke},
 		{"DELETE /grants/{mapping_id...}", a.revokeMapping},
+		{"POST /import", a.importRecords},
 		{"GET /backup", a.backup},
 		{"GET /audit", a.listAudit},
 	} {

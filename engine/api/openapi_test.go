@@ -261,6 +261,8 @@ func TestOpenAPIMatchesWire(t *testing.T) {
 		{"RevokeGrants", wire.RevokeGrants{}, false},
 		{"MappingID", wire.MappingID{}, true},
 		{"Revoked", wire.Revoked{}, true},
+		{"ImportRequest", wire.Import{}, false},
+		{"ImportReport", wire.ImportReport{}, true},
 		{"SignInLink", wire.SignInLink{}, true},
 		{"AdminStats", wire.AdminStats{}, true},
 		{"ImageInfo", wire.ImageInfo{}, true},

@@ -609,7 +609,7 @@ func (a *Appliance) newAdmin(cfg config.Config, data string, ring *logging.Ring)
 				return fmt.Errorf("finding the starter binary: %w", err)
 			}
 			_, err = images.BuildStarters(ctx, a.docker, images.Options{
-				Starter: filepath.Join(filepath.Dir(exe), "simphony-remote-starter"), Progress: progress,
+				Starter: images.StarterPath(exe), Progress: progress,
 			})
 			return err
 		},

@@ -50,7 +50,7 @@ As with the original remoteappdb, the database may come first:
 "db PATH user list" is "db --db PATH user list".`,
 	}
 	cmd.PersistentFlags().StringVar(&d.dbFlag, "db", "", "accounting database file (a .csv file opens the read-only CSV backend)")
-	cmd.AddCommand(d.initCmd(), d.userCmd(), d.appCmd(), d.backupCmd(), d.auditCmd())
+	cmd.AddCommand(d.initCmd(), d.userCmd(), d.appCmd(), d.backupCmd(), d.restoreCmd(), d.importLegacyCmd(), d.auditCmd())
 	return cmd
 }
 
@@ -240,6 +240,60 @@ and checked before it appears at FILE, which must not exist.`,
 				_, err := fmt.Fprintf(cmd.OutOrStdout(), "backed up %s to %s\n", loc.path, a[0])
 				return err
 			})
+		},
+	}
+}
+
+func (d *dbCmd) restoreCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "restore FILE",
+		Short: "Replace the database with a backup (the appliance stopped)",
+		Long: `Replace the bbolt database with FILE, a copy written by 'db backup'. The
+appliance must be stopped: 'sudo systemctl stop simphony-remote', or stop
+'simphony-remote serve'. FILE is checked first (a bbolt file whose indexes
+agree, of a schema version this simphony-remote knows; an older one is
+upgraded at the next start). It is copied next to the database, synced and
+renamed over it, so a failure leaves the database as it was; the database it
+replaces is kept as DATABASE.before-restore-TIMESTAMP.`,
+		Args: args("FILE"),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			loc, err := d.locate(cmd)
+			if err != nil {
+				return err
+			}
+			if loc.csv {
+				return fmt.Errorf("%s is a CSV file: the CSV backend is read-only and written by hand; restore replaces bbolt databases (copy the CSV file itself back)", loc.path)
+			}
+			stopFirst := func(why string) error {
+				return fmt.Errorf("restoring %s: %s: stop it first ('sudo systemctl stop simphony-remote', or stop 'simphony-remote serve'), then restore; 'db backup' works while it runs", loc.path, why)
+			}
+			sock, err := d.appliance(loc)
+			switch {
+			case err != nil:
+				return err
+			case sock != "":
+				return stopFirst("the appliance is running (it answers on " + sock + ")")
+			}
+			res, err := boltdb.Restore(cmd.Context(), a[0], loc.path)
+			if errors.Is(err, boltdb.ErrLocked) {
+				return stopFirst("another process holds the database (the appliance?)")
+			}
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			if _, err := fmt.Fprintf(w, "restored %s from %s\n", loc.path, a[0]); err != nil {
+				return err
+			}
+			if res.Version < boltdb.SchemaVersion {
+				if _, err := fmt.Fprintf(w, "the backup has schema version %d: it is upgraded to version %d at the next start\n", res.Version, boltdb.SchemaVersion); err != nil {
+					return err
+				}
+			}
+			if res.KeptAs != "" {
+				_, err = fmt.Fprintf(w, "the database it replaced is kept as %s\n", res.KeptAs)
+			}
+			return err
 		},
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -38,7 +37,8 @@ func newBuildStarters(e *env) *cobra.Command {
 
 The recipes are built into this program (installer/images in its source);
 the images run simphony-remote-starter, by default the one next to this
-program (make build writes both). The desktop starts from a Debian base
+program (make build writes both), else the one the package installs
+(/usr/lib/simphony-remote for /usr/bin/simphony-remote). The desktop starts from a Debian base
 made once with debootstrap from the host's apt mirror, which needs root and
 the debootstrap package; its packages come from that mirror too.
 
@@ -56,7 +56,7 @@ Docker's build cache (the debootstrap base is kept).`,
 				if err != nil {
 					return fmt.Errorf("finding the starter binary: %w; pass --starter", err)
 				}
-				starter = filepath.Join(filepath.Dir(exe), "simphony-remote-starter")
+				starter = images.StarterPath(exe)
 			}
 			cfg, err := loadConfig(cmd, e)
 			if err != nil {
@@ -91,7 +91,7 @@ Docker's build cache (the debootstrap base is kept).`,
 	}
 	cmd.Flags().StringVar(&only, "only", "", "build only this image: desktop or files")
 	cmd.Flags().BoolVar(&force, "force", false, "rebuild even up-to-date images, without Docker's build cache")
-	cmd.Flags().StringVar(&starter, "starter", "", "the static simphony-remote-starter binary (default: next to this program)")
+	cmd.Flags().StringVar(&starter, "starter", "", "the static simphony-remote-starter binary (default: next to this program, else the package's in ../lib/simphony-remote from it)")
 	return cmd
 }
 

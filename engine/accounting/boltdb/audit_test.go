@@ -9,7 +9,6 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/simphony/simphony-remote/engine/accounting"
 	"github.com/simphony/simphony-remote/engine/audit"
 )
 
@@ -184,57 +183,4 @@ func decodeID(k []byte) uint64 {
 		return 0
 	}
 	return binary.BigEndian.Uint64(k)
-}
-
-// TestAuditMigration opens a file of schema version 2 (before the audit
-// log): it is upgraded, keeps its content, and records entries.
-func TestAuditMigration(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "v2.db")
-	db, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := migrate(db, migrations[:2]); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	// Content written by a version-2 build.
-	old := &Store{}
-	if old.db, err = bolt.Open(path, 0o600, nil); err != nil {
-		t.Fatal(err)
-	}
-	old.now = time.Now
-	if err := old.CreateUser(t.Context(), accounting.User{Name: "alice", Admin: true}); err != nil {
-		t.Fatal(err)
-	}
-	_ = old.db.View(func(tx *bolt.Tx) error {
-		if v, _ := schemaVersion(tx); v != 2 || tx.Bucket(bucketAudit) != nil {
-			t.Fatalf("the version-2 file has version %d and audit bucket %v", v, tx.Bucket(bucketAudit) != nil)
-		}
-		return nil
-	})
-	_ = old.Close()
-
-	s, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.Check(t.Context()); err != nil {
-		t.Fatalf("the upgraded file does not check: %v", err)
-	}
-	if u, err := s.User(t.Context(), "alice"); err != nil || !u.Admin {
-		t.Errorf("alice after the upgrade: %+v, %v", u, err)
-	}
-	_ = s.db.View(func(tx *bolt.Tx) error {
-		if v, _ := schemaVersion(tx); v != SchemaVersion || tx.Bucket(bucketAudit) == nil {
-			t.Errorf("after the upgrade: version %d (want %d), audit bucket %v", v, SchemaVersion, tx.Bucket(bucketAudit) != nil)
-		}
-		return nil
-	})
-	if id, err := s.AppendAudit(t.Context(), audit.Entry{Action: audit.SignIn}); err != nil || id != 1 {
-		t.Errorf("first entry after the upgrade: id %d, %v", id, err)
-	}
 }

@@ -134,3 +134,25 @@ func (p Policy) Policy() accounting.Policy {
 		AllowStartupData: p.AllowStartupData,
 	}
 }
+
+// Import is the body of POST /api/v1/admin/import: another installation's
+// records (see admin.Service.Import). Every grant's user and application
+// must be listed.
+type Import struct {
+	Users        []string `json:"users"`
+	Applications []string `json:"applications"`
+	Grants       []Grant  `json:"grants"`
+	DryRun       bool     `json:"dry_run"`
+}
+
+// ImportReport answers POST /api/v1/admin/import: what was added (or with
+// dry_run would be), how many records were there already, and the
+// conflicts that were not imported, one line each.
+type ImportReport struct {
+	DryRun       bool               `json:"dry_run"`
+	Users        []string           `json:"users"`
+	Applications []string           `json:"applications"`
+	Grants       []accounting.Grant `json:"grants"`
+	Unchanged    int                `json:"unchanged"`
+	Conflicts    []string           `json:"conflicts"`
+}
