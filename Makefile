@@ -65,7 +65,7 @@ run: build docker images ## build, make sure Docker runs, build the starter imag
 # What the browser tests and the console's window test (which builds the
 # console, and runs it under Xvfb driven by xdotool) need, installed when
 # missing.
-TEST_DEBS := chromium xvfb xdotool shellcheck $(CONSOLE_DEBS)
+TEST_DEBS := chromium xvfb xdotool shellcheck nginx $(CONSOLE_DEBS)
 
 # The browser suite (engine/e2e) alone takes about 10 minutes on two
 # cores, over go test's default limit per package.
