@@ -2,10 +2,19 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -30,34 +39,45 @@ type chp struct {
 // chpDir holds package.json and package-lock.json pinning CHP.
 func (r *rig) chpDir() string { return filepath.Join(r.root, "engine", "bench", "chp") }
 
-// startCHP starts CHP, which every run needs, the smoke run included.
-func (r *rig) startCHP(ctx context.Context) error {
+// startCHP starts CHP, which every run needs, the smoke run included,
+// with the route to the backend that the appliance has too. With useTLS it
+// serves HTTPS (--ssl-key, --ssl-cert) with a certificate for 127.0.0.1
+// that the harness makes once and its clients trust (r.chpCA).
+func (r *rig) startCHP(ctx context.Context, name string, useTLS bool) (*chp, error) {
 	dir := r.chpDir()
 	bin := filepath.Join(dir, "node_modules", ".bin", "configurable-http-proxy")
 	if _, err := os.Stat(bin); err != nil {
-		return errors.New("configurable-http-proxy is not installed (make testdeps installs it with npm ci --prefix engine/bench/chp)")
+		return nil, errors.New("configurable-http-proxy is not installed (make testdeps installs it with npm ci --prefix engine/bench/chp)")
 	}
 	if _, err := exec.LookPath("node"); err != nil {
-		return errors.New("node is needed to run configurable-http-proxy")
+		return nil, errors.New("node is needed to run configurable-http-proxy")
 	}
 	c := &chp{token: randomHex(16), http: &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}}
 	var err error
 	if c.addr, err = freeAddr(); err != nil {
-		return err
+		return nil, err
 	}
 	apiAddr, err := freeAddr()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	c.api = "http://" + apiAddr + "/api/routes"
 	host, port, _ := strings.Cut(c.addr, ":")
 	apiHost, apiPort, _ := strings.Cut(apiAddr, ":")
-	cmd := exec.Command(bin, "--ip", host, "--port", port, "--api-ip", apiHost, "--api-port", apiPort, "--log-level", "warn")
-	cmd.Env = append(os.Environ(), "CONFIGPROXY_AUTH_TOKEN="+c.token)
-	if c.proc, err = startProcess(ctx, "chp", r.dir, cmd, nil, 0); err != nil {
-		return err
+	args := []string{"--ip", host, "--port", port, "--api-ip", apiHost, "--api-port", apiPort, "--log-level", "warn"}
+	if useTLS {
+		key, cert, err := r.chpCert()
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, "--ssl-key", key, "--ssl-cert", cert)
 	}
-	r.chp = c
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "CONFIGPROXY_AUTH_TOKEN="+c.token)
+	r.pin(cmd, true)
+	if c.proc, err = startProcess(ctx, name, r.dir, cmd, nil, 0); err != nil {
+		return nil, err
+	}
 	if b, err := os.ReadFile(filepath.Join(dir, "node_modules", "configurable-http-proxy", "package.json")); err == nil {
 		var pkg struct{ Version string }
 		if json.Unmarshal(b, &pkg) == nil {
@@ -68,16 +88,72 @@ func (r *rig) startCHP(ctx context.Context) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if _, err := c.routes(ctx); err == nil {
-			return nil
+			break
 		} else if time.Now().After(deadline) || !c.proc.Alive() {
-			return fmt.Errorf("configurable-http-proxy did not start: %v%s", err, c.proc.tail())
+			c.proc.Stop()
+			return nil, fmt.Errorf("configurable-http-proxy (%s) did not start: %v%s", name, err, c.proc.tail())
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			c.proc.Stop()
+			return nil, ctx.Err()
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+	if err := c.addRoute(ctx, routePath(r.app.routeID), "http://"+r.backendAddr); err != nil {
+		c.proc.Stop()
+		return nil, err
+	}
+	return c, nil
+}
+
+// chpCert makes (once) a key and a self-signed certificate for 127.0.0.1
+// in the run's directory, for CHP-TLS, and adds it to r.chpCA.
+func (r *rig) chpCert() (keyPath, certPath string, err error) {
+	keyPath, certPath = filepath.Join(r.dir, "chp-key.pem"), filepath.Join(r.dir, "chp-cert.pem")
+	if r.chpCA != nil {
+		return keyPath, certPath, nil
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return "", "", err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:      pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IsCA:         true, BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return "", "", fmt.Errorf("making CHP-TLS's certificate: %w", err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return "", "", err
+	}
+	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+		return "", "", err
+	}
+	if err := os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		return "", "", err
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return "", "", err
+	}
+	r.chpCA = x509.NewCertPool()
+	r.chpCA.AddCert(cert)
+	return keyPath, certPath, nil
+}
+
+// chpTLSConfig trusts CHP-TLS's certificate.
+func (r *rig) chpTLSConfig() *tls.Config {
+	return &tls.Config{RootCAs: r.chpCA, ServerName: "127.0.0.1"}
 }
 
 func (c *chp) do(ctx context.Context, method, path, body string, want int) ([]byte, error) {

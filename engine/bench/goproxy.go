@@ -37,6 +37,7 @@ func (r *rig) startGoProxy(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	r.pin(cmd, true)
 	var ready backendReady
 	if r.goproxy, err = startProcess(ctx, "goproxy", r.dir, cmd, &ready, 30*time.Second); err != nil {
 		return err

@@ -24,6 +24,9 @@ type target struct {
 	// HTTPS that burst slowed answers, which made vegeta open more
 	// connections, whose handshakes slowed answers further.
 	client *http.Client
+	// pid is the proxy's process, whose CPU time the HTTP measurements
+	// read (0 for the direct way: no proxy).
+	pid int
 }
 
 // httpClient returns the target's client, made on first use.
@@ -57,10 +60,13 @@ const maxWorkers = 256
 // user's token: the appliance checks every request).
 func (r *rig) targets() []target {
 	auth := http.Header{"Authorization": {"Bearer " + r.app.token}}
-	ts := []target{{name: tDirect, root: "http://" + r.backendAddr}, {name: tGoProxy, root: "http://" + r.goproxyAddr}, {name: tCHP, root: "http://" + r.chp.addr}}
+	ts := []target{{name: tDirect, root: "http://" + r.backendAddr},
+		{name: tGoProxy, root: "http://" + r.goproxyAddr, pid: r.goproxy.Pid()},
+		{name: tCHP, root: "http://" + r.chp.addr, pid: r.chp.proc.Pid()},
+		{name: tCHPTLS, root: "https://" + r.chpTLS.addr, tls: r.chpTLSConfig(), pid: r.chpTLS.proc.Pid()}}
 	ts = append(ts,
-		target{name: tAppliance, root: r.app.plainURL(), header: auth},
-		target{name: tTLS, root: r.app.httpsURL(), header: auth, tls: r.app.tlsConfig()},
+		target{name: tAppliance, root: r.app.plainURL(), header: auth, pid: r.app.proc.Pid()},
+		target{name: tTLS, root: r.app.httpsURL(), header: auth, tls: r.app.tlsConfig(), pid: r.app.proc.Pid()},
 	)
 	for i := range ts {
 		ts[i].base = baseOf(ts[i], r.app.routeID)
@@ -116,23 +122,61 @@ func (r *rig) measureHTTP(ctx context.Context, res *Results, round int) error {
 			if c == 16 && t.name == tAppliance && round == 0 {
 				prof = r.startCPUProfile(ctx, d)
 			}
+			cpu0, err := r.cpu(t)
+			if err != nil {
+				return err
+			}
 			m, err := attack(ctx, t, t.base, c, 0, d)
 			prof.save()
 			if err != nil {
 				return err
 			}
 			metric := fmt.Sprintf("http.c%d", c)
+			if err := r.addCPU(res, metric+".cpu", t, round, cpu0, m.Requests); err != nil {
+				return err
+			}
 			res.add(Sample{Metric: metric + ".rps", Target: t.name, Round: round, Value: m.Throughput, Unit: "req/s", Extra: map[string]any{"requests": m.Requests}})
 			res.add(Sample{Metric: metric + ".p50", Target: t.name, Round: round, Value: ms(m.Latencies.P50), Unit: "ms"})
 			res.add(Sample{Metric: metric + ".p99", Target: t.name, Round: round, Value: ms(m.Latencies.P99), Unit: "ms"})
 		}
 		rate := r.opts.fixedRate()
+		cpu0, err := r.cpu(t)
+		if err != nil {
+			return err
+		}
 		m, err := attack(ctx, t, t.base, 16, rate, d)
 		if err != nil {
+			return err
+		}
+		if err := r.addCPU(res, "http.rate.cpu", t, round, cpu0, m.Requests); err != nil {
 			return err
 		}
 		res.add(Sample{Metric: "http.rate.p50", Target: t.name, Round: round, Value: ms(m.Latencies.P50), Unit: "ms", Extra: map[string]any{"rate": rate, "achieved": m.Rate}})
 		res.add(Sample{Metric: "http.rate.p99", Target: t.name, Round: round, Value: ms(m.Latencies.P99), Unit: "ms", Extra: map[string]any{"rate": rate}})
 	}
+	return nil
+}
+
+// cpu is t's proxy's CPU time so far in clock ticks (0 without a proxy).
+func (r *rig) cpu(t target) (int64, error) {
+	if t.pid == 0 {
+		return 0, nil
+	}
+	return cpuTicks(t.pid)
+}
+
+// addCPU records the proxy's CPU time (user + system) per request served
+// since it had used ticks0, in µs.
+func (r *rig) addCPU(res *Results, metric string, t target, round int, ticks0 int64, requests uint64) error {
+	if t.pid == 0 || requests == 0 {
+		return nil
+	}
+	ticks1, err := cpuTicks(t.pid)
+	if err != nil {
+		return fmt.Errorf("%s: the proxy's CPU time: %w", t.name, err)
+	}
+	us := float64(ticks1-ticks0) * 1e6 / float64(r.ticks) / float64(requests)
+	res.add(Sample{Metric: metric, Target: t.name, Round: round, Value: us, Unit: "µs",
+		Extra: map[string]any{"cpu_ticks": ticks1 - ticks0, "clk_tck": r.ticks, "requests": requests}})
 	return nil
 }

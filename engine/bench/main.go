@@ -4,7 +4,7 @@
 // memory, route tables and session starts. `make bench` runs it; it prints
 // one markdown table and writes the raw results as JSON.
 //
-//	go run ./engine/bench [-smoke] [-rounds N] [-out FILE] [-profile DIR] [-only PARTS]
+//	go run ./engine/bench [-smoke] [-pinned=false] [-rounds N] [-out FILE] [-profile DIR] [-only PARTS]
 //
 // The backend and the appliance run in child processes (this binary, run
 // again in another mode), so that the appliance's memory is its own and the
@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 )
@@ -29,6 +30,7 @@ func main() {
 	var opts Options
 	flag.BoolVar(&opts.Smoke, "smoke", false, "a short run with tiny counts that exercises every part (seconds per measurement)")
 	flag.IntVar(&opts.Rounds, "rounds", 3, "rounds of the repeated measurements (medians and min–max over them)")
+	flag.BoolVar(&opts.Pinned, "pinned", runtime.NumCPU() >= 2, "run each proxy alone on core 0 (taskset; Go ones with GOMAXPROCS=1), the load generator and the backend on the other cores (the default with 2 cores or more)")
 	flag.StringVar(&opts.Out, "out", "bench-results.json", "where to write the raw results (JSON)")
 	flag.StringVar(&opts.ProfileDir, "profile", "", "directory to write the appliance's pprof profiles to (CPU under HTTP load, heap with idle WebSockets)")
 	only := flag.String("only", "", "measure only these parts, comma-separated: "+strings.Join(parts, ", "))

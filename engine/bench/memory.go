@@ -13,35 +13,17 @@ import (
 )
 
 // measureMemory measures the proxy's resident memory per idle proxied
-// WebSocket (the appliance over HTTP and HTTPS, the appliance with Caddy's
-// default buffers, CHP) and the appliance's per signed-in user.
+// WebSocket (CHP over HTTP and HTTPS, the appliance over HTTP and HTTPS),
+// each on a freshly started process of its own, so that no earlier
+// phase's heap is carried in, and the appliance's per signed-in user.
 func (r *rig) measureMemory(ctx context.Context, res *Results, round int) error {
-	type way struct {
-		t   target
-		mem func(ctx context.Context) (memoryInfo, error)
-	}
-	var ways []way
-	for _, t := range r.targets() {
-		switch t.name {
-		case tCHP:
-			pid := r.chp.proc.Pid()
-			ways = append(ways, way{t, func(context.Context) (memoryInfo, error) {
-				// Node's garbage is not collected first: CHP gets no
-				// such help, and its number is an upper bound.
-				return readStatus(fmt.Sprintf("/proc/%d/status", pid))
-			}})
-		case tAppliance, tTLS:
-			ways = append(ways, way{t, r.app.ctl.memory})
-		}
-	}
-
 	n := r.opts.idleSockets()
-	for _, w := range rotate(ways, round) {
-		kb, extra, err := r.idleSockets(ctx, w.t, n, w.mem, round == 0 && w.t.name == tTLS)
+	for _, name := range rotate([]string{tCHP, tCHPTLS, tAppliance, tTLS}, round) {
+		kb, extra, err := r.freshIdleSockets(ctx, name, n, round == 0 && name == tTLS)
 		if err != nil {
 			return err
 		}
-		res.add(Sample{Metric: "mem.ws", Target: w.t.name, Round: round, Value: kb, Unit: "KB", Extra: extra})
+		res.add(Sample{Metric: "mem.ws", Target: name, Round: round, Value: kb, Unit: "KB", Extra: extra})
 	}
 	kb, extra, err := r.signedInUsers(ctx, r.opts.users())
 	if err != nil {
@@ -51,9 +33,59 @@ func (r *rig) measureMemory(ctx context.Context, res *Results, round int) error 
 	return nil
 }
 
+// freshIdleSockets starts a new process of the proxy behind target name
+// (pinned as the others), measures idle WebSockets through it and stops
+// it.
+func (r *rig) freshIdleSockets(ctx context.Context, name string, n int, profile bool) (float64, map[string]any, error) {
+	var (
+		t    target
+		mem  func(context.Context) (memoryInfo, error)
+		stop func()
+		ctl  *controlClient
+	)
+	switch name {
+	case tCHP, tCHPTLS:
+		c, err := r.startCHP(ctx, name+"-fresh", name == tCHPTLS)
+		if err != nil {
+			return 0, nil, err
+		}
+		stop = c.proc.Stop
+		t = target{name: name, root: "http://" + c.addr}
+		if name == tCHPTLS {
+			t.root, t.tls = "https://"+c.addr, r.chpTLSConfig()
+		}
+		t.base = baseOf(t, r.app.routeID)
+		pid := c.proc.Pid()
+		mem = func(context.Context) (memoryInfo, error) {
+			// Node's garbage is not collected first: CHP gets no
+			// such help, and its number is an upper bound.
+			return readStatus(fmt.Sprintf("/proc/%d/status", pid))
+		}
+	case tAppliance, tTLS:
+		a, err := r.startAppliance(ctx, name+"-fresh", r.realm+"-fresh")
+		if err != nil {
+			return 0, nil, err
+		}
+		stop = a.proc.Stop
+		t = target{name: name, root: a.plainURL(), header: http.Header{"Authorization": {"Bearer " + a.token}}}
+		if name == tTLS {
+			t.root, t.tls = a.httpsURL(), a.tlsConfig()
+		}
+		t.base = baseOf(t, a.routeID)
+		mem, ctl = a.ctl.memory, a.ctl
+	default:
+		return 0, nil, fmt.Errorf("no fresh process for %s", name)
+	}
+	defer stop()
+	if !profile {
+		ctl = nil
+	}
+	return r.idleSockets(ctx, t, n, mem, ctl)
+}
+
 // idleSockets opens n WebSockets through t, each carrying 64 KiB down
 // once, and returns the growth of the proxy's resident memory per connection.
-func (r *rig) idleSockets(ctx context.Context, t target, n int, mem func(context.Context) (memoryInfo, error), profile bool) (float64, map[string]any, error) {
+func (r *rig) idleSockets(ctx context.Context, t target, n int, mem func(context.Context) (memoryInfo, error), profile *controlClient) (float64, map[string]any, error) {
 	client := wsClient(t)
 	defer client.CloseIdleConnections()
 	m0, err := mem(ctx)
@@ -100,8 +132,8 @@ func (r *rig) idleSockets(ctx context.Context, t target, n int, mem func(context
 	if err != nil {
 		return 0, nil, err
 	}
-	if profile {
-		r.heapProfile(ctx, "appliance-heap-websockets.pprof")
+	if profile != nil {
+		r.heapProfile(ctx, profile, "appliance-heap-websockets.pprof")
 	}
 	kb := float64(m1.RSSKB-m0.RSSKB) / float64(n)
 	extra := map[string]any{

@@ -26,29 +26,29 @@ func (r *rig) startCPUProfile(ctx context.Context, d time.Duration) *profile {
 		return nil
 	}
 	secs := int(math.Max(1, math.Round(d.Seconds())))
-	return r.fetchProfile(ctx, "appliance-cpu.pprof", fmt.Sprintf("/debug/pprof/profile?seconds=%d", secs))
+	return r.fetchProfile(ctx, r.app.ctl, "appliance-cpu.pprof", fmt.Sprintf("/debug/pprof/profile?seconds=%d", secs))
 }
 
-// heapProfile takes a heap profile of the appliance now, and a dump of
+// heapProfile takes a heap profile of the appliance behind ctl now, and a dump of
 // its goroutines (their stacks are most of an idle connection's memory).
-func (r *rig) heapProfile(ctx context.Context, name string) {
+func (r *rig) heapProfile(ctx context.Context, ctl *controlClient, name string) {
 	if r.opts.ProfileDir == "" {
 		return
 	}
-	r.fetchProfile(ctx, name, "/debug/pprof/heap?gc=1").save()
-	r.fetchProfile(ctx, strings.TrimSuffix(name, ".pprof")+"-goroutines.txt", "/debug/pprof/goroutine?debug=1").save()
+	r.fetchProfile(ctx, ctl, name, "/debug/pprof/heap?gc=1").save()
+	r.fetchProfile(ctx, ctl, strings.TrimSuffix(name, ".pprof")+"-goroutines.txt", "/debug/pprof/goroutine?debug=1").save()
 }
 
-func (r *rig) fetchProfile(ctx context.Context, name, path string) *profile {
+func (r *rig) fetchProfile(ctx context.Context, ctl *controlClient, name, path string) *profile {
 	p := &profile{r: r, name: name, done: make(chan []byte, 1)}
 	go func() {
 		var out []byte
 		defer func() { p.done <- out }()
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.app.ctl.base+path, nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, ctl.base+path, nil)
 		if err != nil {
 			return
 		}
-		resp, err := r.app.ctl.http.Do(req)
+		resp, err := ctl.http.Do(req)
 		if err != nil {
 			r.logf("profiling: %v", err)
 			return

@@ -7,19 +7,20 @@ import (
 )
 
 // The table's columns: the direct way (the backend itself, or raw Docker
-// for session starts), the reference Go proxy, CHP, the appliance over plain HTTP (compared with
-// CHP, which is plain HTTP too) and the appliance over HTTPS (as users
-// reach it).
+// for session starts), the reference Go proxy, CHP over plain HTTP and over
+// HTTPS (CHP-TLS), the appliance over plain HTTP (compared with CHP) and
+// over HTTPS (as users reach it; compared with CHP-TLS).
 const (
 	colDirect = iota
 	colGo
 	colCHP
+	colCHPTLS
 	colApp
 	colTLS
 	nCols
 )
 
-var colNames = [nCols]string{"direct", "Go proxy (reference)", "CHP", "appliance (HTTP)", "appliance (HTTPS)"}
+var colNames = [nCols]string{"direct", "Go proxy (reference)", "CHP", "CHP-TLS", "appliance (HTTP)", "appliance (HTTPS)"}
 
 // row is a line of the table: a metric, which target fills which column,
 // which column is "the appliance" for the ratios, and the goal.
@@ -39,9 +40,10 @@ type row struct {
 }
 
 var (
-	allCols    = [nCols]string{tDirect, tGoProxy, tCHP, tAppliance, tTLS}
-	proxyCols  = [nCols]string{"", "", tCHP, tAppliance, ""}
-	dockerCols = [nCols]string{tDocker, "", "", "", tTLS}
+	allCols    = [nCols]string{tDirect, tGoProxy, tCHP, tCHPTLS, tAppliance, tTLS}
+	cpuCols    = [nCols]string{"", tGoProxy, tCHP, tCHPTLS, tAppliance, tTLS}
+	proxyCols  = [nCols]string{"", "", tCHP, "", tAppliance, ""}
+	dockerCols = [nCols]string{tDocker, "", "", "", "", tTLS}
 )
 
 // rows lists the table. Metric names are those of the samples in the JSON.
@@ -62,6 +64,9 @@ func rows(o Options) []row {
 		row{label: "p99 latency, concurrency 16 (ms)", metric: "http.c16.p99", cols: allCols, primary: colApp},
 		row{label: fmt.Sprintf("p50 latency at %d req/s (ms)", rate), metric: "http.rate.p50", cols: allCols, primary: colApp},
 		row{label: fmt.Sprintf("p99 latency at %d req/s (ms)", rate), metric: "http.rate.p99", cols: allCols, primary: colApp},
+		row{label: "proxy CPU per request, concurrency 1 (µs, user + system)", metric: "http.c1.cpu", cols: cpuCols, primary: colApp},
+		row{label: "proxy CPU per request, concurrency 16 (µs, user + system)", metric: "http.c16.cpu", cols: cpuCols, primary: colApp},
+		row{label: fmt.Sprintf("proxy CPU per request at %d req/s (µs, user + system)", rate), metric: "http.rate.cpu", cols: cpuCols, primary: colApp},
 
 		row{section: "WebSocket (echo)", label: "64 B round trip p50, 10 connections (ms)", metric: "ws.rtt.p50", cols: allCols, primary: colApp},
 		row{label: "64 B round trip p99, 10 connections (ms)", metric: "ws.rtt.p99", cols: allCols, primary: colApp},
@@ -70,9 +75,9 @@ func rows(o Options) []row {
 				return m(colApp) >= 0.8*m(colDirect), known(m(colApp), m(colDirect))
 			}},
 		row{section: "Memory (RSS of the proxy process)", label: fmt.Sprintf("per idle proxied WebSocket, %s open (KB)", count(o.idleSockets())), metric: "mem.ws",
-			cols: [nCols]string{"", "", tCHP, tAppliance, tTLS}, primary: colTLS,
+			cols: [nCols]string{"", "", tCHP, tCHPTLS, tAppliance, tTLS}, primary: colTLS,
 			goal: "≤ 30 KB (HTTPS)", check: func(m func(int) float64) (bool, bool) { return m(colTLS) <= 30, known(m(colTLS)) }},
-		row{label: fmt.Sprintf("per signed-in user without sessions, %s users (KB)", count(o.users())), metric: "mem.user", cols: [nCols]string{"", "", "", tAppliance, ""}, primary: colApp,
+		row{label: fmt.Sprintf("per signed-in user without sessions, %s users (KB)", count(o.users())), metric: "mem.user", cols: [nCols]string{"", "", "", "", tAppliance, ""}, primary: colApp,
 			goal: "≤ 5 KB", check: func(m func(int) float64) (bool, bool) { return m(colApp) <= 5, known(m(colApp)) }},
 	)
 	levels := o.routeLevels()
@@ -109,7 +114,7 @@ func rows(o Options) []row {
 				}},
 		)
 	}
-	tlsOnly := [nCols]string{"", "", "", "", tTLS}
+	tlsOnly := [nCols]string{"", "", "", "", "", tTLS}
 	rs = append(rs, row{label: "Desktop: click Start to the first non-black pixel in noVNC, headless Chromium (s)", metric: "pixel.first", cols: tlsOnly, primary: colTLS},
 		row{section: "Desktop console (make desktop; under Xvfb, on the appliance's admin socket)",
 			label: "start to its first painted page, the dashboard (s)", metric: "console.paint", cols: tlsOnly, primary: colTLS},
@@ -145,14 +150,14 @@ func table(res *Results, o Options) string {
 	for _, n := range colNames {
 		fmt.Fprintf(&b, " %s |", n)
 	}
-	b.WriteString(" appliance/direct | appliance/Go proxy | appliance/CHP | goal |\n|---|")
+	b.WriteString(" appliance/direct | appliance/Go proxy | appliance/CHP | appliance (HTTPS)/CHP-TLS | goal |\n|---|")
 	for range colNames {
 		b.WriteString("---:|")
 	}
-	b.WriteString("---:|---:|---:|---|\n")
+	b.WriteString("---:|---:|---:|---:|---|\n")
 	for _, r := range rows(o) {
 		if r.section != "" {
-			fmt.Fprintf(&b, "| **%s** |%s\n", r.section, strings.Repeat(" |", nCols+4))
+			fmt.Fprintf(&b, "| **%s** |%s\n", r.section, strings.Repeat(" |", nCols+5))
 		}
 		var sums [nCols]summary
 		for c, t := range r.cols {
@@ -170,7 +175,7 @@ func table(res *Results, o Options) string {
 		for c := range nCols {
 			fmt.Fprintf(&b, " %s |", cell(sums[c], r.cols[c] != ""))
 		}
-		fmt.Fprintf(&b, " %s | %s | %s |", ratio(med(r.primary), med(colDirect)), ratio(med(r.primary), med(colGo)), ratio(med(r.primary), med(colCHP)))
+		fmt.Fprintf(&b, " %s | %s | %s | %s |", ratio(med(r.primary), med(colDirect)), ratio(med(r.primary), med(colGo)), ratio(med(r.primary), med(colCHP)), ratio(med(colTLS), med(colCHPTLS)))
 		goal := r.goal
 		ok, isKnown := false, false
 		switch {

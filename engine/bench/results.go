@@ -16,6 +16,7 @@ const (
 	tDirect    = "direct"
 	tGoProxy   = "go-proxy" // the reference: Go's httputil.ReverseProxy
 	tCHP       = "chp"
+	tCHPTLS    = "chp-tls"       // CHP over HTTPS, the appliance-tls's peer
 	tAppliance = "appliance"     // over plain HTTP, as CHP is measured
 	tTLS       = "appliance-tls" // over HTTPS, as users reach it
 	tDocker    = "docker"        // raw Docker: create, start, first HTTP answer

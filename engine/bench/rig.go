@@ -56,7 +56,11 @@ type rig struct {
 
 	app *applianceChild // the appliance as serve runs it
 
-	chp *chp
+	chp    *chp // plain HTTP
+	chpTLS *chp // HTTPS, with a certificate the harness made
+	chpCA  *x509.CertPool
+
+	ticks int64 // clock ticks per second, for /proc/PID/stat
 
 	clients map[string]*http.Client // by target: see target.client
 
@@ -97,6 +101,14 @@ func newRig(ctx context.Context, opts Options) (r *rig, err error) {
 		return r, err
 	}
 	raiseFileLimit()
+	if opts.Pinned {
+		if err := pinSelf(); err != nil {
+			return r, err
+		}
+	}
+	if r.ticks, err = clockTicks(); err != nil {
+		return r, err
+	}
 	if r.dir, err = os.MkdirTemp("", "simphony-remote-bench-"); err != nil {
 		return r, err
 	}
@@ -115,10 +127,10 @@ func newRig(ctx context.Context, opts Options) (r *rig, err error) {
 	if r.app, err = r.startAppliance(ctx, "appliance", r.realm); err != nil {
 		return r, err
 	}
-	if err := r.startCHP(ctx); err != nil {
+	if r.chp, err = r.startCHP(ctx, "chp", false); err != nil {
 		return r, err
 	}
-	if err := r.chp.addRoute(ctx, routePath(r.app.routeID), "http://"+r.backendAddr); err != nil {
+	if r.chpTLS, err = r.startCHP(ctx, "chp-tls", true); err != nil {
 		return r, err
 	}
 	return r, nil
@@ -147,6 +159,7 @@ func (r *rig) startBackend(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	r.pin(cmd, false)
 	var ready backendReady
 	if r.backend, err = startProcess(ctx, "backend", r.dir, cmd, &ready, 30*time.Second); err != nil {
 		return err
@@ -175,6 +188,7 @@ func (r *rig) startAppliance(ctx context.Context, name, realm string) (*applianc
 	if err != nil {
 		return nil, err
 	}
+	r.pin(cmd, true)
 	a := &applianceChild{cfg: cfg}
 	if a.proc, err = startProcess(ctx, name, r.dir, cmd, &a.ready, 90*time.Second); err != nil {
 		return nil, err
@@ -292,8 +306,10 @@ func (r *rig) close() {
 		r.browser.close()
 	}
 	r.console.close()
-	if r.chp != nil {
-		r.chp.proc.Stop()
+	for _, c := range []*chp{r.chp, r.chpTLS} {
+		if c != nil {
+			c.proc.Stop()
+		}
 	}
 	for _, a := range []*applianceChild{r.app} {
 		if a != nil {

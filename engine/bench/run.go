@@ -23,6 +23,10 @@ type Options struct {
 	Out string
 	// ProfileDir, when set, receives the appliance's pprof profiles.
 	ProfileDir string
+	// Pinned runs each proxy alone on core 0 (Go ones with GOMAXPROCS=1)
+	// and the harness, the backend and everything else on the other
+	// cores; it needs 2 cores and taskset.
+	Pinned bool
 	// Only, when set, limits the run to these parts (http, websocket,
 	// memory, sessions, pixel, console, routes).
 	Only []string

@@ -52,8 +52,13 @@ func (r *rig) versions(ctx context.Context) Header {
 	h.CPU = fmt.Sprintf("%d × %s", runtime.NumCPU(), cpuModel())
 	h.Memory = memTotal()
 	h.Mode = fmt.Sprintf("%d rounds", r.opts.Rounds)
+	if r.opts.Pinned {
+		h.Mode += fmt.Sprintf(", pinned: each proxy alone on core %d (Go ones with GOMAXPROCS=1), load generator and backend on cores %s", proxyCore, otherCores())
+	} else {
+		h.Mode += ", unpinned: proxies, load generator and backend share every core"
+	}
 	if r.opts.Smoke {
-		h.Mode = "smoke (tiny counts: not a measurement)"
+		h.Mode = "smoke (tiny counts: not a measurement), " + strings.TrimPrefix(h.Mode, fmt.Sprintf("%d rounds, ", r.opts.Rounds))
 	}
 	return h
 }
