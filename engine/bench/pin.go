@@ -66,7 +66,8 @@ func pinSelf() error {
 }
 
 // pin makes cmd run on the proxies' core (proxy) or on the other cores,
-// through taskset, in pinned mode; a Go proxy gets GOMAXPROCS=1 there.
+// through taskset, in pinned mode; a proxy gets GOMAXPROCS=1 there (which
+// the Go ones heed and Node ignores).
 // Unpinned, it leaves cmd alone.
 func (r *rig) pin(cmd *exec.Cmd, proxy bool) {
 	if !r.opts.Pinned {
