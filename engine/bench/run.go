@@ -47,7 +47,9 @@ func (o Options) fixedRate() int { return 1000 }
 
 func (o Options) idleSockets() int {
 	if o.Smoke {
-		return 20
+		// More than the appliance's default cap per user (100), so that
+		// the smoke run sees a cap the full run would hit.
+		return 120
 	}
 	return 1000
 }
