@@ -35,12 +35,11 @@ func DesktopNotify(title, body string) error {
 
 // failedStart is a failed session start, as its log line says.
 type failedStart struct {
-	Time      time.Time `json:"time"`
-	Component string    `json:"component"`
-	Message   string    `json:"message"`
-	User      string    `json:"user"`
-	MappingID string    `json:"mapping_id"`
-	Error     string    `json:"error"`
+	Component string `json:"component"`
+	Message   string `json:"message"`
+	User      string `json:"user"`
+	MappingID string `json:"mapping_id"`
+	Error     string `json:"error"`
 }
 
 // failedStartOf reads a log line: ok when it says a session failed to

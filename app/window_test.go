@@ -53,7 +53,7 @@ type consoleLog struct {
 	raw   strings.Builder
 }
 
-func (l *consoleLog) follow(t *testing.T, r *bufio.Scanner) {
+func (l *consoleLog) follow(r *bufio.Scanner) {
 	for r.Scan() {
 		var m map[string]any
 		line := r.Text()
@@ -134,7 +134,7 @@ func TestConsoleWindow(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go log.follow(t, bufio.NewScanner(stderr))
+	go log.follow(bufio.NewScanner(stderr))
 	defer func() {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()

@@ -90,15 +90,15 @@ func (r *rig) measureConsole(ctx context.Context, res *Results, round int) error
 	if err != nil {
 		return err
 	}
-	total := own.RSSKB
-	for _, pid := range descendants(cmd.Process.Pid) {
+	total, webkit := own.RSSKB, descendants(cmd.Process.Pid)
+	for _, pid := range webkit {
 		if m, err := readStatus(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
 			total += m.RSSKB
 		}
 	}
 	res.add(Sample{Metric: "console.rss", Target: tTLS, Round: round, Value: float64(own.RSSKB) / 1024, Unit: "MiB"})
 	res.add(Sample{Metric: "console.rss_total", Target: tTLS, Round: round, Value: float64(total) / 1024, Unit: "MiB",
-		Extra: map[string]any{"processes": 1 + len(descendants(cmd.Process.Pid))}})
+		Extra: map[string]any{"processes": 1 + len(webkit)}})
 	return nil
 }
 
