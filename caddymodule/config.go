@@ -12,7 +12,6 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
 	"github.com/caddyserver/caddy/v2/modules/caddypki"
 	"github.com/caddyserver/caddy/v2/modules/caddytls"
 	"github.com/caddyserver/caddy/v2/modules/filestorage"
@@ -124,7 +123,7 @@ func IsPublic(name string) bool {
 }
 
 // Build returns the Caddy configuration: one HTTPS server whose only route
-// runs our handler and then reverse_proxy (plus the plain redirect server,
+// runs our handler, which answers every request (plus the plain redirect server,
 // and make bench's plain twin, when asked); its admin endpoint is off and
 // nothing is persisted outside StorageDir.
 func Build(o Options) (*caddy.Config, error) {
@@ -134,19 +133,8 @@ func Build(o Options) (*caddy.Config, error) {
 	}
 	names := o.names()
 
-	proxy := reverseproxy.Handler{
-		Upstreams: reverseproxy.UpstreamPool{{Dial: "{http.vars." + UpstreamVar + "}"}},
-		// reverse_proxy allocates a copy buffer per direction of each
-		// stream but uses none: the connections it hijacks copy themselves
-		// (stream.go). Small, they cost little.
-		StreamBufferSize: idleBufferSize,
-		// Answers reach the browser as the application writes them
-		// (progress, long polls); make bench measures no cost to it.
-		FlushInterval: caddy.Duration(-1),
-	}
 	routes := caddyhttp.RouteList{{HandlersRaw: []json.RawMessage{
 		mod(Handler{SessionHost: o.SessionHost}, "handler", "simphony_remote"),
-		mod(proxy, "handler", "reverse_proxy"),
 	}}}
 	https := &caddyhttp.Server{
 		Listen:            []string{o.Listen},

@@ -2,7 +2,6 @@ package caddymodule
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 	"testing"
 
@@ -39,10 +38,8 @@ func TestBuild(t *testing.T) {
 			`"admin":{"disabled":true,"config":{"persist":false}}`,
 			`"storage":{"module":"file_system","root":"/data/caddy"}`,
 			`"listen":["localhost:8443"]`,
-			`"handler":"simphony_remote"`,
-			`"dial":"{http.vars.upstream}"`,
-			fmt.Sprintf(`"stream_buffer_size":%d`, idleBufferSize),
-			`"flush_interval":-1`,
+			// The module answers every request: no reverse_proxy.
+			`"routes":[{"handle":[{"handler":"simphony_remote"}]}]`,
 			`"disable_storage_clean":true`,
 			`"automatic_https":{"disable":true}`,
 			`"automate":["localhost","127.0.0.1"]`,
@@ -51,7 +48,7 @@ func TestBuild(t *testing.T) {
 			`"default_sni":"localhost"`,
 			`"output":"zerolog"`,
 			`"level":"WARN"`,
-		}, notWant: []string{"acme", "load_files", `"http":{"listen"`, `"plain"`}},
+		}, notWant: []string{"acme", "load_files", `"http":{"listen"`, `"plain"`, "reverse_proxy"}},
 		{name: "make bench's plain twin", mode: TLSInternal, localCA: true, change: func(o *Options) { o.PlainListen = "127.0.0.1:9080" },
 			want: []string{`"plain":{"listen":["127.0.0.1:9080"]`, `"protocols":["h1"]`}},
 		{name: "a named listen host", change: func(o *Options) { o.Listen = "lab.local:443" }, mode: TLSInternal, localCA: true,

@@ -103,7 +103,7 @@ func TestFrameAncestors(t *testing.T) {
 				return err
 			})
 			w := httptest.NewRecorder()
-			if err := (&Handler{SessionHost: tc.sessionHost, b: b}).ServeHTTP(w, req, next); err != nil {
+			if err := (&Handler{SessionHost: tc.sessionHost, b: b, forward: forwardTo(next)}).ServeHTTP(w, req, nil); err != nil {
 				t.Fatal(err)
 			}
 			csp := strings.Join(w.Header().Values("Content-Security-Policy"), " | ")

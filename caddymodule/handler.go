@@ -1,12 +1,11 @@
 // Package caddymodule is simphony-remote's Caddy module: the handler that
-// runs first on every request, authenticates it, and either hands a
-// session's request to Caddy's stock reverse_proxy (through the
-// {http.vars.upstream} variable) or serves the appliance's own pages and
-// API; plus the Caddy configuration, built in Go.
+// answers every request behind Caddy's TLS, authenticates it, and either
+// carries a session's request to the session itself once authorised (HTTP
+// in forward.go, WebSockets and other upgrades in tunnel.go) or serves the
+// appliance's own pages and API; plus the Caddy configuration, built in Go.
 package caddymodule
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"net"
@@ -41,12 +40,13 @@ type Backend interface {
 	Access(id auth.Identity, r routes.Route) Access
 	// Relay carries a shared user's WebSocket to the session through the
 	// engine's relay (filtered for viewers, closed on revocation), instead
-	// of reverse_proxy.
+	// of the module's tunnel.
 	Relay(w http.ResponseWriter, r *http.Request, id auth.Identity, route routes.Route, access Access)
-	// OpenWebSocket admits the owner's WebSocket (any upgrade) that
-	// reverse_proxy is about to carry: attach gets the client's connection
-	// once hijacked, so that the engine can close it; done is called
-	// when it has ended. Over a cap it answers w itself and says false.
+	// OpenWebSocket admits the owner's WebSocket (any upgrade) that the
+	// module's tunnel is about to carry: attach gets the client's
+	// connection once hijacked, so that the engine can close it; done is
+	// called when it has ended. Over a cap it answers w itself and says
+	// false.
 	OpenWebSocket(w http.ResponseWriter, r *http.Request, id auth.Identity, route routes.Route) (attach func(net.Conn), done func(), ok bool)
 	// Unreachable answers a request whose session did not answer, after
 	// checking whether its container is gone.
@@ -88,10 +88,6 @@ var backend atomic.Pointer[Backend]
 // SetBackend sets the engine the module serves; call it before caddy.Run.
 func SetBackend(b Backend) { backend.Store(&b) }
 
-// UpstreamVar is the request variable that carries the session's address
-// to reverse_proxy, whose upstream dials {http.vars.upstream}.
-const UpstreamVar = "upstream"
-
 // Handler is the module.
 type Handler struct {
 	// SessionHost, when set, serves each session on an origin of its own,
@@ -101,6 +97,9 @@ type Handler struct {
 	SessionHost string `json:"session_host,omitempty"`
 
 	b Backend
+	// forward carries a session's HTTP request to its address: forward
+	// (forward.go); tests replace it.
+	forward func(w http.ResponseWriter, r *http.Request, addr string) error
 }
 
 // CaddyModule implements caddy.Module.
@@ -115,6 +114,7 @@ func (h *Handler) Provision(caddy.Context) error {
 		return errors.New("simphony_remote: no engine: this module only runs inside simphony-remote serve")
 	}
 	h.b = *b
+	h.forward = forward
 	return nil
 }
 
@@ -152,11 +152,12 @@ func cleanSessionPath(u *url.URL, m []string) {
 	}
 }
 
-// ServeHTTP implements caddyhttp.MiddlewareHandler.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+// ServeHTTP implements caddyhttp.MiddlewareHandler. The module answers
+// every request itself: it is the only handler of the appliance's route.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
 	setHSTS(w, r)
 	if urlID, ok := h.sessionOrigin(r.Host); ok {
-		return h.serveOrigin(w, r, next, urlID)
+		return h.serveOrigin(w, r, urlID)
 	}
 	m := sessionPath.FindStringSubmatch(r.URL.Path)
 	if m == nil {
@@ -183,7 +184,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		h.handoff(w, r, id, route.URLID)
 		return nil
 	}
-	return h.proxy(w, r, next, id, route, access, m[3])
+	return h.proxy(w, r, id, route, access, m[3])
 }
 
 // authorise finds the session urlID of user name and how far id may use
@@ -205,7 +206,7 @@ func (h *Handler) authorise(w http.ResponseWriter, r *http.Request, id auth.Iden
 }
 
 // proxy hands an authorised request to the session.
-func (h *Handler) proxy(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, id auth.Identity, route routes.Route, access Access, rest string) error {
+func (h *Handler) proxy(w http.ResponseWriter, r *http.Request, id auth.Identity, route routes.Route, access Access, rest string) error {
 	if rest == "" {
 		http.Redirect(w, r, r.URL.Path+"/", http.StatusMovedPermanently)
 		return nil
@@ -227,40 +228,39 @@ func (h *Handler) proxy(w http.ResponseWriter, r *http.Request, next caddyhttp.H
 	r.Header.Set(protocol.HeaderSessionKey, route.SessionKey)
 	route.Touch(time.Now())
 	// Any upgrade (however its headers are split) from a shared user goes
-	// to the relay, which refuses what it cannot filter: reverse_proxy
-	// would carry it unfiltered.
+	// to the relay, which refuses what it cannot filter: the tunnel would
+	// carry it unfiltered.
 	if access != OwnerAccess && wsrelay.IsUpgrade(r) {
 		h.b.Relay(w, r, id, route, access)
 		h.b.Observe(http.StatusSwitchingProtocols)
 		return nil
 	}
-	caddyhttp.SetVar(r.Context(), UpstreamVar, route.Upstream)
-
 	rec := &statusRecorder{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, hsts: w.Header().Get("Strict-Transport-Security"), ancestors: h.frameAncestors(r)}
 	if wsrelay.IsUpgrade(r) {
-		done, ok := h.openWebSocket(rec, r, id, route)
-		if !ok {
-			return nil
-		}
-		defer done()
+		h.tunnel(w, rec, r, id, route)
+		return nil
 	}
-	err := next.ServeHTTP(rec, r)
-	var he caddyhttp.HandlerError
-	if err != nil && errors.As(err, &he) && he.StatusCode == http.StatusBadGateway && rec.status == 0 {
+	err := h.forward(rec, r, route.Upstream)
+	switch {
+	case errors.Is(err, errUnreachable):
 		h.b.Unreachable(w, r, route)
 		h.b.Observe(http.StatusBadGateway)
+		return nil
+	case errors.Is(err, errClientGone):
+		h.b.Observe(statusClientGone)
 		return nil
 	}
 	status := rec.status
 	if status == 0 && err != nil {
 		status = http.StatusInternalServerError
-		if errors.As(err, &he) && he.StatusCode != 0 {
-			status = he.StatusCode
-		}
 	}
 	h.b.Observe(status)
 	return err
 }
+
+// statusClientGone is the status counted for a request whose client went
+// away before its session answered (nginx's and Caddy's 499).
+const statusClientGone = 499
 
 // notFound is the answer for a session the caller cannot use, whatever
 // the reason.
@@ -346,40 +346,39 @@ func scrub(r *http.Request, id auth.Identity) {
 	r.Header.Set("X-Remote-User", id.User)
 }
 
-// statusRecorder notes the status a response starts with. It hands
-// reverse_proxy a streamConn when it hijacks the connection of a WebSocket.
+// statusRecorder notes the status an answer starts with, and applies the
+// appliance's rules to a session's answers (answerRules).
 type statusRecorder struct {
 	*caddyhttp.ResponseWriterWrapper
 	status int
-	attach func(net.Conn) // given the hijacked connection, if set
-	route  routes.Route   // the session a hijacked WebSocket's traffic is activity on
-	hsts   string         // the appliance's Strict-Transport-Security, if any
+	hsts   string // the appliance's Strict-Transport-Security, if any
 	// ancestors are who may frame the answer (frameAncestors), unless the
 	// application says it itself.
 	ancestors string
 }
 
-// Hijack implements http.Hijacker.
-func (s *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	return hijack(s.ResponseWriterWrapper.ResponseWriter, s.route, s.attach)
-}
-
 func (s *statusRecorder) WriteHeader(code int) {
-	if s.status == 0 {
+	if s.status == 0 && code >= 200 {
 		s.status = code
 	}
-	dropOurCookies(s.Header())
+	s.answerRules(s.Header())
+	s.ResponseWriterWrapper.WriteHeader(code)
+}
+
+// answerRules applies the appliance's rules to the headers h of a
+// session's answer, a WebSocket's 101 included.
+func (s *statusRecorder) answerRules(h http.Header) {
+	dropOurCookies(h)
 	// The appliance alone says how browsers reach its names (setHSTS): a
 	// session's own Strict-Transport-Security, max-age=0 say, or one on
-	// localhost, never reaches the browser, on a WebSocket's 101 too.
-	s.Header().Del("Strict-Transport-Security")
+	// localhost, never reaches the browser.
+	h.Del("Strict-Transport-Security")
 	if s.hsts != "" {
-		s.Header().Set("Strict-Transport-Security", s.hsts)
+		h.Set("Strict-Transport-Security", s.hsts)
 	}
-	if s.ancestors != "" && !saysFraming(s.Header()) {
-		s.Header().Add("Content-Security-Policy", "frame-ancestors "+s.ancestors)
+	if s.ancestors != "" && !saysFraming(h) {
+		h.Add("Content-Security-Policy", "frame-ancestors "+s.ancestors)
 	}
-	s.ResponseWriterWrapper.WriteHeader(code)
 }
 
 func (s *statusRecorder) Write(b []byte) (int, error) {
@@ -396,5 +395,4 @@ var (
 	_ caddy.Validator             = (*Handler)(nil)
 	_ caddy.CleanerUpper          = (*Handler)(nil)
 	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
-	_ http.Hijacker               = (*statusRecorder)(nil)
 )

@@ -3,23 +3,31 @@ package caddymodule
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/simphony/simphony-remote/engine/auth"
 	"github.com/simphony/simphony-remote/engine/routes"
+	"github.com/simphony/simphony-remote/engine/websockets"
 )
 
-const urlID = "0123456789abcdef0123456789abcdef"
+const (
+	urlID  = "0123456789abcdef0123456789abcdef"
+	downID = "fedcba9876543210fedcba9876543210"
+)
 
 // fakeBackend is a narrow Backend for the handler's unit tests; the whole
 // path is proven with the real appliance in engine/e2e.
 type fakeBackend struct {
+	mu          sync.Mutex // guards observed and tunnels, which a tunnel's goroutines touch
 	routes      map[string]routes.Route
 	user        string // who the request is from; "" for nobody
 	served      bool
@@ -28,6 +36,10 @@ type fakeBackend struct {
 	relayed     Access
 	refused     string // the message of a refusal
 	opened      int    // owner's WebSockets admitted
+	// tunnels are the owner's WebSockets admitted, ended counts those
+	// that have ended (from the tunnel's goroutines).
+	tunnels []*websockets.Tunnel
+	ended   atomic.Int32
 }
 
 func (f *fakeBackend) Identify(*http.Request) (auth.Identity, bool) {
@@ -53,8 +65,12 @@ func (f *fakeBackend) Relay(w http.ResponseWriter, _ *http.Request, _ auth.Ident
 	w.WriteHeader(http.StatusSwitchingProtocols)
 }
 func (f *fakeBackend) OpenWebSocket(http.ResponseWriter, *http.Request, auth.Identity, routes.Route) (func(net.Conn), func(), bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.opened++
-	return func(net.Conn) {}, func() {}, true
+	t := &websockets.Tunnel{}
+	f.tunnels = append(f.tunnels, t)
+	return t.Attach, func() { f.ended.Add(1) }, true
 }
 func (f *fakeBackend) Unreachable(w http.ResponseWriter, _ *http.Request, _ routes.Route) {
 	f.unreachable = true
@@ -73,10 +89,27 @@ func (f *fakeBackend) Enter(context.Context, string, string) (*http.Cookie, bool
 func (f *fakeBackend) IdentifyOrigin(*http.Request, string) (auth.Identity, bool) {
 	return auth.Identity{}, false
 }
-func (f *fakeBackend) Observe(status int)                               { f.observed = append(f.observed, status) }
+func (f *fakeBackend) Observe(status int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.observed = append(f.observed, status)
+}
+
+// observedStatuses and admitted read what tunnels' goroutines write.
+func (f *fakeBackend) observedStatuses() []int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]int(nil), f.observed...)
+}
+
+func (f *fakeBackend) admitted() []*websockets.Tunnel {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]*websockets.Tunnel(nil), f.tunnels...)
+}
 func (f *fakeBackend) ServeHTTP(w http.ResponseWriter, _ *http.Request) { f.served = true }
 
-// nextHandler records what reverse_proxy would have received.
+// nextHandler records what the session would have received.
 type nextHandler struct {
 	called   bool
 	upstream any
@@ -86,9 +119,9 @@ type nextHandler struct {
 	set      http.Header // response headers the session sets
 }
 
-func (n *nextHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
+func (n *nextHandler) forward(w http.ResponseWriter, r *http.Request, addr string) error {
 	n.called = true
-	n.upstream = caddyhttp.GetVar(r.Context(), UpstreamVar)
+	n.upstream = addr
 	n.header = r.Header.Clone()
 	if n.err != nil {
 		return n.err
@@ -98,6 +131,11 @@ func (n *nextHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.WriteHeader(n.status)
 	return nil
+}
+
+// forwardTo is a forward that hands the request to next.
+func forwardTo(next caddyhttp.HandlerFunc) func(http.ResponseWriter, *http.Request, string) error {
+	return func(w http.ResponseWriter, r *http.Request, _ string) error { return next(w, r) }
 }
 
 // refusedWith checks that the handler refused through the backend (which
@@ -113,10 +151,14 @@ func refusedWith(msg string) func(t *testing.T, _ *httptest.ResponseRecorder, _ 
 
 func serve(t *testing.T, b *fakeBackend, next *nextHandler, req *http.Request) *httptest.ResponseRecorder {
 	t.Helper()
-	h := &Handler{b: b}
+	h := &Handler{b: b, forward: next.forward}
 	req = req.WithContext(context.WithValue(req.Context(), caddyhttp.VarsCtxKey, map[string]any{}))
 	w := httptest.NewRecorder()
-	if err := h.ServeHTTP(w, req, next); err != nil && next.err == nil {
+	notNext := caddyhttp.HandlerFunc(func(http.ResponseWriter, *http.Request) error {
+		t.Error("the next handler was called: the module answers every request itself")
+		return nil
+	})
+	if err := h.ServeHTTP(w, req, notNext); err != nil && next.err == nil {
 		t.Fatalf("ServeHTTP: %v", err)
 	}
 	return w
@@ -170,7 +212,7 @@ func TestHandler(t *testing.T) {
 			},
 			check: func(t *testing.T, _ *httptest.ResponseRecorder, n *nextHandler, b *fakeBackend) {
 				if n.upstream != "127.0.0.1:32768" {
-					t.Errorf("upstream var = %v", n.upstream)
+					t.Errorf("forwarded to %v", n.upstream)
 				}
 				if c := n.header.Get("Cookie"); c != "theme=dark" {
 					t.Errorf("Cookie to the session = %q, want only theme=dark", c)
@@ -220,9 +262,16 @@ func TestHandler(t *testing.T) {
 					t.Errorf("relayed with %v, want control access", b.relayed)
 				}
 			}},
-		{name: "owner WebSocket goes to reverse_proxy", user: "alice", target: base + "ws", header: http.Header{"Upgrade": {"websocket"}, "Connection": {"Upgrade"}},
-			next: nextHandler{status: http.StatusSwitchingProtocols}, wantStatus: http.StatusSwitchingProtocols, wantNext: true},
-		{name: "upstream down", user: "alice", target: base, next: nextHandler{err: caddyhttp.Error(http.StatusBadGateway, errors.New("dial tcp: connection refused"))},
+		// The tunnel's own tests (tunnel_test.go) carry WebSockets to a
+		// listening application; this one has none.
+		{name: "owner WebSocket goes to the tunnel", user: "alice", target: "/user/alice/containers/" + downID + "/ws", header: http.Header{"Upgrade": {"websocket"}, "Connection": {"Upgrade"}},
+			wantStatus: http.StatusBadGateway,
+			check: func(t *testing.T, _ *httptest.ResponseRecorder, _ *nextHandler, b *fakeBackend) {
+				if b.opened != 1 || !b.unreachable || len(b.observed) != 1 || b.observed[0] != http.StatusBadGateway {
+					t.Errorf("admitted %d WebSockets, unreachable %v, observed %v; want 1, true, [502]", b.opened, b.unreachable, b.observed)
+				}
+			}},
+		{name: "upstream down", user: "alice", target: base, next: nextHandler{err: fmt.Errorf("%w: dial tcp: connection refused", errUnreachable)},
 			wantStatus: http.StatusBadGateway, wantNext: true,
 			check: func(t *testing.T, _ *httptest.ResponseRecorder, _ *nextHandler, b *fakeBackend) {
 				if !b.unreachable {
@@ -232,7 +281,9 @@ func TestHandler(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b := &fakeBackend{routes: map[string]routes.Route{urlID: route}, user: tt.user}
+			// Nothing listens on port 1 (tcpmux) of the loopback.
+			down := routes.Route{URLID: downID, User: "alice", Upstream: "127.0.0.1:1"}
+			b := &fakeBackend{routes: map[string]routes.Route{urlID: route, downID: down}, user: tt.user}
 			method := tt.method
 			if method == "" {
 				method = http.MethodGet
@@ -317,6 +368,9 @@ func TestRepeatedSlashes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			app := newUpgradeApp(t, nil)
+			route := route
+			route.Upstream = app.addr
 			b := &relayBackend{fakeBackend: &fakeBackend{routes: map[string]routes.Route{urlID: route}, user: tt.user}}
 			req := httptest.NewRequest(http.MethodGet, "https://appliance.test"+tt.target, nil)
 			for k, v := range tt.header {
@@ -326,25 +380,26 @@ func TestRepeatedSlashes(t *testing.T) {
 			var proxied string
 			next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 				proxied = r.URL.RequestURI()
-				if tt.header.Get("Upgrade") != "" {
-					w.WriteHeader(http.StatusSwitchingProtocols)
-				}
 				return nil
 			})
-			w := httptest.NewRecorder()
-			if err := (&Handler{b: b}).ServeHTTP(w, req, next); err != nil {
+			w := newHijackRecorder(t)
+			if err := (&Handler{b: b, forward: forwardTo(next)}).ServeHTTP(w, req, nil); err != nil {
 				t.Fatal(err)
 			}
+			code, header := w.settle(t)
 			if b.served != tt.wantServed {
-				t.Fatalf("served by the engine: %v, want %v (status %d)", b.served, tt.wantServed, w.Code)
+				t.Fatalf("served by the engine: %v, want %v (status %d)", b.served, tt.wantServed, code)
 			}
-			if tt.wantStatus != 0 && w.Code != tt.wantStatus {
-				t.Fatalf("status = %d, want %d (%s)", w.Code, tt.wantStatus, w.Body)
+			if tt.wantStatus != 0 && code != tt.wantStatus {
+				t.Fatalf("status = %d, want %d (%s)", code, tt.wantStatus, w.Body)
+			}
+			if w.hijacked && b.relayedURI == "" {
+				proxied = app.lastRequest(t).RequestURI
 			}
 			if got := proxied + b.relayedURI; got != tt.wantURI {
 				t.Errorf("the session was asked for %q, want %q", got, tt.wantURI)
 			}
-			if loc := w.Header().Get("Location"); loc != tt.wantLocation {
+			if loc := header.Get("Location"); loc != tt.wantLocation {
 				t.Errorf("Location = %q, want %q", loc, tt.wantLocation)
 			}
 			if wantOpened := tt.user == "alice" && tt.wantStatus == http.StatusSwitchingProtocols; (b.opened == 1) != wantOpened {

@@ -12,7 +12,7 @@ import (
 // Only the appliance says who the user is and how a request reached it:
 // a request bound for a session loses every header a client could use to
 // say so itself (README, "Headers between the browser and the session").
-// reverse_proxy then sets X-Forwarded-For, -Proto and -Host from the
+// The module then sets X-Forwarded-For, -Proto and -Host from the
 // connection (no proxy in front of the appliance is trusted), and Caddy's
 // server has already dropped every header whose name has an underscore or
 // a dot (X_Remote_User, which CGI-style applications read as X-Remote-User).

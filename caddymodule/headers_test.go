@@ -88,8 +88,8 @@ func TestHSTSOnEveryAnswer(t *testing.T) {
 		{"an IP address", "https://127.0.0.1:8443/login", "", false},
 	} {
 		// The session's own Strict-Transport-Security never reaches the
-		// browser, on a WebSocket's 101 (where reverse_proxy applies no
-		// header operations) as on any other answer.
+		// browser, on a 101 as on any other answer (the tunnel's 101 in
+		// tunnel_test.go).
 		for _, status := range []int{http.StatusOK, http.StatusSwitchingProtocols} {
 			t.Run(fmt.Sprintf("%s %d", tt.name, status), func(t *testing.T) {
 				b := &fakeBackend{routes: map[string]routes.Route{urlID: route}, user: tt.user}

@@ -6,8 +6,6 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
-
 	"github.com/simphony/simphony-remote/engine/accounting"
 	"github.com/simphony/simphony-remote/engine/auth"
 )
@@ -82,7 +80,7 @@ func (h *Handler) handoff(w http.ResponseWriter, r *http.Request, id auth.Identi
 // serveOrigin serves a request to session urlID's origin: the ticket's
 // redemption, and that session's path; nothing else (no portal, no API,
 // no other session).
-func (h *Handler) serveOrigin(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, urlID string) error {
+func (h *Handler) serveOrigin(w http.ResponseWriter, r *http.Request, urlID string) error {
 	if !accounting.IsMappingID(urlID) {
 		h.b.Refuse(w, r, http.StatusNotFound, notFound)
 		return nil
@@ -116,7 +114,7 @@ func (h *Handler) serveOrigin(w http.ResponseWriter, r *http.Request, next caddy
 	if !ok {
 		return nil
 	}
-	return h.proxy(w, r, next, id, route, access, m[3])
+	return h.proxy(w, r, id, route, access, m[3])
 }
 
 // enter redeems a ticket and sends the browser on to next, a path inside

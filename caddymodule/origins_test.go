@@ -157,7 +157,7 @@ func TestSubdomainOrigins(t *testing.T) {
 				return nil
 			})
 			w := httptest.NewRecorder()
-			if err := (&Handler{SessionHost: "appliance.test", b: b}).ServeHTTP(w, req, next); err != nil {
+			if err := (&Handler{SessionHost: "appliance.test", b: b, forward: forwardTo(next)}).ServeHTTP(w, req, nil); err != nil {
 				t.Fatal(err)
 			}
 			if w.Code != tt.wantStatus {
@@ -209,7 +209,8 @@ func TestSetCookieStripped(t *testing.T) {
 		ws   bool
 	}{{name: "an answer"}, {name: "a WebSocket handshake", ws: true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			b := &fakeBackend{routes: map[string]routes.Route{urlID: {URLID: urlID, User: "alice", Upstream: "127.0.0.1:32768"}}, user: "alice"}
+			app := newUpgradeApp(t, http.Header{"Set-Cookie": set}) // a WebSocket's 101
+			b := &fakeBackend{routes: map[string]routes.Route{urlID: {URLID: urlID, User: "alice", Upstream: app.addr}}, user: "alice"}
 			req := httptest.NewRequest(http.MethodGet, "https://appliance.test"+base, nil)
 			status := http.StatusOK
 			if tc.ws {
@@ -222,20 +223,17 @@ func TestSetCookieStripped(t *testing.T) {
 				for _, c := range set {
 					w.Header().Add("Set-Cookie", c)
 				}
-				if tc.ws {
-					w.WriteHeader(status)
-					return nil
-				}
 				_, err := w.Write([]byte("hello")) // no WriteHeader: the first Write sends the header
 				return err
 			})
-			w := httptest.NewRecorder()
-			if err := (&Handler{b: b}).ServeHTTP(w, req, next); err != nil {
+			w := newHijackRecorder(t)
+			if err := (&Handler{b: b, forward: forwardTo(next)}).ServeHTTP(w, req, nil); err != nil {
 				t.Fatal(err)
 			}
-			got := strings.Join(w.Result().Header.Values("Set-Cookie"), " | ")
-			if w.Code != status || got != "app_state=kept; Path=/ | simphony=kept-too; Path=/ | __Host-app=kept-as-well; Path=/; Secure" {
-				t.Errorf("%d, Set-Cookie reaching the browser: %s", w.Code, got)
+			code, header := w.settle(t)
+			got := strings.Join(header.Values("Set-Cookie"), " | ")
+			if code != status || got != "app_state=kept; Path=/ | simphony=kept-too; Path=/ | __Host-app=kept-as-well; Path=/; Secure" {
+				t.Errorf("%d, Set-Cookie reaching the browser: %s", code, got)
 			}
 		})
 	}
@@ -271,8 +269,9 @@ func TestWebSocketOrigin(t *testing.T) {
 			if user == "" {
 				user = "alice"
 			}
+			app := newUpgradeApp(t, nil)
 			b := &originBackend{
-				fakeBackend: &fakeBackend{routes: map[string]routes.Route{urlID: {URLID: urlID, User: "alice", Upstream: "127.0.0.1:32768"}}, user: user},
+				fakeBackend: &fakeBackend{routes: map[string]routes.Route{urlID: {URLID: urlID, User: "alice", Upstream: app.addr}}, user: user},
 				originUser:  user, tickets: map[string]string{},
 			}
 			req := httptest.NewRequest(http.MethodGet, "https://"+tc.host+base, nil)
@@ -280,16 +279,12 @@ func TestWebSocketOrigin(t *testing.T) {
 			req.Header.Set("Connection", "Upgrade")
 			req.Header["Origin"] = tc.origin
 			req = req.WithContext(context.WithValue(req.Context(), caddyhttp.VarsCtxKey, map[string]any{}))
-			next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
-				w.WriteHeader(http.StatusSwitchingProtocols)
-				return nil
-			})
-			w := httptest.NewRecorder()
-			if err := (&Handler{SessionHost: tc.sessionHost, b: b}).ServeHTTP(w, req, next); err != nil {
+			w := newHijackRecorder(t)
+			if err := (&Handler{SessionHost: tc.sessionHost, b: b}).ServeHTTP(w, req, nil); err != nil {
 				t.Fatal(err)
 			}
-			if w.Code != tc.want {
-				t.Errorf("status = %d, want %d (refused with %q)", w.Code, tc.want, b.refused)
+			if code, _ := w.settle(t); code != tc.want {
+				t.Errorf("status = %d, want %d (refused with %q)", code, tc.want, b.refused)
 			}
 		})
 	}

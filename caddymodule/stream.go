@@ -1,40 +1,27 @@
 package caddymodule
 
 import (
-	"bufio"
 	"errors"
 	"io"
 	"net"
-	"net/http"
 	"sync"
 	"time"
 
-	"github.com/simphony/simphony-remote/engine/auth"
 	"github.com/simphony/simphony-remote/engine/routes"
 	"github.com/simphony/simphony-remote/engine/websockets"
 )
 
-// A proxied WebSocket spends most of its life idle: a desktop nobody
-// touches, a notebook between two cells. Caddy's reverse_proxy copies each
-// direction of an upgraded connection with io.CopyBuffer and a buffer of
-// its own (32 KiB by default), held for the connection's whole life. The
-// connection it hijacks from us copies itself instead (io.CopyBuffer uses
-// the source's WriteTo or the destination's ReadFrom when there is one):
-// while idle, each direction waits on a small buffer, and only a burst
-// borrows a large one from a pool, returned as soon as a read comes back
-// short. make bench measures the difference (docs/performance.md).
-
-// Sizes of the buffers of a stream: the one each direction waits on, and
-// the one a burst borrows.
+// Sizes of the buffers of a tunnel: the one the client's direction waits
+// on (what a client sends is small: keys, pointer moves, a clipboard),
+// and the one a burst borrows.
 const (
-	idleBufferSize  = 4 << 10
+	idleBufferSize  = 1 << 10
 	burstBufferSize = 32 << 10
 )
 
 var burstBuffers = sync.Pool{New: func() any { b := make([]byte, burstBufferSize); return &b }}
 
-// streamConn is a hijacked client connection that copies itself to and
-// from the backend without holding a large buffer while idle. It follows
+// streamConn is the client's connection of a tunnel (tunnel.go). It follows
 // the WebSocket frames the backend sends, so that the engine can close it
 // with a close frame between two of them (WriteCloseFrame). Its traffic,
 // either way, is activity on its session (routes.Route.Traffic), so that
@@ -48,11 +35,6 @@ type streamConn struct {
 	frames  websockets.Frames
 	closing []byte        // the close frame, once asked for
 	wrote   chan struct{} // closed once closing is written, while it waits
-}
-
-// ReadFrom copies what the backend sends to the client.
-func (c *streamConn) ReadFrom(r io.Reader) (int64, error) {
-	return streamCopy(clientWriter{c}, r)
 }
 
 // clientWriter writes the backend's stream to the client.
@@ -140,13 +122,8 @@ func (c *streamConn) WriteCloseFrame(frame []byte, timeout time.Duration) error 
 	}
 }
 
-// WriteTo copies what the client sends to the backend.
-func (c *streamConn) WriteTo(w io.Writer) (int64, error) {
-	return streamCopy(appWriter{w, c}, c.Conn)
-}
-
-// CloseWrite passes a half-close on, as reverse_proxy expects of the
-// connections it hijacks (TLS and TCP connections both have it).
+// CloseWrite passes a half-close on to the client (TLS and TCP
+// connections both have it).
 func (c *streamConn) CloseWrite() error {
 	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
 		return cw.CloseWrite()
@@ -160,10 +137,16 @@ func (c *streamConn) CloseWrite() error {
 func streamCopy(dst io.Writer, src io.Reader) (written int64, err error) {
 	idle := make([]byte, idleBufferSize)
 	for {
-		n, err := copyOnce(dst, src, idle, &written)
-		if err == nil && n == len(idle) {
-			// A read filled the small buffer: more is probably on its way.
-			err = copyBurst(dst, src, &written)
+		n, err := src.Read(idle)
+		switch {
+		case err == nil && n == len(idle):
+			// A read filled the small buffer: more is probably on its
+			// way, and goes out with these bytes in one write.
+			err = copyBurst(dst, src, idle, &written)
+		case n > 0:
+			if werr := write(dst, idle[:n], &written); werr != nil {
+				err = werr
+			}
 		}
 		if errors.Is(err, io.EOF) {
 			return written, nil
@@ -174,68 +157,37 @@ func streamCopy(dst io.Writer, src io.Reader) (written int64, err error) {
 	}
 }
 
-// copyBurst copies with a large buffer until a read comes back short,
-// which ends the burst (a TLS read returns one record at most, 16 KiB, so
-// always short), and gives the buffer back before the next wait.
-func copyBurst(dst io.Writer, src io.Reader, written *int64) error {
+// copyBurst copies with a large buffer, the bytes of head first, until a
+// read comes back short, which ends the burst (a TLS read returns the rest
+// of one record at most, 16 KiB, so always short), and gives the buffer
+// back before the next wait.
+func copyBurst(dst io.Writer, src io.Reader, head []byte, written *int64) error {
 	buf := burstBuffers.Get().(*[]byte)
 	defer burstBuffers.Put(buf)
+	k := copy(*buf, head)
 	for {
-		n, err := copyOnce(dst, src, *buf, written)
+		n, err := src.Read((*buf)[k:])
+		n += k
+		k = 0
+		if n > 0 {
+			if werr := write(dst, (*buf)[:n], written); werr != nil {
+				return werr
+			}
+		}
 		if err != nil || n < len(*buf) {
 			return err
 		}
 	}
 }
 
-// copyOnce reads once into buf and writes what it got.
-func copyOnce(dst io.Writer, src io.Reader, buf []byte, written *int64) (int, error) {
-	n, rerr := src.Read(buf)
-	if n > 0 {
-		w, werr := dst.Write(buf[:n])
-		*written += int64(w)
-		if werr == nil && w < n {
-			werr = io.ErrShortWrite
-		}
-		if werr != nil {
-			return n, werr
-		}
+// write writes p to dst, counting what it wrote.
+func write(dst io.Writer, p []byte, written *int64) error {
+	w, err := dst.Write(p)
+	*written += int64(w)
+	if err == nil && w < len(p) {
+		err = io.ErrShortWrite
 	}
-	return n, rerr
+	return err
 }
 
-// Interface guards: io.CopyBuffer must find these.
-var (
-	_ io.ReaderFrom          = (*streamConn)(nil)
-	_ io.WriterTo            = (*streamConn)(nil)
-	_ websockets.FrameCloser = (*streamConn)(nil)
-)
-
-// hijack hijacks the connection under w to session route, wraps it in a
-// streamConn, and hands it to attach (if not nil).
-func hijack(w http.ResponseWriter, route routes.Route, attach func(net.Conn)) (net.Conn, *bufio.ReadWriter, error) {
-	conn, brw, err := http.NewResponseController(w).Hijack()
-	if err != nil {
-		return nil, nil, err
-	}
-	sc := &streamConn{Conn: conn, route: route}
-	if attach != nil {
-		attach(sc)
-	}
-	return sc, brw, nil
-}
-
-// openWebSocket admits the owner's WebSocket through the engine, which
-// counts it against the caps and closes it when the credential that
-// opened it ends: rec hands it the connection once reverse_proxy hijacks
-// it. Over a cap the engine has answered, and ok is false.
-func (h *Handler) openWebSocket(rec *statusRecorder, r *http.Request, id auth.Identity, route routes.Route) (done func(), ok bool) {
-	attach, done, ok := h.b.OpenWebSocket(rec.ResponseWriterWrapper.ResponseWriter, r, id, route)
-	if !ok {
-		h.b.Observe(http.StatusSwitchingProtocols)
-		return nil, false
-	}
-	rec.attach = attach
-	rec.route = route
-	return done, true
-}
+var _ websockets.FrameCloser = (*streamConn)(nil)

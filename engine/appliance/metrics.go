@@ -61,7 +61,7 @@ func newMetrics(table *routes.Table, logins *auth.Logins, sockets *websockets.Re
 func registerSockets(reg *prometheus.Registry, sockets *websockets.Registry) {
 	for _, kind := range websockets.Kinds {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "simphony_remote_websockets_open", Help: "WebSockets open to sessions, by kind (owner: through reverse_proxy; shared: through the relay).",
+			Name: "simphony_remote_websockets_open", Help: "WebSockets open to sessions, by kind (owner: through the proxy's tunnel; shared: through the relay).",
 			ConstLabels: prometheus.Labels{"kind": string(kind)},
 		}, func() float64 { return float64(sockets.Count(kind)) }))
 	}

@@ -27,6 +27,10 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
+	// The other Caddy's Caddyfile and its reverse_proxy: the appliance
+	// itself has neither.
+	_ "github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	_ "github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
 	"github.com/coder/websocket"
 
 	"github.com/simphony/simphony-remote/engine/accounting"
@@ -282,8 +286,9 @@ func startProxy(t *testing.T, cmd *exec.Cmd, logFile string) {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting %s: %v", cmd.Path, err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait(); out.Close() }()
+	var waitErr error
+	exited := make(chan struct{}) // closed once cmd has ended, with waitErr
+	go func() { waitErr = cmd.Wait(); out.Close(); close(exited) }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
 		<-exited
@@ -296,9 +301,9 @@ func startProxy(t *testing.T, cmd *exec.Cmd, logFile string) {
 		}
 	})
 	select {
-	case err := <-exited:
+	case <-exited:
 		b, _ := os.ReadFile(logFile + ".out")
-		t.Fatalf("%s exited at once: %v\n%s", cmd.Path, err, b)
+		t.Fatalf("%s exited at once: %v\n%s", cmd.Path, waitErr, b)
 	case <-time.After(100 * time.Millisecond):
 	}
 }

@@ -30,13 +30,13 @@ func CloseFrame(why Reason) []byte {
 	return append(f, text...)
 }
 
-// Tunnel is the client connection of a WebSocket that Caddy's
-// reverse_proxy carries as raw bytes: set once hijacked, and closed on
-// demand, before or after that.
+// Tunnel is the client connection of a WebSocket that the Caddy module's
+// tunnel carries as raw bytes: set once hijacked, and closed on demand,
+// before or after that.
 //
 // Closing writes a close frame with the reason, then closes the
-// connection, which ends reverse_proxy's copy both ways (and its
-// connection to the application). A connection that follows the
+// connection, which ends the tunnel's copy both ways (and its connection
+// to the application). A connection that follows the
 // application's frames (a FrameCloser) puts the close frame between two
 // of them; on another, the frame may land inside a message the
 // application is sending at that moment, and the client then reports a

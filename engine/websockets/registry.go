@@ -1,5 +1,5 @@
 // Package websockets keeps the live WebSockets of sessions, the owner's
-// (carried by Caddy's reverse_proxy) and shared users' (carried by the
+// (carried by the Caddy module's tunnel) and shared users' (carried by the
 // engine's relay) alike, by user, by the credential that opened them and
 // by session: so that signing out, a new password, disabling or removing a
 // user, deleting an API token, revoking a share and stopping a session
@@ -18,7 +18,7 @@ type Kind string
 
 // Kinds of WebSockets.
 const (
-	Owner  Kind = "owner"  // the session's owner, through reverse_proxy
+	Owner  Kind = "owner"  // the session's owner, through the module's tunnel
 	Shared Kind = "shared" // a user the session is shared with, through the relay
 )
 
