@@ -585,7 +585,8 @@ func TestRepairMissingRoute(t *testing.T) {
 }
 
 // TestStartProgress follows starts on the progress page's JSON: steps, then
-// the session's URL, or the reason it failed.
+// the session's URL, or the reason it failed. The page's script passes the
+// steps it has seen (wait=N), and each answer waits for news.
 func TestStartProgress(t *testing.T) {
 	s := newSetup(t)
 	alice := s.Login("alice", "password-alice")
@@ -605,8 +606,9 @@ func TestStartProgress(t *testing.T) {
 		t.Helper()
 		resp := alice.PostForm("/start", url.Values{"mapping_id": {mapping}})
 		resp.Body.Close()
+		seen := 0
 		for deadline := time.Now().Add(60 * time.Second); ; {
-			resp := alice.Do("GET", "/starting/"+mapping+"?format=json", nil, http.Header{"Accept": {"application/json"}})
+			resp := alice.Do("GET", fmt.Sprintf("/starting/%s?format=json&wait=%d", mapping, seen), nil, http.Header{"Accept": {"application/json"}})
 			var st state
 			if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
 				t.Fatal(err)
@@ -615,7 +617,10 @@ func TestStartProgress(t *testing.T) {
 			if st.State != "starting" || time.Now().After(deadline) {
 				return st
 			}
-			time.Sleep(100 * time.Millisecond)
+			if len(st.Steps) == seen {
+				t.Fatalf("an answer to wait=%d without news: %+v", seen, st)
+			}
+			seen = len(st.Steps)
 		}
 	}
 	ok := follow(s.aliceID)

@@ -471,11 +471,25 @@ func (m *Manager) running(ctx context.Context, user, mappingID string, progress 
 	return routes.Route{}, false, nil
 }
 
-// waitReady polls url until it answers 2xx or 3xx, backing off up to one
-// second between tries; it gives up when the container stops or ctx ends.
+// probeDelay is the pause before the next try of waitReady, elapsed after
+// the first: a tenth of the time the start has taken, from 10 ms to 1 s.
+// A desktop answers within a few hundred milliseconds, and each pause is
+// its users' wait; a start that takes long (many at once) is asked less
+// often, about 50 times in its first 10 seconds.
+func probeDelay(elapsed time.Duration) time.Duration {
+	return min(max(elapsed/10, 10*time.Millisecond), time.Second)
+}
+
+// inspectEvery is how often waitReady asks the runtime whether the
+// container still runs, between its tries.
+const inspectEvery = 250 * time.Millisecond
+
+// waitReady polls url until it answers 2xx or 3xx (see probeDelay); it
+// gives up when the container stops or ctx ends.
 func (m *Manager) waitReady(ctx context.Context, containerID, url, key string) error {
-	backoff := 50 * time.Millisecond
+	start := time.Now()
 	var last string
+	var inspected time.Time
 	for {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {
@@ -492,7 +506,8 @@ func (m *Manager) waitReady(ctx context.Context, containerID, url, key string) e
 		} else {
 			last = err.Error()
 		}
-		if ctx.Err() == nil {
+		if ctx.Err() == nil && time.Since(inspected) >= inspectEvery {
+			inspected = time.Now()
 			c, err := m.rt.Inspect(ctx, containerID)
 			if err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 				return err
@@ -507,9 +522,8 @@ func (m *Manager) waitReady(ctx context.Context, containerID, url, key string) e
 				return fmt.Errorf("%w within %s; the last answer was: %s", ErrNotReady, human.Duration(m.opts.StartTimeout), last)
 			}
 			return ctx.Err()
-		case <-time.After(backoff):
+		case <-time.After(probeDelay(time.Since(start))):
 		}
-		backoff = min(2*backoff, time.Second)
 	}
 }
 

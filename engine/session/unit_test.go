@@ -112,6 +112,10 @@ type fakeRuntime struct {
 	inspectErr error
 	// listen, when set, is the address containers listen on (and report).
 	listen string
+	// serve, when set, answers the containers' HTTP (else 200 at once).
+	serve http.HandlerFunc
+	// inspects counts Inspect's calls.
+	inspects int
 }
 
 func newFakeRuntime() *fakeRuntime {
@@ -139,7 +143,11 @@ func (f *fakeRuntime) Start(ctx context.Context, id string) (Container, error) {
 			return Container{}, ctx.Err()
 		}
 	}
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {})
+	if f.serve != nil {
+		h = f.serve
+	}
+	srv := httptest.NewUnstartedServer(h)
 	if f.listen != "" {
 		ln, err := net.Listen("tcp", f.listen)
 		if err != nil {
@@ -161,6 +169,7 @@ func (f *fakeRuntime) Start(ctx context.Context, id string) (Container, error) {
 func (f *fakeRuntime) Inspect(_ context.Context, id string) (Container, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.inspects++
 	if f.inspectErr != nil {
 		return Container{}, f.inspectErr
 	}
@@ -614,5 +623,39 @@ func TestCloseWaitsForStartsUnderWay(t *testing.T) {
 	}
 	if _, err := m.Start(t.Context(), "alice", id, nil); !errors.Is(err, ErrShuttingDown) {
 		t.Errorf("a start after Close = %v, want ErrShuttingDown", err)
+	}
+}
+
+// A start is ready within a few milliseconds of its application answering
+// (a desktop's first half second is its users' wait), without asking the
+// runtime about the container at each of those frequent tries.
+func TestReadySoonAfterTheApplicationAnswers(t *testing.T) {
+	rt := newFakeRuntime()
+	var mu sync.Mutex
+	var answersAt time.Time
+	rt.serve = func(w http.ResponseWriter, _ *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if answersAt.IsZero() {
+			answersAt = time.Now().Add(400 * time.Millisecond) // 400 ms after the first try
+		}
+		if time.Now().Before(answersAt) {
+			http.Error(w, "starting", http.StatusServiceUnavailable)
+		}
+	}
+	m, id := newUnitManager(t, rt)
+	if _, err := m.Start(t.Context(), "alice", id, nil); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	late := time.Since(answersAt)
+	mu.Unlock()
+	if late > 100*time.Millisecond {
+		t.Errorf("the start was ready %s after the application answered, want within 100 ms", late.Round(time.Millisecond))
+	}
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if rt.inspects > 5 {
+		t.Errorf("the container was inspected %d times in the 400 ms before it answered, want at most 5", rt.inspects)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -33,8 +34,22 @@ type startState struct {
 const startKeep = 5 * time.Minute
 
 type starts struct {
-	mu sync.Mutex
-	m  map[string]*startState // user "/" mapping id
+	mu      sync.Mutex
+	m       map[string]*startState // user "/" mapping id
+	changed chan struct{}          // closed (and replaced) when a start changes
+}
+
+// startWait is how long the starting page's poll waits for a change: the
+// page learns of each step, and of the start being ready, at once, under
+// the timeouts of proxies between the browser and the appliance.
+const startWait = 10 * time.Second
+
+// changedLocked wakes the waits; s.mu is held.
+func (s *starts) changedLocked() {
+	if s.changed != nil {
+		close(s.changed)
+		s.changed = nil
+	}
 }
 
 func startKey(user, mappingID string) string { return user + "/" + mappingID }
@@ -52,6 +67,7 @@ func (s *starts) begin(key, name string, now time.Time) bool {
 		return false
 	}
 	s.m[key] = &startState{Name: name, State: "starting"}
+	s.changedLocked()
 	return true
 }
 
@@ -60,6 +76,7 @@ func (s *starts) update(key string, f func(*startState)) {
 	defer s.mu.Unlock()
 	if st, ok := s.m[key]; ok {
 		f(st)
+		s.changedLocked()
 	}
 }
 
@@ -73,6 +90,33 @@ func (s *starts) get(key string) (startState, bool) {
 	c := *st
 	c.Steps = append([]string(nil), st.Steps...)
 	return c, true
+}
+
+// wait returns the start of key once it differs from what the caller saw
+// (seen steps, still starting), or when ctx ends or startWait passes.
+func (s *starts) wait(ctx context.Context, key string, seen int) (startState, bool) {
+	timer := time.NewTimer(startWait)
+	defer timer.Stop()
+	for {
+		s.mu.Lock()
+		st, ok := s.m[key]
+		if !ok || st.State != "starting" || len(st.Steps) != seen {
+			s.mu.Unlock()
+			return s.get(key)
+		}
+		if s.changed == nil {
+			s.changed = make(chan struct{})
+		}
+		ch := s.changed
+		s.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return s.get(key)
+		case <-timer.C:
+			return s.get(key)
+		}
+	}
 }
 
 // Observe records the progress of starts, for the pages, from a session
@@ -116,14 +160,19 @@ func (h *Handler) startBackground(ctx context.Context, user, mappingID string, c
 }
 
 // startingPage shows a start's progress; with ?format=json, its state for
-// the page's script.
+// the page's script, which passes wait=N (the steps it has seen) to have
+// the answer wait until there is news.
 func (h *Handler) startingPage(w http.ResponseWriter, r *http.Request) {
 	id, ok := h.requireUser(w, r)
 	if !ok {
 		return
 	}
 	mapping := r.PathValue("mapping")
-	st, ok := h.starts.get(startKey(id.User, mapping))
+	key := startKey(id.User, mapping)
+	st, ok := h.starts.get(key)
+	if seen, err := strconv.Atoi(r.URL.Query().Get("wait")); err == nil && seen >= 0 && r.URL.Query().Get("format") == "json" {
+		st, ok = h.starts.wait(r.Context(), key, seen)
+	}
 	if r.URL.Query().Get("format") == "json" {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")

@@ -26,8 +26,12 @@
     }
   }
 
+  // Each poll waits on the server until the start has news (a step, or
+  // ready), so that the session opens the moment it is ready; an answer
+  // without news (the server's wait ran out) is followed by a pause.
   function tick() {
-    fetch(url, { cache: "no-store", credentials: "same-origin" })
+    var seen = steps.children.length;
+    fetch(url + "&wait=" + seen, { cache: "no-store", credentials: "same-origin" })
       .then(function (r) {
         if (r.status === 404) { window.location.replace("/"); return null; }
         return r.json();
@@ -36,9 +40,10 @@
         if (!st) { return; }
         show(st);
         if (st.state === "ready") { window.location.replace(st.url); return; }
-        if (st.state !== "failed") { window.setTimeout(tick, 700); }
+        if (st.state === "failed") { return; }
+        if (steps.children.length === seen) { window.setTimeout(tick, 250); } else { tick(); }
       })
-      .catch(function () { window.setTimeout(tick, 1000); });
+      .catch(function () { window.setTimeout(tick, 250); });
   }
-  window.setTimeout(tick, 300);
+  tick();
 }());
