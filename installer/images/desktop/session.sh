@@ -1,7 +1,7 @@
 #!/bin/bash
-# The desktop session, as the session's user: TigerVNC's X server (VNC on
-# 127.0.0.1:5901 only), openbox with its autostart, and
-# simphony-remote-starter vnc-front on port 8888. As soon as any of them
+# The desktop session, as the session's user: simphony-remote-starter
+# vnc-front on port 8888, TigerVNC's X server (VNC on 127.0.0.1:5901
+# only), and openbox with its autostart once the X server is up. As soon as any of them
 # ends, the others are stopped and the container ends, so that the
 # appliance notices.
 set -uo pipefail
@@ -33,6 +33,9 @@ trap 'stop 0' TERM INT
 export DISPLAY=:1
 export NO_AT_BRIDGE=1 # no accessibility bus: GTK need not look for one
 export XDG_MENU_PREFIX=lxde- # the panel's menu: lxde-applications.menu
+# vnc-front starts with the X server, not after it: it answers "starting"
+# (503) until the VNC server accepts connections.
+simphony-remote-starter vnc-front --listen :8888 --vnc 127.0.0.1:5901 --novnc /opt/novnc &
 Xtigervnc :1 -geometry "${width}x${height}" -depth "$depth" \
 	-SecurityTypes None -localhost -interface 127.0.0.1 -rfbport 5901 \
 	-AlwaysShared -AcceptSetDesktopSize -nolisten tcp \
@@ -41,7 +44,7 @@ xvnc=$!
 
 # Wait (at most 30 s) for the X server and its VNC port.
 ready=
-for _ in $(seq 300); do
+for _ in $(seq 1500); do
 	if [[ -S /tmp/.X11-unix/X1 ]] && (exec 3<>/dev/tcp/127.0.0.1/5901) 2>/dev/null; then
 		ready=1
 		break
@@ -50,15 +53,18 @@ for _ in $(seq 300); do
 		say "Xtigervnc ended before it was ready"
 		stop 1
 	fi
-	sleep 0.1
+	sleep 0.02
 done
 if [[ -z $ready ]]; then
 	say "Xtigervnc was not ready after 30 s"
 	stop 1
 fi
 
+# The desktop's colour (pcmanfm's desktop_bg) on the X server's own root
+# window at once: noVNC's first picture is the desktop, not black, while
+# the panel and the background's picture start.
+xsetroot -solid '#1d3a57'
 dbus-launch --exit-with-session openbox-session &
-simphony-remote-starter vnc-front --listen :8888 --vnc 127.0.0.1:5901 --novnc /opt/novnc &
 
 wait -n
 status=$?

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	_ "embed"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -22,22 +21,11 @@ import (
 // bridge to the desktop's VNC server, in place of nginx and websockify.
 func runVNCFront(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
 	fl := flag.NewFlagSet("vnc-front", flag.ContinueOnError)
-	fl.SetOutput(stderr)
 	listen := fl.String("listen", ":8888", "address to serve HTTP on")
 	vnc := fl.String("vnc", "127.0.0.1:5901", "the VNC server's TCP address")
 	novnc := fl.String("novnc", "/opt/novnc", "directory holding noVNC (vnc.html, app/, core/, vendor/)")
-	fl.Usage = func() {
-		fmt.Fprintf(stderr, "usage: simphony-remote-starter vnc-front [flags]\n\nServes noVNC under $%s/containers/$%s/ and bridges its WebSocket to a VNC server.\n\n", envBaseURL, envURLID)
-		fl.PrintDefaults()
-	}
-	if err := fl.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	if help, err := parseFlags(fl, args, stderr, fmt.Sprintf("Serves noVNC under $%s/containers/$%s/ and bridges its WebSocket to a VNC server.", envBaseURL, envURLID)); help || err != nil {
 		return err
-	}
-	if fl.NArg() > 0 {
-		return fmt.Errorf("vnc-front takes no arguments, got %q", fl.Args())
 	}
 	base, err := basePath(getenv)
 	if err != nil {
@@ -60,15 +48,17 @@ const stateScriptName = "simphony-remote-state.js"
 
 // vncFront serves noVNC and bridges its WebSocket to the VNC server.
 type vncFront struct {
-	base   string // /user/{name}/containers/{url_id}/
-	vnc    string // host:port of the VNC server
-	novnc  string // noVNC's directory
-	static http.Handler
-	ready  atomic.Bool // the VNC server has answered once
+	base    string // /user/{name}/containers/{url_id}/
+	vnc     string // host:port of the VNC server
+	novnc   string // noVNC's directory
+	bundled bool   // it holds uiBundle (made when the image was built)
+	static  http.Handler
+	ready   atomic.Bool // the VNC server has answered once
 }
 
 func newVNCFront(base, vnc, novnc string) *vncFront {
-	return &vncFront{base: base, vnc: vnc, novnc: novnc, static: http.FileServer(http.Dir(novnc))}
+	fi, err := os.Stat(novnc + "/" + uiBundle)
+	return &vncFront{base: base, vnc: vnc, novnc: novnc, bundled: err == nil && fi.Mode().IsRegular(), static: http.FileServer(http.Dir(novnc))}
 }
 
 func (f *vncFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -113,7 +103,9 @@ func (f *vncFront) index(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, f.noVNCURL(r.URL.Query(), r.URL.RawQuery), http.StatusFound)
 }
 
-// vncHTML is noVNC's vnc.html with stateScript added to its head.
+// vncHTML is noVNC's vnc.html with stateScript added to its head and, where
+// the image holds uiBundle (see novnc-bundle), loading that in place of
+// uiModule and its imports.
 func (f *vncFront) vncHTML(w http.ResponseWriter, r *http.Request) {
 	page, err := os.ReadFile(f.novnc + "/vnc.html")
 	if err != nil {
@@ -123,6 +115,9 @@ func (f *vncFront) vncHTML(w http.ResponseWriter, r *http.Request) {
 	}
 	if i := bytes.Index(page, []byte("</head>")); i >= 0 {
 		page = append(page[:i:i], append([]byte(`<script src="`+stateScriptName+`"></script>`), page[i:]...)...)
+	}
+	if f.bundled {
+		page = bytes.Replace(page, []byte(`src="`+uiModule+`"`), []byte(`src="`+uiBundle+`"`), 1)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")

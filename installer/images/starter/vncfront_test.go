@@ -18,7 +18,7 @@ import (
 func novncDir(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	write(t, filepath.Join(dir, "vnc.html"), "<html><head><title>noVNC</title></head></html>")
+	write(t, filepath.Join(dir, "vnc.html"), `<html><head><title>noVNC</title><script type="module" crossorigin="anonymous" src="app/ui.js"></script></head></html>`)
 	write(t, filepath.Join(dir, "app", "ui.js"), "// ui")
 	return dir
 }
@@ -69,7 +69,7 @@ func TestVNCFrontPages(t *testing.T) {
 		{"redirect keeps the query", "GET", testBase + "?view_only=1", 302, testBase + "vnc.html?autoconnect=1&reconnect=1&resize=remote&path=" + wsPath + "&view_only=1", ""},
 		{"the request's settings win", "GET", testBase + "?resize=scale&view_only=1", 302, testBase + "vnc.html?autoconnect=1&reconnect=1&path=" + wsPath + "&resize=scale&view_only=1", ""},
 		{"base without slash", "GET", strings.TrimSuffix(testBase, "/"), 302, testBase, ""},
-		{"vnc.html tells its frame its state", "GET", testBase + "vnc.html", 200, "", `<html><head><title>noVNC</title><script src="simphony-remote-state.js"></script></head></html>`},
+		{"vnc.html tells its frame its state", "GET", testBase + "vnc.html", 200, "", `<html><head><title>noVNC</title><script type="module" crossorigin="anonymous" src="app/ui.js"></script><script src="simphony-remote-state.js"></script></head></html>`},
 		{"the state script", "GET", testBase + "simphony-remote-state.js", 200, "", string(stateScript)},
 		{"nested file", "GET", testBase + "app/ui.js", 200, "", "// ui"},
 		{"missing file", "GET", testBase + "app/nope.js", 404, "", ""},

@@ -14,22 +14,11 @@ import (
 // runWebapp is the `webapp` command: the workspace file browser.
 func runWebapp(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
 	fl := flag.NewFlagSet("webapp", flag.ContinueOnError)
-	fl.SetOutput(stderr)
 	listen := fl.String("listen", ":8888", "address to serve HTTP on")
 	root := fl.String("root", "/workspace", "directory to browse (the user's workspace)")
 	maxUpload := fl.Int64("max-upload", 1<<30, "largest upload in bytes (all the files of one upload together)")
-	fl.Usage = func() {
-		fmt.Fprintf(stderr, "usage: simphony-remote-starter webapp [flags]\n\nServes a file browser for the workspace under $%s/containers/$%s/.\n\n", envBaseURL, envURLID)
-		fl.PrintDefaults()
-	}
-	if err := fl.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	if help, err := parseFlags(fl, args, stderr, fmt.Sprintf("Serves a file browser for the workspace under $%s/containers/$%s/.", envBaseURL, envURLID)); help || err != nil {
 		return err
-	}
-	if fl.NArg() > 0 {
-		return fmt.Errorf("webapp takes no arguments, got %q", fl.Args())
 	}
 	if *maxUpload <= 0 {
 		return fmt.Errorf("-max-upload must be more than 0")
