@@ -3,7 +3,6 @@ package app
 import (
 	"bytes"
 	"context"
-	"io/fs"
 	"net/http"
 	"time"
 
@@ -36,13 +35,9 @@ func Handler(m *Machine, svc admin.Service) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	static, err := fs.Sub(frontend.FS, "static")
-	if err != nil {
-		return nil, err
-	}
 	mux := http.NewServeMux()
 	mux.Handle(adminweb.Prefix, pages)
-	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.Handle("GET "+frontend.StaticPrefix, frontend.StaticHandler())
 	mux.HandleFunc("GET "+MachinePath, func(w http.ResponseWriter, r *http.Request) {
 		web.SecurityHeaders(w)
 		web.Render(w, machine, http.StatusOK, machinePage{Title: "This machine", Nav: "machine", Console: true, Location: MachinePath, Socket: m.Socket}, &m.Log, "the console's machine page")

@@ -11,6 +11,7 @@ import (
 	"github.com/docker/go-units"
 
 	"github.com/simphony/simphony-remote/engine/problem"
+	"github.com/simphony/simphony-remote/frontend"
 )
 
 func (h *Handler) routes() {
@@ -61,6 +62,7 @@ var funcs = template.FuncMap{
 	"value":   func(p page, name string) string { return p.Form.Get(name) },
 	"checked": func(p page, name string) bool { return p.Form.Get(name) == "on" },
 	"join":    strings.Join,
+	"static":  frontend.Static,
 	"bytes":   func(n int64) string { return units.BytesSize(float64(n)) },
 	// dict passes several values to a template: dict "Page" $p "User" u.
 	"dict": func(kv ...any) (map[string]any, error) {

@@ -129,7 +129,7 @@ func TestAccessibility(t *testing.T) {
 
 	// The progress page, held there: without its script it stays put
 	// (it would refresh itself only with scripts off).
-	blockURLs(t, ctx, "*://*:*/static/starting.js")
+	blockURLs(t, ctx, "*://*:*/static/starting.js*")
 	follow(t, ctx, "starting the application",
 		chromedp.Click(chromedp.CSS(`li.app form[action="/start"]:has(input[value="`+shareable+`"]) button[type="submit"]`)),
 		`#starting`)

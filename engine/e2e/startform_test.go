@@ -72,7 +72,7 @@ func TestPortalStartupDataWithoutScript(t *testing.T) {
 	axeCheck(t, bctx, "portal with a startup-data field")
 
 	// The progress page's script cannot load.
-	blockURLs(t, bctx, "*://*:*/static/starting.js")
+	blockURLs(t, bctx, "*://*:*/static/starting.js*")
 	form := `form[action="/start"]:has(input[name="mapping_id"][value="` + allowed + `"])`
 	step(t, bctx, "starting with startup data",
 		chromedp.SendKeys(chromedp.CSS(form+` input[name="startupdata"]`), "/workspace/input.csv"),

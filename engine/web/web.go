@@ -6,8 +6,8 @@ package web
 import (
 	"context"
 	"html/template"
-	"io/fs"
 	"net/http"
+	"path"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -81,17 +81,13 @@ func New(d Deps) (*Handler, error) {
 		if name == "session" {
 			files = files[1:] // a page of its own: the toolbar over the frame
 		}
-		t, err := template.ParseFS(frontend.FS, files...)
+		t, err := template.New(path.Base(files[0])).Funcs(frontend.Funcs).ParseFS(frontend.FS, files...)
 		if err != nil {
 			return nil, err
 		}
 		h.pages[name] = t
 	}
-	static, err := fs.Sub(frontend.FS, "static")
-	if err != nil {
-		return nil, err
-	}
-	h.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	h.mux.Handle("GET "+frontend.StaticPrefix, frontend.StaticHandler())
 	h.mux.HandleFunc("GET /login", h.loginPage)
 	h.mux.HandleFunc("POST /login", h.login)
 	h.mux.HandleFunc("GET /login/link", h.linkPage)
