@@ -79,8 +79,8 @@ func (r *Runtime) Image(ctx context.Context, ref string) (protocol.Image, error)
 
 // Create implements session.Runtime. The container publishes its HTTP port
 // on 127.0.0.1 only, on a port Docker chooses, runs under Docker's init,
-// and gets the spec's limits and binds. If the call fails after Docker
-// created the container (e.g. it was cancelled), the container is removed.
+// and gets the spec's limits and binds. A create whose ctx ends while
+// Docker works on it returns ctx's error, and leaves no container.
 func (r *Runtime) Create(ctx context.Context, spec session.Spec) (session.Container, error) {
 	env := make([]string, 0, len(spec.Env))
 	for k, v := range spec.Env {
@@ -116,20 +116,32 @@ func (r *Runtime) Create(ctx context.Context, spec session.Spec) (session.Contai
 		ExposedPorts: nat.PortSet{httpPort: {}},
 		User:         spec.User,
 	}
-	opCtx, cancel, err := r.c.op(ctx)
+	if err := ctx.Err(); err != nil {
+		return session.Container{}, r.sessionErr("creating container "+spec.Name, err)
+	}
+	// The call is not abandoned when ctx ends: Docker goes on creating a
+	// container whose client left, so a removal made then would find none
+	// yet, and the container would appear a moment later. A create takes
+	// tens of milliseconds: it is waited for, and what it made is removed
+	// if ctx ended meanwhile.
+	opCtx, cancel, err := r.c.op(context.WithoutCancel(ctx))
 	if err != nil {
 		return session.Container{}, r.sessionErr("creating container "+spec.Name, err)
 	}
 	defer cancel()
 	resp, err := r.c.api.ContainerCreate(opCtx, cfg, host, nil, nil, spec.Name)
 	if err != nil {
-		if ctx.Err() != nil || opCtx.Err() != nil {
-			// Docker may have created it before the call was abandoned.
+		if opCtx.Err() != nil {
+			// Timed out: Docker may create it still (best effort).
 			r.removeQuietly(ctx, spec.Name)
 		}
 		if cerrdefs.IsNotFound(err) {
 			return session.Container{}, fmt.Errorf("creating container %s: %w: %v", spec.Name, session.ErrImageNotFound, err)
 		}
+		return session.Container{}, r.sessionErr("creating container "+spec.Name, err)
+	}
+	if err := ctx.Err(); err != nil {
+		r.removeQuietly(ctx, resp.ID)
 		return session.Container{}, r.sessionErr("creating container "+spec.Name, err)
 	}
 	return session.Container{ID: resp.ID, Name: spec.Name, Image: spec.Image, Labels: spec.Labels}, nil

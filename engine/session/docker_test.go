@@ -685,3 +685,35 @@ func TestStartsAndTheirCallers(t *testing.T) {
 		}
 	}
 }
+
+// TestCancelledCreateLeavesNoContainer: Docker goes on creating a
+// container after its client left, so a create whose caller leaves midway
+// must still not leave one behind (CI once found one, from a start cut
+// short by shutdown, in TestStartsAndTheirCallers).
+func TestCancelledCreateLeavesNoContainer(t *testing.T) {
+	h := newHarness(t)
+	img := dockertest.TestAppImage(t, h.dc, "app-"+h.realm, nil)
+	for i, delay := range []time.Duration{0, time.Millisecond, 3 * time.Millisecond, 10 * time.Millisecond, 20 * time.Millisecond, 40 * time.Millisecond, 80 * time.Millisecond} {
+		ctx, cancel := context.WithCancel(t.Context())
+		time.AfterFunc(delay, cancel)
+		c, err := h.rt.Create(ctx, session.Spec{Name: fmt.Sprintf("%s-cancelled-%d", h.realm, i), Image: img, Labels: map[string]string{protocol.LabelRealm: h.realm}})
+		cancel()
+		if err == nil {
+			// Made before the caller left: the caller's to remove.
+			if err := h.rt.Remove(context.Background(), c.ID); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("a create cancelled after %v: %v, want context.Canceled", delay, err)
+		}
+	}
+	// What Docker was still doing when the caller left shows within
+	// moments: look for 2 s, and fail at the first container seen.
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if cs := h.containers(); len(cs) > 0 {
+			t.Fatalf("a cancelled create left container %s", cs[0].Name)
+		}
+	}
+}
