@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"image"
@@ -51,6 +52,8 @@ func (r *rig) measureConsole(ctx context.Context, res *Results, round int) error
 	c := r.console
 	cmd := exec.CommandContext(ctx, c.bin, "console", "--data", r.app.cfg.DataDir)
 	cmd.Env = append(c.display.Env(), "SIMPHONY_REMOTE_LOG_LEVEL=warn")
+	var out bytes.Buffer // what it says, for an error
+	cmd.Stdout, cmd.Stderr = &out, &out
 	t0 := time.Now()
 	if err := cmd.Start(); err != nil {
 		return err
@@ -64,7 +67,9 @@ func (r *rig) measureConsole(ctx context.Context, res *Results, round int) error
 	var painted time.Duration
 	for deadline := t0.Add(2 * time.Minute); painted == 0; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			return fmt.Errorf("the console's window (%q) showed no page within 2 minutes", win)
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait() // its output is complete
+			return fmt.Errorf("the console's window (%q) showed no page within 2 minutes; its output:\n%s", win, lastLines(out.String(), 40))
 		}
 		if win == "" {
 			if win = c.display.Window(ctx, app.Title); win == "" {
@@ -133,4 +138,10 @@ func descendants(pid int) []int {
 		}
 	}
 	return out
+}
+
+// lastLines is the last n lines of s.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }

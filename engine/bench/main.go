@@ -33,6 +33,7 @@ func main() {
 	flag.BoolVar(&opts.Pinned, "pinned", runtime.NumCPU() >= 2, "run each proxy alone on core 0 (taskset; Go ones with GOMAXPROCS=1), the load generator and the backend on the other cores (the default with 2 cores or more)")
 	flag.StringVar(&opts.Out, "out", "bench-results.json", "where to write the raw results (JSON)")
 	flag.StringVar(&opts.ProfileDir, "profile", "", "directory to write the appliance's pprof profiles to (CPU under HTTP load, heap with idle WebSockets)")
+	flag.DurationVar(&opts.Latency, "latency", 0, "how long the desktop start's browser waits for each answer, as a user away from the appliance would (Chromium's network emulation; 0: none)")
 	only := flag.String("only", "", "measure only these parts, comma-separated: "+strings.Join(parts, ", "))
 	flag.Parse()
 	if *only != "" {

@@ -24,6 +24,9 @@ func (r *rig) measureMemory(ctx context.Context, res *Results, round int) error 
 			return err
 		}
 		res.add(Sample{Metric: "mem.ws", Target: name, Round: round, Value: kb, Unit: "KB", Extra: extra})
+		if g, ok := extra["goroutines_added"].(int); ok && (name == tAppliance || name == tTLS) {
+			res.add(Sample{Metric: "mem.ws.goroutines", Target: name, Round: round, Value: float64(g) / float64(n), Unit: "goroutines"})
+		}
 	}
 	kb, extra, err := r.signedInUsers(ctx, r.opts.users())
 	if err != nil {
@@ -41,6 +44,7 @@ func (r *rig) freshIdleSockets(ctx context.Context, name string, n int, profile 
 		t    target
 		mem  func(context.Context) (memoryInfo, error)
 		stop func()
+		tail func() string // the end of its log, for errors
 		ctl  *controlClient
 	)
 	switch name {
@@ -49,7 +53,7 @@ func (r *rig) freshIdleSockets(ctx context.Context, name string, n int, profile 
 		if err != nil {
 			return 0, nil, err
 		}
-		stop = c.proc.Stop
+		stop, tail = c.proc.Stop, c.proc.tail
 		t = target{name: name, root: "http://" + c.addr}
 		if name == tCHPTLS {
 			t.root, t.tls = "https://"+c.addr, r.chpTLSConfig()
@@ -66,7 +70,7 @@ func (r *rig) freshIdleSockets(ctx context.Context, name string, n int, profile 
 		if err != nil {
 			return 0, nil, err
 		}
-		stop = a.proc.Stop
+		stop, tail = a.proc.Stop, a.proc.tail
 		t = target{name: name, root: a.plainURL(), header: http.Header{"Authorization": {"Bearer " + a.token}}}
 		if name == tTLS {
 			t.root, t.tls = a.httpsURL(), a.tlsConfig()
@@ -80,7 +84,11 @@ func (r *rig) freshIdleSockets(ctx context.Context, name string, n int, profile 
 	if !profile {
 		ctl = nil
 	}
-	return r.idleSockets(ctx, t, n, mem, ctl)
+	kb, extra, err := r.idleSockets(ctx, t, n, mem, ctl)
+	if err != nil && tail != nil {
+		err = fmt.Errorf("%w%s", err, tail())
+	}
+	return kb, extra, err
 }
 
 // idleSockets opens n WebSockets through t, each carrying 64 KiB down

@@ -373,12 +373,24 @@ func moduleRoot() (string, error) {
 	}
 }
 
-// raiseFileLimit lifts the soft limit on open files to the hard one, for
-// this process and its children (CHP included: Node does not raise it):
-// the memory measurements hold thousands of connections.
+// fileLimit is the limit on open files the memory measurement needs: its
+// 10,000 idle WebSockets hold two descriptors each in a proxy.
+const fileLimit = 65536
+
+// raiseFileLimit lifts the limit on open files to fileLimit (as root; the
+// soft limit to the hard one otherwise), for this process and its
+// children (CHP included: Node does not raise it).
 func raiseFileLimit() {
 	var l syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err == nil && l.Cur < l.Max {
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+		return
+	}
+	if l.Max < fileLimit {
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: fileLimit, Max: fileLimit}); err == nil {
+			return
+		}
+	}
+	if l.Cur < l.Max {
 		l.Cur = l.Max
 		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l)
 	}

@@ -9,7 +9,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
+
+	"github.com/simphony/simphony-remote/engine/websockets"
 )
 
 // Options are a run's settings.
@@ -27,6 +30,10 @@ type Options struct {
 	// and the harness, the backend and everything else on the other
 	// cores; it needs 2 cores and taskset.
 	Pinned bool
+	// Latency, when set, is how far the desktop start's browser is from
+	// the appliance: Chromium waits that long for each answer (its network
+	// emulation), as a user elsewhere would.
+	Latency time.Duration
 	// Only, when set, limits the run to these parts (http, websocket,
 	// memory, sessions, pixel, console, routes).
 	Only []string
@@ -51,7 +58,14 @@ func (o Options) idleSockets() int {
 		// the smoke run sees a cap the full run would hit.
 		return 120
 	}
-	return 1000
+	// A lab's thousands of mostly idle desktops: 10,000, or as many as
+	// the limit on open files lets a proxy carry (two descriptors each;
+	// raiseFileLimit lifts it as far as it may).
+	var l syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+		return 10000
+	}
+	return websockets.FitTotal(10000, l.Cur)
 }
 
 func (o Options) users() int {

@@ -57,6 +57,9 @@ func (r *rig) versions(ctx context.Context) Header {
 	} else {
 		h.Mode += ", unpinned: proxies, load generator and backend share every core"
 	}
+	if r.opts.Latency > 0 {
+		h.Mode += fmt.Sprintf("; the desktop start's browser %s away from the appliance (Chromium's network emulation)", r.opts.Latency)
+	}
 	if r.opts.Smoke {
 		h.Mode = "smoke (tiny counts: not a measurement), " + strings.TrimPrefix(h.Mode, fmt.Sprintf("%d rounds, ", r.opts.Rounds))
 	}

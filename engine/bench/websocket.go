@@ -47,11 +47,26 @@ func (r *rig) measureWebSocket(ctx context.Context, res *Results, round int) err
 		}
 		res.add(Sample{Metric: "ws.rtt.p50", Target: t.name, Round: round, Value: p50, Unit: "ms", Extra: map[string]any{"messages": n}})
 		res.add(Sample{Metric: "ws.rtt.p99", Target: t.name, Round: round, Value: p99, Unit: "ms"})
+		cpu0, err := r.cpu(t)
+		if err != nil {
+			return err
+		}
+		t0 := time.Now()
 		mbs, err := wsThroughput(ctx, t, 64<<10, d)
 		if err != nil {
 			return err
 		}
 		res.add(Sample{Metric: "ws.tput", Target: t.name, Round: round, Value: mbs, Unit: "MB/s"})
+		// How busy the proxy was: near 1, it is what limits the
+		// throughput; below, the load generator's core is.
+		if t.pid != 0 {
+			cpu1, err := r.cpu(t)
+			if err != nil {
+				return err
+			}
+			busy := float64(cpu1-cpu0) / float64(r.ticks) / time.Since(t0).Seconds()
+			res.add(Sample{Metric: "ws.tput.cpu", Target: t.name, Round: round, Value: busy, Unit: "cores"})
+		}
 	}
 	return nil
 }
