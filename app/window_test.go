@@ -236,8 +236,11 @@ func measure(t *testing.T, sock string, w, h int, what map[string]string) map[st
 	}
 	srv := httptest.NewServer(hd)
 	defer srv.Close()
+	// Chromium's own temporary files (its singleton socket), left behind
+	// when the test ends it, go with the profile.
+	profile := t.TempDir()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath("chromium"), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(w, h))
+		chromedp.NoFirstRun, chromedp.UserDataDir(profile), chromedp.Env("TMPDIR="+profile), chromedp.WindowSize(w, h))
 	actx, cancel := chromedp.NewExecAllocator(t.Context(), opts...)
 	defer cancel()
 	cctx, cancel := chromedp.NewContext(actx)

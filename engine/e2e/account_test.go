@@ -174,14 +174,12 @@ func TestAccountPage(t *testing.T) {
 func submit(t *testing.T, ctx context.Context, formURL, what string, fill []chromedp.Action[chromedp.Void], button, sel string, took func() bool) bool {
 	t.Helper()
 	for attempt := 0; ; attempt++ {
-		actx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		err := chromedp.Do(actx, append(append(fill[:len(fill):len(fill)], chromedp.Click(chromedp.CSS(button))), chromedp.WaitVisible(chromedp.CSS(sel)))...)
-		cancel()
+		aborted, err := try(ctx, 30*time.Second, append(append(fill[:len(fill):len(fill)], chromedp.Click(chromedp.CSS(button))), chromedp.WaitVisible(chromedp.CSS(sel)))...)
 		if err == nil {
 			return true
 		}
-		if attempt == 2 || !onErrorPage(ctx) {
-			t.Fatalf("%s: %v", what, err)
+		if attempt == 2 || !aborted {
+			t.Fatalf("%s: %v; page: %s", what, err, pageState(ctx))
 		}
 		if took != nil && took() {
 			t.Logf("%s: Chromium aborted the answer, but the appliance did it", what)

@@ -29,6 +29,15 @@ var (
 	binErr  error
 )
 
+// TestMain removes the binary the tests built (see binary).
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		_ = os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
 // binary builds simphony-remote once for the tests that run it.
 func binary(t *testing.T) string {
 	t.Helper()

@@ -359,19 +359,17 @@ func portalShare(t *testing.T, ctx context.Context, portal, user, sel string, to
 	const card = `li.app.running `
 	for attempt := 0; ; attempt++ {
 		follow(t, ctx, "opening the portal", chromedp.Navigate(portal), `ul.apps`)
-		actx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		err := chromedp.Do(actx,
+		aborted, err := try(ctx, 30*time.Second,
 			chromedp.Click(chromedp.CSS(card+`button[command="show-modal"]`)),
 			chromedp.WaitVisible(chromedp.CSS(card+`dialog.share-dialog`)),
 			chromedp.SetValue(chromedp.CSS(card+`form.share-form input[name="user"]`), user),
 			chromedp.Click(chromedp.CSS(card+`form.share-form button[type="submit"]`)),
 			chromedp.WaitVisible(chromedp.CSS(sel)))
-		cancel()
 		if err == nil {
 			return
 		}
-		if attempt == 2 || !onErrorPage(ctx) {
-			t.Fatalf("sharing with %s from the portal: %v", user, err)
+		if attempt == 2 || !aborted {
+			t.Fatalf("sharing with %s from the portal: %v; page: %s", user, err, pageState(ctx))
 		}
 		if took != nil && took() {
 			t.Logf("sharing with %s: Chromium aborted the answer, but the appliance did it", user)

@@ -30,6 +30,7 @@ func TestSignInNextInChromium(t *testing.T) {
 	defer evil.Close()
 	sum := sha256.Sum256(evil.Certificate().RawSubjectPublicKeyInfo)
 
+	profile := t.TempDir()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(requireChromium(t)),
 		chromedp.NoSandbox, chromedp.DisableGPU,
@@ -37,7 +38,8 @@ func TestSignInNextInChromium(t *testing.T) {
 		// Both servers' certificates are accepted: the browser could
 		// reach the other one, were it sent there.
 		chromedp.Flag("ignore-certificate-errors-spki-list", leafSPKI(t, s)+","+base64.StdEncoding.EncodeToString(sum[:])),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
+		chromedp.Env("TMPDIR="+profile), // see newChromium
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
