@@ -64,14 +64,17 @@ type Display struct {
 }
 
 // StartDisplay starts Xvfb with one screen of w×h, on a display number it
-// picks itself, keeping its screen in a file under dir.
+// picks itself, keeping its screen in a file under dir. It never resets:
+// by default an X server resets when its last client leaves, and drops the
+// clients that connected meanwhile, so a window opening while a poll with
+// xdotool ended would fail to reach the display ("failed to init GTK").
 func StartDisplay(dir string, w, h int) (*Display, error) {
 	r, wr, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", fmt.Sprintf("%dx%dx24", w, h), "-fbdir", dir, "-nolisten", "tcp")
+	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", fmt.Sprintf("%dx%dx24", w, h), "-fbdir", dir, "-nolisten", "tcp", "-noreset")
 	cmd.ExtraFiles = []*os.File{wr}
 	if err := cmd.Start(); err != nil {
 		wr.Close()

@@ -58,17 +58,26 @@ func (r *rig) measureConsole(ctx context.Context, res *Results, round int) error
 	if err := cmd.Start(); err != nil {
 		return err
 	}
+	// Its output is complete once it has ended.
+	ended := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(ended) }()
 	defer func() {
 		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+		<-ended
 	}()
 	var win string
 	var geo image.Rectangle
 	var painted time.Duration
 	for deadline := t0.Add(2 * time.Minute); painted == 0; time.Sleep(10 * time.Millisecond) {
+		select {
+		case <-ended:
+			return fmt.Errorf("the console ended (%v) before it showed a page; its output:\n%s", waitErr, lastLines(out.String(), 40))
+		default:
+		}
 		if time.Now().After(deadline) {
 			_ = cmd.Process.Kill()
-			_ = cmd.Wait() // its output is complete
+			<-ended
 			return fmt.Errorf("the console's window (%q) showed no page within 2 minutes; its output:\n%s", win, lastLines(out.String(), 40))
 		}
 		if win == "" {
