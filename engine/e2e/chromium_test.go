@@ -180,24 +180,39 @@ func signIn(t *testing.T, ctx context.Context, portal, user, password string) {
 	}
 }
 
-// follow runs action (a click or a navigation that loads a page) once and
-// waits for sel on the page it leads to, reloading (at most twice) when
-// Chromium aborted that load (see step): unlike step, it does not run the
-// action again, which the page it was on may no longer allow.
+// follow runs action (a click or a navigation that loads a page) and waits
+// for sel on the page it leads to, in one attempt (see try), so that a load
+// Chromium aborts right after the action is seen too. After an abort it
+// runs what was aborted again: the action when it did not finish or the
+// page is still the one it was on, and otherwise the page it was left on
+// (Chromium's error page stands for the address it failed to load), at
+// most twice; a page that was left may no longer allow the action.
 func follow(t *testing.T, ctx context.Context, what string, action chromedp.Action[chromedp.Void], sel string) {
 	t.Helper()
-	step(t, ctx, what, action)
-	for reloads := 0; ; reloads++ {
-		aborted, err := try(ctx, 30*time.Second, chromedp.WaitVisible(chromedp.CSS(sel)))
+	from := get(t, ctx, chromedp.Location())
+	next := action
+	for attempt := 0; ; attempt++ {
+		acted := false
+		aborted, err := try(ctx, 90*time.Second, next,
+			chromedp.Func(func(context.Context, *chromedp.Target) error { acted = true; return nil }),
+			chromedp.WaitVisible(chromedp.CSS(sel)))
 		if err == nil {
 			restyle(t, ctx)
 			return
 		}
-		if reloads == 2 || !aborted {
+		if attempt == 2 || !aborted {
 			t.Fatalf("%s: %v; page: %s", what, err, pageState(ctx))
 		}
-		t.Logf("%s: reloading after Chromium aborted the load", what)
-		step(t, ctx, what+" (reloading)", chromedp.Reload())
+		switch {
+		case !acted: // the action (or the reload) did not finish: once more
+			t.Logf("%s again after: %v", what, err)
+		case get(t, ctx, chromedp.Location()) == from:
+			t.Logf("%s again, on the page it was on, after: %v", what, err)
+			next = action
+		default:
+			t.Logf("%s: loading the page again after: %v", what, err)
+			next = chromedp.Reload()
+		}
 	}
 }
 
