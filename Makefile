@@ -68,9 +68,18 @@ run: build docker images ## build, make sure Docker runs, build the starter imag
 TEST_DEBS := chromium xvfb xdotool shellcheck nginx $(CONSOLE_DEBS)
 
 # The browser suite (engine/e2e) alone takes about 10 minutes on two
-# cores, over go test's default limit per package.
+# cores, over go test's default limit per package. When tests fail, their
+# own lines (what they said and why they failed; not the appliance's log,
+# which go test prints with them) are repeated at the end, where the tail
+# of a long log shows them.
 test: docker images testdeps ## run every test suite, against a real Docker Engine and a real Chromium
-	$(GO) test -race -count=1 -timeout 30m ./...
+	@log=$$(mktemp); trap 'rm -f "$$log"' EXIT; \
+	echo "$(GO) test -race -count=1 -timeout 30m ./..."; \
+	$(GO) test -race -count=1 -timeout 30m ./... 2>&1 | tee "$$log"; rc=$${PIPESTATUS[0]}; \
+	if [ "$$rc" -ne 0 ]; then \
+		echo "make: the failed tests' own lines:"; \
+		grep -E '^(--- FAIL|panic:|[[:space:]]+[[:alnum:]_]+\.go:[0-9]+: )' "$$log" | grep -v ' writer\.go:[0-9]*: ' | tail -n 80; \
+	fi; exit $$rc
 
 testdeps: $(CHP) $(AXE) ## install what the tests need besides Docker (Chromium, Xvfb, xdotool, GTK/WebKitGTK, configurable-http-proxy, axe-core) when missing
 	@installer/ensure-debs $(TEST_DEBS)
