@@ -638,6 +638,13 @@ func TestStartProgress(t *testing.T) {
 	if !strings.Contains(page, "not installed") {
 		t.Errorf("the progress page of a failed start:\n%s", page)
 	}
+	// A wait that is not a count of steps is refused, saying why.
+	for _, wait := range []string{"-1", "two", ""} {
+		resp := alice.Do("GET", "/starting/"+absent+"?format=json&wait="+wait, nil, http.Header{"Accept": {"application/json"}})
+		if body := appliancetest.ReadBody(resp); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "wait must be the number of steps seen") {
+			t.Errorf("wait=%q: %d %s", wait, resp.StatusCode, body)
+		}
+	}
 	// Another user's mapping id is unknown to alice.
 	resp := alice.PostForm("/start", url.Values{"mapping_id": {s.bobID}})
 	resp.Body.Close()

@@ -170,12 +170,18 @@ func (h *Handler) startingPage(w http.ResponseWriter, r *http.Request) {
 	mapping := r.PathValue("mapping")
 	key := startKey(id.User, mapping)
 	st, ok := h.starts.get(key)
-	if seen, err := strconv.Atoi(r.URL.Query().Get("wait")); err == nil && seen >= 0 && r.URL.Query().Get("format") == "json" {
-		st, ok = h.starts.wait(r.Context(), key, seen)
-	}
-	if r.URL.Query().Get("format") == "json" {
+	if q := r.URL.Query(); q.Get("format") == "json" {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
+		if q.Has("wait") {
+			seen, err := strconv.Atoi(q.Get("wait"))
+			if err != nil || seen < 0 {
+				w.WriteHeader(http.StatusBadRequest)
+				_ = json.NewEncoder(w).Encode(map[string]string{"type": "bad_request", "message": "wait must be the number of steps seen: a whole number, 0 or more"})
+				return
+			}
+			st, ok = h.starts.wait(r.Context(), key, seen)
+		}
 		if !ok {
 			w.WriteHeader(http.StatusNotFound)
 			_ = json.NewEncoder(w).Encode(map[string]string{"type": "not_found", "message": "no start of this application is known"})
