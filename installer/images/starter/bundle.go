@@ -12,7 +12,7 @@ import (
 	"github.com/evanw/esbuild/pkg/api"
 )
 
-// noVNC's page loads app/ui.js, a module that imports 48 others (five
+// noVNC's page loads app/ui.js, a module that imports 43 others (five
 // levels deep): a desktop's start asked for each through the appliance
 // while the desktop itself was starting. The desktop image bundles them
 // once, when it is built, into uiBundle, which vnc-front's page loads
